@@ -1,0 +1,166 @@
+/**
+ * Validates one connector file against the shared connector keys, its class's own keys, its converters
+ * and its transformation chain, producing the typed, frozen {@link ConnectorConfig} the runtime uses.
+ * @module
+ */
+import type { ConfigProblem } from '../errors.ts';
+import type { ConfigFile } from './config-file.ts';
+import { checkConnector, connectorKeys, connectorSchema } from './connector-schema.ts';
+import type { ConfigValues, KeyTable } from './keys.ts';
+import {
+  CONVERTER_ROLES,
+  type ConverterRole,
+  checkPredicateRefs,
+  configureChain,
+  configurePlugin,
+  type PluginConfig,
+  type TransformConfig,
+} from './plugin-config.ts';
+import type { Redactor } from './redaction.ts';
+import type { ConnectorKind, Registry } from './registry.ts';
+import { subKeys, type ValidationContext, validateKeys } from './validate-keys.ts';
+
+/** A validated connector: shared keys, its class's keys, and its plugins. */
+export interface ConnectorConfig {
+  readonly name: string;
+  /** The file it came from, relative to the bundle. */
+  readonly file: string;
+  /** `connector.class` as written (may be a Kafka Connect class name). */
+  readonly className: string;
+  /** The registry's short name for the class. */
+  readonly plugin: string;
+  readonly kind: ConnectorKind;
+  readonly common: ConfigValues<typeof connectorKeys>;
+  /** The connector class's own keys, typed by its schema. */
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly converters: Readonly<Record<ConverterRole, PluginConfig>>;
+  readonly transforms: readonly TransformConfig[];
+  readonly predicates: readonly TransformConfig[];
+  /** `producer.override.*`, `consumer.override.*`, `admin.override.*` with the prefix removed. */
+  readonly overrides: Readonly<Record<'producer' | 'consumer' | 'admin', Readonly<Record<string, string>>>>;
+}
+
+/** What the worker contributes to each connector. */
+export interface WorkerDefaults {
+  readonly file: string;
+  readonly raw: Readonly<Record<string, string>>;
+  readonly converterClass: Readonly<Record<ConverterRole, string>>;
+}
+
+interface Outcome {
+  readonly connector?: ConnectorConfig;
+  readonly problems: ConfigProblem[];
+  readonly warnings: ConfigProblem[];
+}
+
+function converterContexts(
+  role: ConverterRole,
+  raw: Readonly<Record<string, string>>,
+  worker: WorkerDefaults,
+  own: ValidationContext,
+  warnings: ConfigProblem[],
+): { className: string; sub: Record<string, string>; ctx: ValidationContext } {
+  const classKey = `${role}.converter`;
+  const prefix = `${classKey}.`;
+  const connectorClass = raw[classKey];
+  if (connectorClass !== undefined) {
+    return { className: connectorClass, sub: subKeys(raw, prefix), ctx: { ...own, keyPrefix: prefix } };
+  }
+  for (const key of Object.keys(subKeys(raw, prefix))) {
+    warnings.push({
+      file: own.file,
+      key: `${prefix}${key}`,
+      expected: `ignored: the connector does not set ${classKey}, so the worker's converter and its settings apply (as in Connect)`,
+    });
+  }
+  const workerCtx = { ...own, file: worker.file, keyPrefix: prefix };
+  return { className: worker.converterClass[role], sub: subKeys(worker.raw, prefix), ctx: workerCtx };
+}
+
+/**
+ * Without a known class, its own keys look unknown too: report the class instead of each of its keys, but
+ * keep likely typos of shared keys (`task.max`) unless some connector class defines the key.
+ */
+function withoutClassKeys(problems: readonly ConfigProblem[], registry: Registry): ConfigProblem[] {
+  const classKeys = new Set(registry.definitions('connector').flatMap((d) => Object.keys(d.schema.keys)));
+  return problems.filter(
+    (p) => p.expected !== 'unknown key' || (p.suggestion !== undefined && !classKeys.has(p.key)),
+  );
+}
+
+/** Validates `file` as a connector; `show` renders values for messages (redacted). */
+export function validateConnector(
+  source: ConfigFile,
+  registry: Registry,
+  worker: WorkerDefaults,
+  redactor: Redactor,
+): Outcome {
+  const { file, values: raw } = source;
+  const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
+  const show = (key: string, value: string) => redactor.show(key, value);
+  const ctx: ValidationContext = { file, show };
+  const className = raw['connector.class'];
+  const def = className === undefined ? undefined : registry.find('connector', className);
+
+  const ownKeys: KeyTable = def?.schema.keys ?? {};
+  const schema = {
+    keys: { ...connectorKeys, ...ownKeys },
+    prefixes: [...(connectorSchema.prefixes ?? []), ...(def?.schema.prefixes ?? [])],
+    ignored: { ...connectorSchema.ignored, ...def?.schema.ignored },
+  };
+  const result = validateKeys(schema, raw, ctx);
+  problems.push(...(def === undefined ? withoutClassKeys(result.problems, registry) : result.problems));
+  warnings.push(...result.warnings);
+  if (className !== undefined && def === undefined) {
+    configurePlugin(registry, 'connector', 'connector.class', className, {}, ctx, problems);
+  }
+  const values = result.values as Record<string, unknown>;
+  const report = (p: Omit<ConfigProblem, 'file'>) => problems.push({ file, ...p });
+  if (def !== undefined) {
+    checkConnector(def.kind, values, report);
+    def.check?.(values, report);
+  }
+
+  const converters: Partial<Record<ConverterRole, PluginConfig>> = {};
+  for (const role of CONVERTER_ROLES) {
+    const choice = converterContexts(role, raw, worker, ctx, warnings);
+    const plugin = configurePlugin(
+      registry,
+      'converter',
+      `${role}.converter`,
+      choice.className,
+      choice.sub,
+      choice.ctx,
+      problems,
+    );
+    if (plugin !== undefined) converters[role] = plugin;
+  }
+  const transformAliases = (values.transforms as string[] | undefined) ?? [];
+  const predicateAliases = (values.predicates as string[] | undefined) ?? [];
+  const transforms = configureChain(registry, 'transforms', transformAliases, raw, file, show, problems);
+  const predicates = configureChain(registry, 'predicates', predicateAliases, raw, file, show, problems);
+  checkPredicateRefs(transforms, predicateAliases, file, problems);
+
+  if (def === undefined || problems.length > 0) return { problems, warnings };
+  const own: Record<string, unknown> = {};
+  for (const key of Object.keys(def.schema.keys)) own[key] = values[key];
+  const connector: ConnectorConfig = {
+    name: String(values.name),
+    file,
+    className: String(className),
+    plugin: def.name,
+    kind: def.kind,
+    common: values as ConfigValues<typeof connectorKeys>,
+    config: own,
+    converters: converters as Record<ConverterRole, PluginConfig>,
+    transforms,
+    predicates,
+    overrides: {
+      producer: subKeys(raw, 'producer.override.'),
+      consumer: subKeys(raw, 'consumer.override.'),
+      admin: subKeys(raw, 'admin.override.'),
+    },
+  };
+  return { connector, problems, warnings };
+}

@@ -1,0 +1,124 @@
+/**
+ * One error hierarchy for connect-fn.
+ *
+ * Every error carries a stable `code` (tests, alarms and callers match on `code` or `instanceof`, never on
+ * message text), `retriable` (whether repeating the same operation may succeed), and an optional `stage`
+ * naming where in the pipeline it happened, using Kafka Connect's stage names so DLQ headers and logs read
+ * the same as Connect's. `name` is always the concrete class name.
+ *
+ * @example
+ * ```ts
+ * try { await loadBundle(dir) } catch (err) {
+ *   if (err instanceof ConfigInvalidError) for (const p of err.problems) console.error(formatProblem(p));
+ * }
+ * ```
+ * @module
+ */
+
+/** Kafka Connect's pipeline stages (`__connect.errors.stage`). */
+export const Stage = {
+  TASK_START: 'TASK_START',
+  TASK_POLL: 'TASK_POLL',
+  TASK_PUT: 'TASK_PUT',
+  TRANSFORMATION: 'TRANSFORMATION',
+  KEY_CONVERTER: 'KEY_CONVERTER',
+  VALUE_CONVERTER: 'VALUE_CONVERTER',
+  HEADER_CONVERTER: 'HEADER_CONVERTER',
+  KAFKA_PRODUCE: 'KAFKA_PRODUCE',
+  KAFKA_CONSUME: 'KAFKA_CONSUME',
+  OFFSET_COMMIT: 'OFFSET_COMMIT',
+} as const;
+export type Stage = (typeof Stage)[keyof typeof Stage];
+
+/** Options every connect-fn error accepts. */
+export interface ConnectFnErrorOptions {
+  readonly cause?: unknown;
+  readonly retriable?: boolean;
+  readonly stage?: Stage;
+}
+
+/** The base of every error connect-fn throws on purpose. */
+export abstract class ConnectFnError extends Error {
+  /** Stable identifier, `CONNECT_FN_*`; part of the public contract. */
+  abstract readonly code: string;
+  readonly retriable: boolean;
+  readonly stage: Stage | undefined;
+
+  constructor(message: string, options: ConnectFnErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.retriable = options.retriable ?? false;
+    this.stage = options.stage;
+  }
+}
+
+/**
+ * One thing wrong with a configuration: the file, the key, what was expected and (already redacted) what
+ * was found. `suggestion` names the closest known key for an unknown one.
+ */
+export interface ConfigProblem {
+  readonly file: string;
+  readonly key: string;
+  readonly expected: string;
+  /** The offending value as it may be shown: redacted when secret, absent when there was none. */
+  readonly got?: string;
+  readonly suggestion?: string;
+  /** 1-based line for syntax errors. */
+  readonly line?: number;
+}
+
+/** Renders a problem as `<file>[:line]: <key>: <expected> (got <value>)[; did you mean '<key>'?]`. */
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.line === undefined ? p.file : `${p.file}:${p.line}`;
+  const got = p.got === undefined ? '' : ` (got ${p.got})`;
+  const hint = p.suggestion === undefined ? '' : `; did you mean '${p.suggestion}'?`;
+  return `${where}: ${p.key}: ${p.expected}${got}${hint}`;
+}
+
+/** A configuration bundle that cannot be used; lists every problem found, not just the first. */
+export class ConfigInvalidError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_CONFIG_INVALID';
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[], options: ConnectFnErrorOptions = {}) {
+    const n = problems.length;
+    super(
+      `configuration is invalid (${n} problem${n === 1 ? '' : 's'}):\n${problems.map(formatProblem).join('\n')}`,
+      options,
+    );
+    this.problems = Object.freeze([...problems]);
+  }
+}
+
+/** A `${provider:path:key}` reference that could not be resolved. The message never holds a value. */
+export class ConfigProviderError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_CONFIG_PROVIDER';
+}
+
+/** A required program or service is missing from this machine (Java, Maven, a port, ...). */
+export class EnvironmentError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_ENVIRONMENT';
+}
+
+/** The local Kafka / DynamoDB Local stack failed to start or answer. */
+export class StackError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_STACK';
+  /** Log files worth reading to find out why. */
+  readonly logFiles: readonly string[];
+
+  constructor(message: string, logFiles: readonly string[], options: ConnectFnErrorOptions = {}) {
+    super(logFiles.length === 0 ? message : `${message}\nlogs:\n  ${logFiles.join('\n  ')}`, options);
+    this.logFiles = Object.freeze([...logFiles]);
+  }
+}
+
+/** A command line that cannot be understood (exit code 2). */
+export class UsageError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_USAGE';
+}
+
+/** True for errors worth retrying: ours marked retriable; never programmer errors. */
+export function isRetriable(err: unknown): boolean {
+  if (err instanceof ConnectFnError) return err.retriable;
+  return false;
+}
