@@ -1,0 +1,55 @@
+/**
+ * The `connect-fn` command: a composition root that wires the built-in registry into the commands.
+ * @module
+ */
+import { builtinRegistry } from '../connectors/builtins.ts';
+import { ConnectFnError, UsageError } from '../errors.ts';
+import { DOCS_USAGE, docsCommand } from './docs-command.ts';
+import { type CliIo, Exit, processIo } from './io.ts';
+import { stackCommand } from './stack-command.ts';
+import { VALIDATE_USAGE, validateCommand } from './validate-command.ts';
+
+const USAGE = [
+  'usage: connect-fn <command> [args]',
+  '',
+  'commands:',
+  `  ${VALIDATE_USAGE.replace('usage: connect-fn ', '')}`,
+  '      check a configuration bundle; lists every problem',
+  '  stack up [--db-path DIR] | stack env | stack down',
+  '      a local Kafka broker and DynamoDB Local (prints KAFKA_BROKERS=... and DYNAMODB_ENDPOINT=...)',
+  `  ${DOCS_USAGE.replace('usage: connect-fn ', '')}`,
+  '      the configuration reference, generated from the schemas',
+].join('\n');
+
+/** Runs the command line `argv` (without `node` and the script); returns the exit code. */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'validate':
+        return validateCommand(args, io, builtinRegistry());
+      case 'stack':
+        return await stackCommand(args, io);
+      case 'docs':
+        return docsCommand(args, io, builtinRegistry());
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return command === undefined ? Exit.usage : Exit.ok;
+      default:
+        throw new UsageError(`unknown command ${command}\n${USAGE}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(err.message);
+      return Exit.usage;
+    }
+    if (err instanceof ConnectFnError) {
+      io.err(`${err.code}: ${err.message}`);
+      return Exit.failed;
+    }
+    throw err;
+  }
+}

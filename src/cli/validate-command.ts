@@ -1,0 +1,74 @@
+/**
+ * `connect-fn validate <bundle> [--json]`: exit 0 with one line per connector when the bundle is valid;
+ * exit 1 listing every problem, one per line, as `<file>[:line]: <key>: <expected> (got <value>)`; exit 2
+ * for usage errors. Secret values are never printed.
+ * @module
+ */
+import { existsSync, statSync } from 'node:fs';
+import { inspectBundle } from '../config/bundle.ts';
+import type { ConnectorConfig } from '../config/connector-config.ts';
+import type { Registry } from '../config/registry.ts';
+import { type ConfigProblem, formatProblem, UsageError } from '../errors.ts';
+import { type CliIo, Exit } from './io.ts';
+
+export const VALIDATE_USAGE = 'usage: connect-fn validate <bundle-dir> [--json]';
+
+function parseArgs(args: readonly string[]): { dir: string; json: boolean } {
+  const flags = args.filter((a) => a.startsWith('-'));
+  const positional = args.filter((a) => !a.startsWith('-'));
+  const unknown = flags.filter((f) => f !== '--json');
+  if (unknown.length > 0) throw new UsageError(`unknown option ${unknown[0]}\n${VALIDATE_USAGE}`);
+  if (positional.length !== 1) throw new UsageError(`expected one bundle directory\n${VALIDATE_USAGE}`);
+  const dir = positional[0] as string;
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new UsageError(
+      `${dir} is not a directory (a bundle is a directory holding connectors/)\n${VALIDATE_USAGE}`,
+    );
+  }
+  return { dir, json: flags.includes('--json') };
+}
+
+function describe(c: ConnectorConfig): string {
+  const how =
+    c.kind === 'sink' && c.common.trigger === 'kafka'
+      ? 'trigger=kafka'
+      : `schedule=${c.common.schedule.expression}`;
+  return `${c.name}  class=${c.className}  kind=${c.kind}  tasks.max=${c.common['tasks.max']}  ${how}`;
+}
+
+function summary(c: ConnectorConfig) {
+  return {
+    name: c.name,
+    file: c.file,
+    class: c.className,
+    plugin: c.plugin,
+    kind: c.kind,
+    tasksMax: c.common['tasks.max'],
+    trigger: c.kind === 'sink' ? c.common.trigger : 'schedule',
+    schedule: c.common.schedule.expression,
+  };
+}
+
+/** Runs `validate`; returns the exit code. */
+export function validateCommand(args: readonly string[], io: CliIo, registry: Registry): number {
+  const { dir, json } = parseArgs(args);
+  const result = inspectBundle(dir, { registry });
+  const warnings = result.warnings.map((w: ConfigProblem) => formatProblem(w));
+  if (json) {
+    const body =
+      result.bundle === undefined
+        ? { valid: false, problems: result.problems, warnings }
+        : { valid: true, connectors: result.bundle.connectors.map(summary), warnings };
+    io.out(result.redactor.text(JSON.stringify(body)));
+    return result.bundle === undefined ? Exit.failed : Exit.ok;
+  }
+  for (const w of warnings) io.err(`warning: ${result.redactor.text(w)}`);
+  if (result.bundle === undefined) {
+    for (const p of result.problems) io.out(result.redactor.text(formatProblem(p)));
+    const n = result.problems.length;
+    io.err(`${dir}: ${n} problem${n === 1 ? '' : 's'}`);
+    return Exit.failed;
+  }
+  for (const c of result.bundle.connectors) io.out(describe(c));
+  return Exit.ok;
+}
