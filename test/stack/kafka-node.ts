@@ -1,0 +1,148 @@
+/**
+ * A single-node Apache Kafka in KRaft mode (combined broker + controller), run from the Maven classpath:
+ * write `server.properties`, format the storage with Kafka's own StorageTool, start `kafka.Kafka`, and wait
+ * until it describes its cluster and creates a topic.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exitOf, spawnJvm, stopProcess } from './jvm-process.ts';
+import { probeKafka, stackFailure, waitUntilReady } from './readiness.ts';
+import type { ServiceStart, StartedService } from './service.ts';
+
+export interface KafkaStart extends ServiceStart {
+  /** The KRaft controller listener's port. */
+  readonly controllerPort: number;
+}
+
+/** A modest heap: the broker idles at ~200 MB; 768 MB leaves room for benchmarks. */
+const BROKER_JVM_ARGS = [
+  '-Xms256m',
+  '-Xmx768m',
+  // The flags Kafka's own kafka-server-start.sh uses.
+  '-XX:+UseG1GC',
+  '-XX:MaxGCPauseMillis=20',
+  '-XX:InitiatingHeapOccupancyPercent=35',
+  '-XX:+ExplicitGCInvokesConcurrent',
+  '-Djava.awt.headless=true',
+];
+/** StorageTool runs for under a second: the C1-only, serial-GC JVM starts fastest. */
+const TOOL_JVM_ARGS = ['-Xmx256m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+/** Per-attempt request timeout while probing. */
+const PROBE_TIMEOUT_MS = 5_000;
+
+/** Starts the broker and resolves once it answers; on failure it is stopped and `StackError` thrown. */
+export async function startKafkaNode(start: KafkaStart): Promise<StartedService> {
+  const startedMs = Date.now();
+  const logFile = join(start.dir, 'kafka.log');
+  const serverProperties = join(start.dir, 'server.properties');
+  const log4jProperties = join(start.dir, 'log4j.properties');
+  await writeFile(serverProperties, serverConfig(start));
+  await writeFile(log4jProperties, log4jConfig(logFile));
+  const log4jFlag = `-Dlog4j.configuration=file:${log4jProperties}`;
+
+  await formatStorage(start, [...TOOL_JVM_ARGS, log4jFlag], serverProperties, logFile);
+  const child = spawnJvm({
+    ...jvmBase(start, logFile),
+    jvmArgs: [...BROKER_JVM_ARGS, log4jFlag],
+    mainClass: 'kafka.Kafka',
+    args: [serverProperties],
+    detached: start.detached,
+  });
+  const address = `127.0.0.1:${start.port}`;
+  try {
+    await waitUntilReady({
+      name: 'kafka',
+      probe: () => probeKafka(address, { createTopic: true, timeoutMs: PROBE_TIMEOUT_MS }),
+      deadlineMs: start.deadlineMs,
+      exited: exitOf(child),
+      logFiles: [logFile],
+    });
+  } catch (err) {
+    if (child.pid !== undefined) await stopProcess(child.pid, start.dir);
+    throw err;
+  }
+  return {
+    name: 'kafka',
+    address,
+    pid: child.pid!,
+    dir: start.dir,
+    logFile,
+    readyMs: Date.now() - startedMs,
+  };
+}
+
+function jvmBase(start: ServiceStart, logFile: string) {
+  return {
+    javaPath: start.javaPath,
+    classpath: start.classpath,
+    markerDir: start.dir,
+    logFile,
+    cwd: start.dir,
+  };
+}
+
+/** `kafka-storage format` with a fresh cluster id, as `kafka-storage random-uuid` would make it. */
+async function formatStorage(start: KafkaStart, jvmArgs: string[], config: string, logFile: string) {
+  const tool = spawnJvm({
+    ...jvmBase(start, logFile),
+    jvmArgs,
+    mainClass: 'kafka.tools.StorageTool',
+    args: ['format', '--cluster-id', randomClusterId(), '--config', config],
+    detached: false,
+  });
+  const outcome = await exitOf(tool);
+  if (outcome !== 'code 0') {
+    throw await stackFailure(`kafka storage format failed (${outcome})`, [logFile]);
+  }
+}
+
+/** 16 random bytes, URL-safe base64 without padding; never starting with '-' (Kafka's Uuid rule). */
+export function randomClusterId(): string {
+  while (true) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/**
+ * The broker's configuration. Everything not set here keeps Kafka's default on purpose, notably
+ * `group.initial.rebalance.delay.ms` (3000 ms): benchmarks measure against a realistic broker.
+ */
+export function serverConfig(start: KafkaStart): string {
+  const settings: Record<string, string | number> = {
+    'process.roles': 'broker,controller',
+    'node.id': 1,
+    'controller.quorum.voters': `1@127.0.0.1:${start.controllerPort}`,
+    listeners: `PLAINTEXT://127.0.0.1:${start.port},CONTROLLER://127.0.0.1:${start.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${start.port}`,
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'log.dirs': join(start.dir, 'data'),
+    // A single node cannot hold more than one replica of anything.
+    'offsets.topic.replication.factor': 1,
+    'transaction.state.log.replication.factor': 1,
+    'transaction.state.log.min.isr': 1,
+    'min.insync.replicas': 1,
+  };
+  return `${Object.entries(settings)
+    .map(([key, value]) => `${key}=${value}`)
+    .join('\n')}\n`;
+}
+
+/** log4j 1.x (reload4j) config: everything into the service's log file, nothing on our stdout. */
+function log4jConfig(logFile: string): string {
+  return [
+    'log4j.rootLogger=INFO, file',
+    'log4j.appender.file=org.apache.log4j.FileAppender',
+    `log4j.appender.file.File=${logFile}`,
+    'log4j.appender.file.Append=true',
+    'log4j.appender.file.layout=org.apache.log4j.PatternLayout',
+    'log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n',
+    // As in Kafka's own config/log4j.properties: per-request logging is noise at INFO.
+    'log4j.logger.kafka.request.logger=WARN',
+    '',
+  ].join('\n');
+}
