@@ -5,9 +5,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { exitOf, spawnJvm, stopProcess } from './jvm-process.ts';
-import { probeDynamoDb, waitUntilReady } from './readiness.ts';
-import type { ServiceStart, StartedService } from './service.ts';
+import { spawnJvm } from './jvm-process.ts';
+import { probeDynamoDb } from './readiness.ts';
+import { awaitService, type ServiceStart, type StartedService } from './service.ts';
 
 export interface DynamoDbStart extends ServiceStart {
   readonly nativeLibDir: string;
@@ -42,24 +42,10 @@ export async function startDynamoDbLocal(start: DynamoDbStart): Promise<StartedS
     detached: start.detached,
   });
   const address = `http://127.0.0.1:${start.port}`;
-  try {
-    await waitUntilReady({
-      name: 'dynamodb',
-      probe: () => probeDynamoDb(address, PROBE_TIMEOUT_MS),
-      deadlineMs: start.deadlineMs,
-      exited: exitOf(child),
-      logFiles: [logFile],
-    });
-  } catch (err) {
-    if (child.pid !== undefined) await stopProcess(child.pid, start.dir);
-    throw err;
-  }
-  return {
-    name: 'dynamodb',
+  return awaitService('dynamodb', child, start, {
     address,
-    pid: child.pid!,
-    dir: start.dir,
     logFile,
-    readyMs: Date.now() - startedMs,
-  };
+    startedMs,
+    probe: () => probeDynamoDb(address, PROBE_TIMEOUT_MS),
+  });
 }

@@ -7,9 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exitOf, spawnJvm, stopProcess } from './jvm-process.ts';
-import { probeKafka, stackFailure, waitUntilReady } from './readiness.ts';
-import type { ServiceStart, StartedService } from './service.ts';
+import { exitOf, spawnJvm } from './jvm-process.ts';
+import { probeKafka, stackFailure } from './readiness.ts';
+import { awaitService, type ServiceStart, type StartedService } from './service.ts';
 
 export interface KafkaStart extends ServiceStart {
   /** The KRaft controller listener's port. */
@@ -51,26 +51,12 @@ export async function startKafkaNode(start: KafkaStart): Promise<StartedService>
     detached: start.detached,
   });
   const address = `127.0.0.1:${start.port}`;
-  try {
-    await waitUntilReady({
-      name: 'kafka',
-      probe: () => probeKafka(address, { createTopic: true, timeoutMs: PROBE_TIMEOUT_MS }),
-      deadlineMs: start.deadlineMs,
-      exited: exitOf(child),
-      logFiles: [logFile],
-    });
-  } catch (err) {
-    if (child.pid !== undefined) await stopProcess(child.pid, start.dir);
-    throw err;
-  }
-  return {
-    name: 'kafka',
+  return awaitService('kafka', child, start, {
     address,
-    pid: child.pid!,
-    dir: start.dir,
     logFile,
-    readyMs: Date.now() - startedMs,
-  };
+    startedMs,
+    probe: () => probeKafka(address, { createTopic: true, timeoutMs: PROBE_TIMEOUT_MS }),
+  });
 }
 
 function jvmBase(start: ServiceStart, logFile: string) {

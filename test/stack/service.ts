@@ -2,7 +2,10 @@
  * The shape shared by the stack's two services, and the free-port helper they start with.
  * @module
  */
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
+import { exitOf, stopProcess } from './jvm-process.ts';
+import { waitUntilReady } from './readiness.ts';
 
 export type ServiceName = 'kafka' | 'dynamodb';
 
@@ -30,6 +33,43 @@ export interface ServiceStart {
   readonly detached: boolean;
   /** Epoch ms by which the service must answer. */
   readonly deadlineMs: number;
+}
+
+/**
+ * Waits until the JVM `child` answers `probe`, then describes it as a started service; when it exits or
+ * misses the deadline it is stopped and the `StackError` from {@link waitUntilReady} thrown.
+ */
+export async function awaitService(
+  name: ServiceName,
+  child: ChildProcess,
+  start: ServiceStart,
+  ready: {
+    readonly address: string;
+    readonly logFile: string;
+    readonly startedMs: number;
+    readonly probe: () => Promise<void>;
+  },
+): Promise<StartedService> {
+  try {
+    await waitUntilReady({
+      name,
+      probe: ready.probe,
+      deadlineMs: start.deadlineMs,
+      exited: exitOf(child),
+      logFiles: [ready.logFile],
+    });
+  } catch (err) {
+    if (child.pid !== undefined) await stopProcess(child.pid, start.dir);
+    throw err;
+  }
+  return {
+    name,
+    address: ready.address,
+    pid: child.pid!,
+    dir: start.dir,
+    logFile: ready.logFile,
+    readyMs: Date.now() - ready.startedMs,
+  };
 }
 
 /**
