@@ -59,6 +59,20 @@ export function parseKey(
   return { ok: false, problem: { file: ctx.file, key: fullKey, expected, got } };
 }
 
+/** Parsed defaults, once per key spec: a bundle of 50 connectors would otherwise parse ~750 of them. */
+const defaults = new WeakMap<KeySpec, unknown>();
+
+function parsedDefault(key: string, keySpec: KeySpec, ctx: ValidationContext): unknown {
+  if (defaults.has(keySpec)) return defaults.get(keySpec);
+  const parsed = parseKey(key, keySpec, keySpec.default ?? '', ctx);
+  if (!parsed.ok) throw new Error(`default of ${key} does not pass its own schema: ${keySpec.default}`);
+  // Shared between bundles, so frozen like them.
+  const value =
+    typeof parsed.value === 'object' && parsed.value !== null ? Object.freeze(parsed.value) : parsed.value;
+  defaults.set(keySpec, value);
+  return value;
+}
+
 /** Validates `raw` against `schema`. Unknown keys, bad values and missing required keys become problems. */
 export function validateKeys<T extends KeyTable>(
   schema: ConfigSchema<T>,
@@ -99,9 +113,7 @@ export function validateKeys<T extends KeyTable>(
   for (const [key, keySpec] of Object.entries(schema.keys)) {
     if (key in raw) continue;
     if (keySpec.default !== undefined) {
-      const parsed = parseKey(key, keySpec, keySpec.default, ctx);
-      if (parsed.ok) values[key] = parsed.value;
-      else throw new Error(`default of ${prefix}${key} does not pass its own schema: ${keySpec.default}`);
+      values[key] = parsedDefault(`${prefix}${key}`, keySpec, ctx);
     } else if (!keySpec.optional) {
       problems.push({ file: ctx.file, key: prefix + key, expected: `required: ${keySpec.expected}` });
     }
