@@ -117,6 +117,14 @@ export class UsageError extends ConnectFnError {
   readonly code = 'CONNECT_FN_USAGE';
 }
 
+/**
+ * This invocation no longer owns its task: a newer invocation fenced its transactional producer, or took
+ * over its offsets lease. It must stop without committing anything; it is not a failure of the connector.
+ */
+export class FencedError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_FENCED';
+}
+
 /** True for errors worth retrying: ours marked retriable; never programmer errors. */
 export function isRetriable(err: unknown): boolean {
   if (err instanceof ConnectFnError) return err.retriable;

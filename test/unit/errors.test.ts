@@ -7,6 +7,7 @@ const concrete = [
   new errors.EnvironmentError('x'),
   new errors.StackError('x', ['/tmp/a.log']),
   new errors.UsageError('x'),
+  new errors.FencedError('x'),
 ];
 
 describe('errors', () => {

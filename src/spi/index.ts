@@ -1,0 +1,3 @@
+export type * from './converter.ts';
+export type * from './records.ts';
+export type * from './source.ts';
