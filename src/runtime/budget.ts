@@ -1,0 +1,76 @@
+/**
+ * The invocation budget (DESIGN.md §3): an invocation stops reading at the first of `maxRecords`,
+ * `maxBytes`, or its deadline — `now + remaining Lambda time - invocation.safety.margin.ms` — and then
+ * flushes and commits within the margin.
+ * @module
+ */
+import type { Clock } from './ports.ts';
+
+export const StopReason = {
+  maxRecords: 'max-records',
+  maxBytes: 'max-bytes',
+  deadline: 'deadline',
+  idle: 'idle',
+  fenced: 'fenced',
+  error: 'error',
+} as const;
+export type StopReason = (typeof StopReason)[keyof typeof StopReason];
+
+export interface BudgetLimits {
+  readonly maxRecords: number;
+  readonly maxBytes: number;
+  /** Epoch ms by which reading must stop. */
+  readonly deadlineMs: number;
+}
+
+/** Derives the limits from the connector's `invocation.*` keys and the time the invocation has left. */
+export function budgetLimits(
+  config: {
+    readonly 'invocation.max.records': number;
+    readonly 'invocation.max.bytes': number;
+    readonly 'invocation.safety.margin.ms': number;
+  },
+  remainingMs: number,
+  nowMs: number,
+): BudgetLimits {
+  return {
+    maxRecords: config['invocation.max.records'],
+    maxBytes: config['invocation.max.bytes'],
+    deadlineMs: nowMs + remainingMs - config['invocation.safety.margin.ms'],
+  };
+}
+
+/** Counts what an invocation used and says when it must stop. */
+export class InvocationBudget {
+  records = 0;
+  bytes = 0;
+  readonly #limits: BudgetLimits;
+  readonly #clock: Clock;
+
+  constructor(limits: BudgetLimits, clock: Clock) {
+    this.#limits = limits;
+    this.#clock = clock;
+  }
+
+  get deadlineMs(): number {
+    return this.#limits.deadlineMs;
+  }
+
+  /** Records that may still be read. */
+  get remainingRecords(): number {
+    return Math.max(0, this.#limits.maxRecords - this.records);
+  }
+
+  /** Why reading must stop now, or undefined while there is budget left. */
+  exhausted(): StopReason | undefined {
+    if (this.records >= this.#limits.maxRecords) return StopReason.maxRecords;
+    if (this.bytes >= this.#limits.maxBytes) return StopReason.maxBytes;
+    if (this.#clock.nowMs() >= this.#limits.deadlineMs) return StopReason.deadline;
+    return undefined;
+  }
+
+  spend(records: number, bytes: number): void {
+    this.records += records;
+    this.bytes += bytes;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The latest offset per source partition within a batch, in order of first appearance. Partitions are
+ * told apart by their compact JSON (key order is identity, as in Connect's offsets topic).
+ * @module
+ */
+import type { OffsetEntry, SourceOffset, SourcePartition } from '../spi/records.ts';
+
+export class OffsetTracker {
+  readonly #latest = new Map<string, OffsetEntry>();
+
+  /** Records that `offset` is the newest position in `partition`. */
+  advance(partition: SourcePartition, offset: SourceOffset): void {
+    const id = JSON.stringify(partition);
+    this.#latest.delete(id);
+    this.#latest.set(id, { partition, offset });
+  }
+
+  entries(): OffsetEntry[] {
+    return [...this.#latest.values()];
+  }
+
+  get size(): number {
+    return this.#latest.size;
+  }
+
+  /** Merges `other`'s entries in (theirs are newer). */
+  merge(entries: readonly OffsetEntry[]): void {
+    for (const e of entries) if (e.offset !== null) this.advance(e.partition, e.offset);
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The invocation summary (DESIGN.md §3): what the handler returns, what `connect-fn run --json` prints
+ * (one line per invocation) and what feeds the status endpoint and metrics.
+ * @module
+ */
+import type { OffsetEntry } from '../spi/records.ts';
+import type { StopReason } from './budget.ts';
+
+export interface InvocationSummary {
+  readonly connector: string;
+  readonly task: number;
+  readonly kind: 'source' | 'sink';
+  readonly records: number;
+  readonly bytes: number;
+  readonly batches: number;
+  readonly durationMs: number;
+  readonly stopReason: StopReason;
+  /** The last offset committed for each partition by this invocation. */
+  readonly committed: readonly OffsetEntry[];
+  /** Records skipped under `errors.tolerance=all` (their offsets are committed, as in Connect). */
+  readonly skipped?: number;
+  /** Set when `stopReason` is `error` (and, for information, `fenced`). Never holds record data. */
+  readonly error?: { readonly code: string; readonly message: string; readonly stage?: string };
+}

@@ -1,0 +1,243 @@
+import { describe, expect, it } from 'vitest';
+import { ConnectFnError } from '../../../src/errors.ts';
+import { type Delivery, runSourceCycle, type SourceCycleOptions } from '../../../src/runtime/source-cycle.ts';
+import type { SourceTask } from '../../../src/spi/source.ts';
+import { CountingTask, converters, sequences } from '../../support/counting-task.ts';
+import { FakeClock, FakeKafka, kafkaOffsets, LeasedOffsets } from '../../support/fake-kafka.ts';
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+interface Setup {
+  readonly kafka: FakeKafka;
+  readonly clock: FakeClock;
+  readonly offsets: SourceCycleOptions['offsets'];
+  readonly delivery: () => Delivery;
+}
+
+function exactlyOnce(): Setup {
+  const kafka = new FakeKafka();
+  const store = kafkaOffsets(kafka);
+  return {
+    kafka,
+    clock: new FakeClock(),
+    offsets: store,
+    delivery: () => ({
+      mode: 'exactly-once',
+      writer: kafka.transactionalWriter('connect-fn-c-0'),
+      encoder: store,
+    }),
+  };
+}
+
+function atLeastOnce(): Setup {
+  const kafka = new FakeKafka();
+  return {
+    kafka,
+    clock: new FakeClock(),
+    offsets: new LeasedOffsets(),
+    delivery: () => ({ mode: 'at-least-once', writer: kafka.writer() }),
+  };
+}
+
+function invoke(setup: Setup, task: SourceTask, overrides: Partial<SourceCycleOptions> = {}) {
+  return runSourceCycle({
+    connector: 'c',
+    taskId: 0,
+    task,
+    converters,
+    offsets: setup.offsets,
+    delivery: setup.delivery(),
+    limits: { maxRecords: 10, maxBytes: 1_000_000, deadlineMs: setup.clock.now + 60_000 },
+    errors: { tolerance: 'none', retryTimeoutMs: 0, retryDelayMaxMs: 60_000 },
+    clock: setup.clock,
+    ...overrides,
+  });
+}
+
+describe.each([
+  ['exactly-once', exactlyOnce],
+  ['at-least-once', atLeastOnce],
+])('source cycle, %s', (_name, make) => {
+  it('resumes each invocation where the last one committed, losing and repeating nothing', async () => {
+    const setup = make();
+    const summaries = [];
+    for (let i = 0; i < 4; i++)
+      summaries.push(await invoke(setup, new CountingTask({ taskId: 0, total: 25, batchSize: 4 })));
+    expect(summaries.map((s) => [s.records, s.stopReason])).toEqual([
+      [10, 'max-records'],
+      [10, 'max-records'],
+      [5, 'idle'],
+      [0, 'idle'],
+    ]);
+    expect(sequences(setup.kafka.committed('out'))).toEqual(range(25));
+    expect(summaries[1]?.committed).toEqual([{ partition: { task: 0 }, offset: { sequence: 20 } }]);
+    expect(summaries[0]?.batches).toBe(3);
+  });
+
+  it('stops at the deadline and commits what it produced', async () => {
+    const setup = make();
+    const task = new CountingTask({
+      taskId: 0,
+      total: 100,
+      batchSize: 2,
+      onPoll: () => void (setup.clock.now += 400),
+    });
+    const summary = await invoke(setup, task, {
+      limits: { maxRecords: 1000, maxBytes: 1e9, deadlineMs: setup.clock.now + 1_000 },
+    });
+    expect(summary.stopReason).toBe('deadline');
+    expect(summary.records).toBe(6);
+    const next = await invoke(setup, new CountingTask({ taskId: 0, total: 8, batchSize: 8 }));
+    expect(next.records).toBe(2);
+    expect(sequences(setup.kafka.committed('out'))).toEqual(range(8));
+  });
+
+  it('stops when the byte budget is spent', async () => {
+    const setup = make();
+    const summary = await invoke(setup, new CountingTask({ taskId: 0, total: 100, batchSize: 5 }), {
+      limits: { maxRecords: 1000, maxBytes: 50, deadlineMs: setup.clock.now + 60_000 },
+    });
+    expect(summary.stopReason).toBe('max-bytes');
+    expect(summary.bytes).toBeGreaterThanOrEqual(50);
+    expect(summary.records).toBe(5);
+  });
+
+  it('commits no offset past a batch that was not delivered, and the next invocation re-sends it', async () => {
+    const setup = make();
+    let sends = 0;
+    setup.kafka.beforeSend = (records) => {
+      if (records.some((r) => r.topic === 'out') && ++sends === 2) throw new Error('broker went away');
+    };
+    const task = new CountingTask({ taskId: 0, total: 12, batchSize: 4 });
+    const failed = await invoke(setup, task);
+    expect(failed.stopReason).toBe('error');
+    expect(failed.error?.message).toContain('broker went away');
+    expect(failed.committed).toEqual([{ partition: { task: 0 }, offset: { sequence: 4 } }]);
+    expect(task.stopped).toBe(true);
+    await invoke(setup, new CountingTask({ taskId: 0, total: 12, batchSize: 4 }));
+    expect(sequences(setup.kafka.committed('out'))).toEqual(range(12));
+  });
+
+  it('fails the batch on a conversion error, or skips the record under errors.tolerance=all', async () => {
+    const setup = make();
+    const poison = {
+      ...converters,
+      value: {
+        ...converters.value,
+        fromConnectData: () => {
+          throw new Error('cannot serialise');
+        },
+      },
+    };
+    const strict = await invoke(setup, new CountingTask({ taskId: 0, total: 3, batchSize: 3 }), {
+      converters: poison,
+    });
+    expect(strict.stopReason).toBe('error');
+    expect(strict.error).toMatchObject({ code: 'CONNECT_FN_RECORD_CONVERSION', stage: 'VALUE_CONVERTER' });
+    expect(strict.committed).toEqual([]);
+    const tolerant = await invoke(setup, new CountingTask({ taskId: 0, total: 3, batchSize: 3 }), {
+      converters: poison,
+      errors: { tolerance: 'all', retryTimeoutMs: 0, retryDelayMaxMs: 1000 },
+    });
+    expect(tolerant).toMatchObject({
+      stopReason: 'idle',
+      skipped: 3,
+      committed: [{ offset: { sequence: 3 } }],
+    });
+    expect(setup.kafka.committed('out')).toEqual([]);
+  });
+
+  it('retries a retriable poll failure within errors.retry.timeout, and fails on any other', async () => {
+    class Flaky extends ConnectFnError {
+      readonly code = 'TEST_FLAKY';
+    }
+    const setup = make();
+    const flaky = new CountingTask({
+      taskId: 0,
+      total: 2,
+      batchSize: 2,
+      onPoll: (n) => {
+        if (n <= 2) throw new Flaky('source busy', { retriable: true });
+      },
+    });
+    const errors = { tolerance: 'none' as const, retryTimeoutMs: 10_000, retryDelayMaxMs: 1_000 };
+    expect(await invoke(setup, flaky, { errors })).toMatchObject({ stopReason: 'idle', records: 2 });
+    const broken = new CountingTask({
+      taskId: 0,
+      total: 9,
+      batchSize: 2,
+      onPoll: () => {
+        throw new Error('bug');
+      },
+    });
+    expect(await invoke(setup, broken, { errors })).toMatchObject({
+      stopReason: 'error',
+      error: { code: 'CONNECT_FN_TASK_POLL', stage: 'TASK_POLL' },
+    });
+    expect(broken.polls).toBe(1);
+  });
+});
+
+describe('source cycle, overlapping invocations', () => {
+  it('exactly-once: a newer invocation fences the older one, which commits nothing and is not an error', async () => {
+    const setup = exactlyOnce();
+    let rival: Promise<unknown> | undefined;
+    const zombie = new CountingTask({
+      taskId: 0,
+      total: 20,
+      batchSize: 3,
+      onPoll: async (n) => {
+        if (n === 2) rival = invoke(setup, new CountingTask({ taskId: 0, total: 20, batchSize: 3 }));
+        if (n === 2) await rival;
+      },
+    });
+    const old = await invoke(setup, zombie);
+    expect(old.stopReason).toBe('fenced');
+    expect(old.error?.code).toBe('CONNECT_FN_FENCED');
+    expect(zombie.stopped).toBe(true);
+    // The zombie's first batch (0..2) committed before the rival started; the rival resumed at 3.
+    await invoke(setup, new CountingTask({ taskId: 0, total: 20, batchSize: 3 }));
+    expect(sequences(setup.kafka.committed('out'))).toEqual(range(20));
+  });
+
+  it('exactly-once: fences before reading, so a batch in flight when a newer invocation reads is never repeated', async () => {
+    const setup = exactlyOnce();
+    let older: Promise<unknown> | undefined;
+    let newer: Promise<unknown> | undefined;
+    let outSends = 0;
+    setup.kafka.beforeSend = (records) => {
+      // The older invocation's second batch is in its transaction, not yet committed: a newer one starts,
+      // reads the offsets, and waits until the older invocation has finished before it sends.
+      if (records.some((r) => r.topic === 'out') && ++outSends === 2) {
+        newer = invoke(
+          setup,
+          new CountingTask({ taskId: 0, total: 12, batchSize: 3, onPoll: async () => void (await older) }),
+        );
+      }
+    };
+    older = invoke(setup, new CountingTask({ taskId: 0, total: 12, batchSize: 3 }));
+    await older;
+    await newer;
+    await invoke(setup, new CountingTask({ taskId: 0, total: 12, batchSize: 3 }));
+    expect(sequences(setup.kafka.committed('out'))).toEqual(range(12));
+  });
+
+  it('at-least-once with a lease: the zombie may duplicate records but cannot move the offsets', async () => {
+    const setup = atLeastOnce();
+    const store = setup.offsets as LeasedOffsets;
+    const zombie = new CountingTask({
+      taskId: 0,
+      total: 20,
+      batchSize: 3,
+      onPoll: async (n) => {
+        if (n === 2)
+          await invoke(setup, new CountingTask({ taskId: 0, total: 20, batchSize: 5 }), {
+            limits: { maxRecords: 5, maxBytes: 1e9, deadlineMs: setup.clock.now + 60_000 },
+          });
+      },
+    });
+    const old = await invoke(setup, zombie);
+    expect(old.stopReason).toBe('fenced');
+    expect(store.offsets.get('["c",{"task":0}]')).toEqual({ sequence: 8 });
+  });
+});
