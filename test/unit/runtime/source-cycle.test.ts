@@ -80,7 +80,9 @@ describe.each([
       taskId: 0,
       total: 100,
       batchSize: 2,
-      onPoll: () => void (setup.clock.now += 400),
+      onPoll: () => {
+        setup.clock.now += 400;
+      },
     });
     const summary = await invoke(setup, task, {
       limits: { maxRecords: 1000, maxBytes: 1e9, deadlineMs: setup.clock.now + 1_000 },
