@@ -125,6 +125,15 @@ export class FencedError extends ConnectFnError {
   readonly code = 'CONNECT_FN_FENCED';
 }
 
+/**
+ * A converter could not turn a value into bytes, or bytes into a value. `stage` says which converter
+ * (KEY_CONVERTER, VALUE_CONVERTER or HEADER_CONVERTER); the message names the topic and the value's type,
+ * never the value itself (it may hold personal data).
+ */
+export class ConversionError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_CONVERSION';
+}
+
 /** True for errors worth retrying: ours marked retriable; never programmer errors. */
 export function isRetriable(err: unknown): boolean {
   if (err instanceof ConnectFnError) return err.retriable;

@@ -1,15 +1,42 @@
 /**
- * The registry of everything built in: connectors and converters (transformations and predicates arrive
- * with the data plane). Composition roots (`handlers/`, `cli/`) call this; nothing below them does.
+ * Everything built in: the registry of definitions (connectors and converters; transformations and
+ * predicates arrive with the data plane) and the source connector implementations, keyed by the
+ * registry's canonical names. Composition roots (`handlers/`, `cli/`) call these; nothing below them does.
+ *
+ * @example
+ * ```ts
+ * const registry = builtinRegistry();
+ * const bundle = await loadBundle(dir, registry);
+ * const connector = sourceConnectors({ log: logger }).get(bundle.connectors[0].plugin); // e.g. 'datagen'
+ * ```
  * @module
  */
 import { Registry } from '../config/registry.ts';
 import { converterDefs } from '../data/converter-configs.ts';
+import type { SourceConnector } from '../spi/source.ts';
+import { datagenDef } from './datagen/config.ts';
+import { datagenConnector } from './datagen/connector.ts';
 import { fileSinkDef, fileSourceDef } from './file/config.ts';
+import { fileSourceConnector } from './file/source-connector.ts';
+import { processWarningLog, type TaskLog } from './task-log.ts';
 
 /** A frozen registry of the built-in plugins. */
 export function builtinRegistry(): Registry {
-  const registry = new Registry().connector(fileSourceDef).connector(fileSinkDef);
+  const registry = new Registry().connector(fileSourceDef).connector(fileSinkDef).connector(datagenDef);
   for (const def of converterDefs) registry.converter(def);
   return registry.freeze();
+}
+
+export interface SourceConnectorOptions {
+  /** Where tasks report warnings (a missing input file, ...); default: `process.emitWarning`. */
+  readonly log?: TaskLog;
+}
+
+/** The built-in source connectors by canonical name (`datagen`, `file-source`). */
+export function sourceConnectors(options: SourceConnectorOptions = {}): ReadonlyMap<string, SourceConnector> {
+  const log = options.log ?? processWarningLog;
+  return new Map<string, SourceConnector>([
+    [datagenDef.name, datagenConnector],
+    [fileSourceDef.name, fileSourceConnector(log)],
+  ]);
 }

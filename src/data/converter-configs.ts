@@ -1,7 +1,7 @@
 /**
  * Configuration of the built-in converters, under our short names and Kafka Connect's class names, so a
  * Connect config's `value.converter=org.apache.kafka.connect.json.JsonConverter` and
- * `value.converter.schemas.enable=false` validate unchanged.
+ * `value.converter.schemas.enable=false` validate unchanged. The implementations are in `converters/`.
  * @module
  */
 import { k } from '../config/keys.ts';
@@ -31,7 +31,7 @@ export const byteArrayConverterDef: PluginDef = {
 export const jsonConverterDef: PluginDef = {
   name: 'json',
   aliases: ['JsonConverter', 'org.apache.kafka.connect.json.JsonConverter'],
-  doc: 'JSON, with or without the schema envelope (Connect JsonConverter).',
+  doc: 'JSON (Connect JsonConverter). Schemaless values for now: bytes as base64; with schemas.enable=true each message is the envelope {"schema":null,"payload":...}.',
   schema: {
     keys: {
       'schemas.enable': k.boolean('Wrap each message as {"schema":...,"payload":...}.', { default: true }),
@@ -47,7 +47,7 @@ export const jsonConverterDef: PluginDef = {
 export const simpleHeaderConverterDef: PluginDef = {
   name: 'simple',
   aliases: ['SimpleHeaderConverter', 'org.apache.kafka.connect.storage.SimpleHeaderConverter'],
-  doc: 'Header values as strings, parsing primitives back (Connect SimpleHeaderConverter).',
+  doc: 'Header values as text (bytes as base64), parsing primitives back (Connect SimpleHeaderConverter). Header converter only.',
   schema: { keys: encoding },
 };
 

@@ -4,7 +4,7 @@
  * error tolerance can decide, as in Connect, and never carries the record's data.
  * @module
  */
-import { ConnectFnError, Stage } from '../errors.ts';
+import { ConversionError, Stage } from '../errors.ts';
 import type { Converter, HeaderConverter } from '../spi/converter.ts';
 import type { SourceRecord } from '../spi/records.ts';
 import type { KafkaRecord } from './ports.ts';
@@ -15,24 +15,20 @@ export interface RecordConverters {
   readonly header: HeaderConverter;
 }
 
-/** A record that could not be converted: which stage, and why (no payload). */
-export class RecordConversionError extends ConnectFnError {
-  readonly code = 'CONNECT_FN_RECORD_CONVERSION';
-}
-
 function atStage<T>(stage: Stage, topic: string, convert: () => T): T {
   try {
     return convert();
   } catch (err) {
+    if (err instanceof ConversionError) throw err;
     const reason = err instanceof Error ? err.message : String(err);
-    throw new RecordConversionError(`${stage} failed for a record to topic ${topic}: ${reason}`, {
+    throw new ConversionError(`${stage} failed for a record to topic ${topic}: ${reason}`, {
       stage,
       cause: err,
     });
   }
 }
 
-/** The Kafka record for `record`; throws {@link RecordConversionError}. */
+/** The Kafka record for `record`; throws {@link ConversionError} tagged with the failing stage. */
 export function toKafkaRecord(record: SourceRecord, converters: RecordConverters): KafkaRecord {
   const { topic } = record;
   const key = atStage(Stage.KEY_CONVERTER, topic, () =>

@@ -8,6 +8,7 @@ const concrete = [
   new errors.StackError('x', ['/tmp/a.log']),
   new errors.UsageError('x'),
   new errors.FencedError('x'),
+  new errors.ConversionError('x', { stage: errors.Stage.VALUE_CONVERTER }),
 ];
 
 describe('errors', () => {

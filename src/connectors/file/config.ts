@@ -7,6 +7,7 @@
  */
 import { k } from '../../config/keys.ts';
 import type { ConnectorDef } from '../../config/registry.ts';
+import { topicKey } from '../topic-key.ts';
 
 const fileKey = (doc: string) => k.string(doc, { nonEmpty: true });
 
@@ -22,12 +23,7 @@ export const fileSourceDef: ConnectorDef = {
   schema: {
     keys: {
       file: fileKey('The file to read, line by line (connect-fn has no stdin to fall back to).'),
-      topic: k.custom(
-        'string',
-        'The topic to write each line to.',
-        'a single topic name (no commas)',
-        (raw) => (/^[A-Za-z0-9._-]{1,249}$/.test(raw.trim()) ? raw.trim() : undefined),
-      ),
+      topic: topicKey('The topic to write each line to.'),
       'batch.size': k.int('Most lines returned by one poll.', { default: 2000, min: 1 }),
     },
   },

@@ -135,7 +135,7 @@ describe.each([
       converters: poison,
     });
     expect(strict.stopReason).toBe('error');
-    expect(strict.error).toMatchObject({ code: 'CONNECT_FN_RECORD_CONVERSION', stage: 'VALUE_CONVERTER' });
+    expect(strict.error).toMatchObject({ code: 'CONNECT_FN_CONVERSION', stage: 'VALUE_CONVERTER' });
     expect(strict.committed).toEqual([]);
     const tolerant = await invoke(setup, new CountingTask({ taskId: 0, total: 3, batchSize: 3 }), {
       converters: poison,
