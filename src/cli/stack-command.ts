@@ -21,12 +21,7 @@ import {
   stateDirFor,
 } from '../../test/stack/background.ts';
 import { ConnectFnError } from '../errors.ts';
-
-/** Where the command writes: `out` is stdout (machine-readable), `err` is stderr (for people). */
-export interface StackCommandIo {
-  readonly out: (line: string) => void;
-  readonly err: (line: string) => void;
-}
+import { type CliIo, Exit } from './io.ts';
 
 const USAGE = [
   'usage: connect-fn stack <command>',
@@ -83,15 +78,15 @@ export function parseStackArgs(args: readonly string[]): StackArgs {
  * const code = await stackCommand(['up'], { out: console.log, err: console.error });
  * ```
  */
-export async function stackCommand(args: readonly string[], io: StackCommandIo): Promise<number> {
+export async function stackCommand(args: readonly string[], io: CliIo): Promise<number> {
   const parsed = parseStackArgs(args);
   if (parsed.command === 'invalid') {
     io.err(`connect-fn stack: ${parsed.problem}\n${USAGE}`);
-    return 2;
+    return Exit.usage;
   }
   if (parsed.command === 'help') {
     io.out(USAGE);
-    return 0;
+    return Exit.ok;
   }
   const stateDir = stateDirFor(process.env, process.cwd());
   try {
@@ -103,42 +98,42 @@ export async function stackCommand(args: readonly string[], io: StackCommandIo):
   }
 }
 
-async function runUp(stateDir: string, dbPath: string | undefined, io: StackCommandIo): Promise<number> {
+async function runUp(stateDir: string, dbPath: string | undefined, io: CliIo): Promise<number> {
   const { state } = await stackUp({ stateDir, env: process.env, dbPath, log: io.err });
   for (const line of envLines(state)) io.out(line);
-  return 0;
+  return Exit.ok;
 }
 
-async function runEnv(stateDir: string, io: StackCommandIo): Promise<number> {
+async function runEnv(stateDir: string, io: CliIo): Promise<number> {
   const state = await readState(stateDir);
   if (state === undefined || !isRunning(state)) {
     io.err('no stack is running; start one with: export $(npx connect-fn stack up)');
-    return 1;
+    return Exit.failed;
   }
   for (const line of envLines(state)) io.out(line);
-  return 0;
+  return Exit.ok;
 }
 
-async function runDown(stateDir: string, io: StackCommandIo): Promise<number> {
+async function runDown(stateDir: string, io: CliIo): Promise<number> {
   const state = await stackDown(stateDir);
   if (state === undefined) {
     io.err('no stack running; nothing to stop');
-    return 0;
+    return Exit.ok;
   }
   const stopped = state.services.map((s) => `${s.name} (pid ${s.pid})`).join(', ');
   io.err(stopped === '' ? 'forgot the stack (it used external services only)' : `stopped ${stopped}`);
   io.err('if you exported its addresses: unset KAFKA_BROKERS DYNAMODB_ENDPOINT');
-  return 0;
+  return Exit.ok;
 }
 
-function reportFailure(err: unknown, io: StackCommandIo): number {
+function reportFailure(err: unknown, io: CliIo): number {
   if (err instanceof ConnectFnError) {
     // StackError's message already ends with the log file paths.
     io.err(`connect-fn stack: ${err.message}`);
-    return 1;
+    return Exit.failed;
   }
   io.err(
     `connect-fn stack: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
   );
-  return 1;
+  return Exit.failed;
 }

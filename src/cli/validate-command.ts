@@ -7,8 +7,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { inspectBundle } from '../config/bundle.ts';
 import type { ConnectorConfig } from '../config/connector-config.ts';
+import type { Redactor } from '../config/redaction.ts';
 import type { Registry } from '../config/registry.ts';
-import { type ConfigProblem, formatProblem, UsageError } from '../errors.ts';
+import { formatProblem, UsageError } from '../errors.ts';
 import { type CliIo, Exit } from './io.ts';
 
 export const VALIDATE_USAGE = 'usage: connect-fn validate <bundle-dir> [--json]';
@@ -28,47 +29,53 @@ function parseArgs(args: readonly string[]): { dir: string; json: boolean } {
   return { dir, json: flags.includes('--json') };
 }
 
-function describe(c: ConnectorConfig): string {
-  const how =
-    c.kind === 'sink' && c.common.trigger === 'kafka'
-      ? 'trigger=kafka'
-      : `schedule=${c.common.schedule.expression}`;
-  return `${c.name}  class=${c.className}  kind=${c.kind}  tasks.max=${c.common['tasks.max']}  ${how}`;
-}
-
-function summary(c: ConnectorConfig) {
+/** What `validate` shows of a connector: each value through the redactor, by its key. */
+function summary(c: ConnectorConfig, redactor: Redactor) {
+  const show = (key: string, value: string) => redactor.show(key, value);
   return {
-    name: c.name,
+    name: show('name', c.name),
     file: c.file,
-    class: c.className,
+    class: show('connector.class', c.className),
     plugin: c.plugin,
     kind: c.kind,
-    tasksMax: c.common['tasks.max'],
-    trigger: c.kind === 'sink' ? c.common.trigger : 'schedule',
-    schedule: c.common.schedule.expression,
+    tasksMax: show('tasks.max', String(c.common['tasks.max'])),
+    trigger: c.kind === 'sink' ? show('trigger', c.common.trigger) : 'schedule',
+    schedule: show('schedule', c.common.schedule.expression),
   };
+}
+
+function describe(c: ConnectorConfig, redactor: Redactor): string {
+  const s = summary(c, redactor);
+  const how = s.trigger === 'kafka' ? 'trigger=kafka' : `schedule=${s.schedule}`;
+  return `${s.name}  class=${s.class}  kind=${s.kind}  tasks.max=${s.tasksMax}  ${how}`;
 }
 
 /** Runs `validate`; returns the exit code. */
 export function validateCommand(args: readonly string[], io: CliIo, registry: Registry): number {
   const { dir, json } = parseArgs(args);
   const result = inspectBundle(dir, { registry });
-  const warnings = result.warnings.map((w: ConfigProblem) => formatProblem(w));
+  // Problems and warnings come redacted from inspectBundle; connector summaries are redacted field by
+  // field. Never search-and-replace in the serialised text: JSON escaping would hide a secret from it.
+  const warnings = result.warnings.map(formatProblem);
   if (json) {
     const body =
       result.bundle === undefined
         ? { valid: false, problems: result.problems, warnings }
-        : { valid: true, connectors: result.bundle.connectors.map(summary), warnings };
-    io.out(result.redactor.text(JSON.stringify(body)));
+        : {
+            valid: true,
+            connectors: result.bundle.connectors.map((c) => summary(c, result.redactor)),
+            warnings,
+          };
+    io.out(JSON.stringify(body));
     return result.bundle === undefined ? Exit.failed : Exit.ok;
   }
-  for (const w of warnings) io.err(`warning: ${result.redactor.text(w)}`);
+  for (const w of warnings) io.err(`warning: ${w}`);
   if (result.bundle === undefined) {
-    for (const p of result.problems) io.out(result.redactor.text(formatProblem(p)));
+    for (const p of result.problems) io.out(formatProblem(p));
     const n = result.problems.length;
     io.err(`${dir}: ${n} problem${n === 1 ? '' : 's'}`);
     return Exit.failed;
   }
-  for (const c of result.bundle.connectors) io.out(describe(c));
+  for (const c of result.bundle.connectors) io.out(describe(c, result.redactor));
   return Exit.ok;
 }

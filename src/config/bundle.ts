@@ -24,20 +24,12 @@ import { join } from 'node:path';
 import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
 import { type ConfigFile, readConfigFile } from './config-file.ts';
 import { type ConnectorConfig, validateConnector } from './connector-config.ts';
-import type { ConfigValues } from './keys.ts';
 import { ProviderSet } from './providers.ts';
-import { Redactor } from './redaction.ts';
+import { HIDDEN, isSecretKeyName, Redactor } from './redaction.ts';
 import type { Registry } from './registry.ts';
-import { subKeys, validateKeys } from './validate-keys.ts';
-import { checkWorker, type workerKeys, workerSchema } from './worker-schema.ts';
+import { validateWorker, type WorkerConfig } from './worker-config.ts';
 
-export interface WorkerConfig {
-  /** The worker file relative to the bundle, or `(defaults)` when the bundle has none. */
-  readonly file: string;
-  readonly values: ConfigValues<typeof workerKeys>;
-  /** `producer.*`, `consumer.*`, `admin.*` with the prefix removed. */
-  readonly clients: Readonly<Record<'producer' | 'consumer' | 'admin', Readonly<Record<string, string>>>>;
-}
+export type { WorkerConfig } from './worker-config.ts';
 
 export interface Bundle {
   readonly dir: string;
@@ -67,69 +59,178 @@ export interface Inspection {
 const WORKER_FILES = ['worker.properties', 'worker.json'] as const;
 const CONFIG_EXT = /\.(properties|json)$/;
 
-/** Recursively freezes plain objects and arrays. */
+/** Recursively freezes objects, arrays and functions (a bundle's `connector` lookup included). */
 export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+  if (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    !Object.isFrozen(value)
+  ) {
     Object.freeze(value);
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
 }
 
-function readFiles(dir: string, problems: ConfigProblem[], warnings: ConfigProblem[]) {
+interface BundleFiles {
+  readonly worker?: ConfigFile;
+  readonly connectors: readonly ConfigFile[];
+  /** Every config file's name in reading order, readable or not: problems are sorted by it. */
+  readonly order: readonly string[];
+}
+
+function readFiles(dir: string, problems: ConfigProblem[], warnings: ConfigProblem[]): BundleFiles {
+  const order: string[] = [];
+  const read = (path: string, shown: string): ConfigFile | undefined => {
+    order.push(shown);
+    const r = readConfigFile(path, shown);
+    problems.push(...r.problems);
+    return r.file;
+  };
   const present = WORKER_FILES.filter((f) => existsSync(join(dir, f)));
   if (present.length > 1)
     problems.push({ file: present.join(', '), key: '(file)', expected: 'one worker file, not both' });
-  const read = (path: string, shown: string): ConfigFile | undefined => {
-    const r = readConfigFile(path, shown);
-    if (r.ok) return r.file;
-    problems.push(...r.problems);
-    return undefined;
-  };
   const workerName = present[0];
-  const worker =
-    workerName === undefined
-      ? { file: '(defaults)', values: {}, lines: {} }
-      : read(join(dir, workerName), workerName);
+  const worker = workerName === undefined ? undefined : read(join(dir, workerName), workerName);
   const connDir = join(dir, 'connectors');
   const names = existsSync(connDir) ? readdirSync(connDir).sort() : [];
   const connectors: ConfigFile[] = [];
   for (const name of names) {
     const shown = `connectors/${name}`;
-    if (!CONFIG_EXT.test(name)) {
-      if (statSync(join(connDir, name)).isFile())
-        warnings.push({ file: shown, key: '(file)', expected: 'ignored: not a .properties or .json file' });
-      continue;
+    if (CONFIG_EXT.test(name)) {
+      const file = read(join(connDir, name), shown);
+      if (file !== undefined) connectors.push(file);
+    } else if (statSync(join(connDir, name)).isFile()) {
+      warnings.push({ file: shown, key: '(file)', expected: 'ignored: not a .properties or .json file' });
     }
-    const file = read(join(connDir, name), shown);
-    if (file !== undefined) connectors.push(file);
   }
-  if (names.filter((n) => CONFIG_EXT.test(n)).length === 0) {
+  if (!names.some((n) => CONFIG_EXT.test(n))) {
     problems.push({
       file: 'connectors/',
       key: '(file)',
       expected: 'at least one connector file (*.properties or *.json)',
     });
   }
-  return { worker, connectors };
+  return { ...(worker === undefined ? {} : { worker }), connectors, order };
 }
 
 /**
  * Adds each problem's line from the file it names, where the key's line is known, and orders problems
  * as a reader goes through the bundle: worker first, then files by name, lines top to bottom.
  */
-function withLines(problems: readonly ConfigProblem[], files: readonly ConfigFile[]): ConfigProblem[] {
+function withLines(
+  problems: readonly ConfigProblem[],
+  files: readonly ConfigFile[],
+  order: readonly string[],
+): ConfigProblem[] {
   const byName = new Map(files.map((f) => [f.file, f]));
-  const rank = new Map(files.map((f, i) => [f.file, i]));
+  const rank = new Map(order.map((name, i) => [name, i]));
   const lined = problems.map((p) => {
-    const line = p.line ?? byName.get(p.file)?.lines[p.key];
+    const lines = byName.get(p.file)?.lines;
+    const line = p.line ?? (lines !== undefined && Object.hasOwn(lines, p.key) ? lines[p.key] : undefined);
     return line === undefined ? p : { ...p, line };
   });
-  const order = (p: ConfigProblem) => [rank.get(p.file) ?? -1, p.line ?? Number.MAX_SAFE_INTEGER] as const;
+  const sortKey = (p: ConfigProblem) =>
+    [rank.get(p.file) ?? order.length, p.line ?? Number.MAX_SAFE_INTEGER] as const;
   return lined.sort((a, b) => {
-    const [fa, la] = order(a);
-    const [fb, lb] = order(b);
+    const [fa, la] = sortKey(a);
+    const [fb, lb] = sortKey(b);
     return fa - fb || la - lb;
+  });
+}
+
+/** The one place values in problems are redacted: by key (secret keys) and by value (secret text). */
+function redactProblem(p: ConfigProblem, redactor: Redactor): ConfigProblem {
+  const got = p.got === undefined ? undefined : redactor.isSecretKey(p.key) ? HIDDEN : redactor.text(p.got);
+  return { ...p, expected: redactor.text(p.expected), ...(got === undefined ? {} : { got }) };
+}
+
+/** Secrets known before validation: provider-resolved values and the values of secret-named keys. */
+class Secrets {
+  readonly values: string[] = [];
+  readonly keys: string[] = [];
+
+  add(key: string, value: string): void {
+    this.keys.push(key);
+    this.values.push(value);
+  }
+
+  /** Values of secret-named keys; provider settings are not secrets, whatever the provider is called. */
+  addFile(file: ConfigFile): void {
+    for (const [key, value] of Object.entries(file.values)) {
+      if (isSecretKeyName(key) && !key.startsWith('config.providers.')) this.values.push(value);
+    }
+  }
+
+  redactor(): Redactor {
+    return new Redactor(this.values, this.keys);
+  }
+}
+
+function resolveFiles(
+  files: BundleFiles,
+  dir: string,
+  options: LoadOptions,
+  problems: ConfigProblem[],
+  secrets: Secrets,
+) {
+  const workerName = files.worker?.file ?? '(defaults)';
+  const env = { env: options.env ?? process.env, baseDir: dir };
+  const built = ProviderSet.fromWorker(files.worker?.values ?? {}, workerName, env);
+  problems.push(...built.problems);
+  const resolve = (f: ConfigFile): ConfigFile => {
+    const r = built.providers.resolve(f.values, f.file);
+    problems.push(...r.problems);
+    for (const [i, key] of r.secretKeys.entries()) secrets.add(key, r.secretValues[i] ?? '');
+    secrets.values.push(...r.secretValues);
+    const resolved = { ...f, values: r.values };
+    secrets.addFile(resolved);
+    return resolved;
+  };
+  const worker: ConfigFile =
+    files.worker === undefined ? { file: workerName, values: {}, lines: {} } : resolve(files.worker);
+  return { worker, connectors: files.connectors.map(resolve) };
+}
+
+function checkUniqueNames(connectors: readonly ConfigFile[], problems: ConfigProblem[]): void {
+  const seen = new Map<string, string>();
+  for (const file of connectors) {
+    const name = Object.hasOwn(file.values, 'name') ? file.values.name : undefined;
+    if (name === undefined) continue;
+    const first = seen.get(name);
+    if (first === undefined) seen.set(name, file.file);
+    else
+      problems.push({
+        file: file.file,
+        key: 'name',
+        expected: `a name unique in the bundle (also used by ${first})`,
+        got: name,
+      });
+  }
+}
+
+function assemble(
+  dir: string,
+  worker: WorkerConfig,
+  connectors: readonly ConnectorConfig[],
+  redactor: Redactor,
+  warnings: readonly ConfigProblem[],
+): Bundle {
+  const byName = new Map(connectors.map((c) => [c.name, c]));
+  return deepFreeze({
+    dir,
+    worker,
+    connectors,
+    redactor,
+    warnings,
+    connector(name: string): ConnectorConfig {
+      const found = byName.get(name);
+      if (found !== undefined) return found;
+      const known = [...byName.keys()].join(', ');
+      throw new ConfigInvalidError([
+        { file: dir, key: 'name', expected: `a connector of this bundle (${known})`, got: name },
+      ]);
+    },
   });
 }
 
@@ -137,98 +238,37 @@ function withLines(problems: readonly ConfigProblem[], files: readonly ConfigFil
 export function inspectBundle(dir: string, options: LoadOptions): Inspection {
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
-  const { worker: workerFile, connectors: connectorFiles } = readFiles(dir, problems, warnings);
-  const workerRaw = workerFile?.values ?? {};
-  const workerName = workerFile?.file ?? 'worker';
-  const built = ProviderSet.fromWorker(workerRaw, workerName, {
-    env: options.env ?? process.env,
-    baseDir: dir,
-  });
-  problems.push(...built.problems);
-
-  const secretValues: string[] = [];
-  const secretKeys: string[] = [];
-  const resolveFile = (f: ConfigFile): ConfigFile => {
-    const r = built.providers.resolve(f.values, f.file);
-    problems.push(...r.problems);
-    secretValues.push(...r.secretValues);
-    secretKeys.push(...r.secretKeys);
-    return { ...f, values: r.values };
+  const files = readFiles(dir, problems, warnings);
+  const secrets = new Secrets();
+  const resolved = resolveFiles(files, dir, options, problems, secrets);
+  const early = secrets.redactor();
+  const base = {
+    show: (key: string, value: string) => early.show(key, value),
+    onSecret: (key: string, value: string) => secrets.add(key, value),
   };
-  const worker = workerFile === undefined ? undefined : resolveFile(workerFile);
-  const connectors = connectorFiles.map(resolveFile);
-  const redactor = new Redactor(secretValues, secretKeys);
-  const show = (key: string, value: string) => redactor.show(key, value);
-
-  const w = validateKeys(workerSchema, worker?.values ?? {}, { file: workerName, show });
-  problems.push(...w.problems);
-  warnings.push(...w.warnings);
-  checkWorker(w.values, (p) => problems.push({ file: workerName, ...p }));
-  const workerDefaults = {
-    file: workerName,
-    raw: worker?.values ?? {},
-    converterClass: {
-      key: w.values['key.converter'],
-      value: w.values['value.converter'],
-      header: w.values['header.converter'],
-    },
-  };
-
+  const worker = validateWorker(
+    resolved.worker.values,
+    options.registry,
+    { ...base, file: resolved.worker.file },
+    problems,
+    warnings,
+  );
   const valid: ConnectorConfig[] = [];
-  const seen = new Map<string, string>();
-  for (const file of connectors) {
-    const outcome = validateConnector(file, options.registry, workerDefaults, redactor);
+  for (const file of resolved.connectors) {
+    const outcome = validateConnector(file, options.registry, worker, base);
     problems.push(...outcome.problems);
     warnings.push(...outcome.warnings);
-    const name = file.values.name;
-    const first = name === undefined ? undefined : seen.get(name);
-    if (name !== undefined && first !== undefined) {
-      problems.push({
-        file: file.file,
-        key: 'name',
-        expected: `a name unique in the bundle (also used by ${first})`,
-        got: name,
-      });
-    } else if (name !== undefined) seen.set(name, file.file);
     if (outcome.connector !== undefined) valid.push(outcome.connector);
   }
+  checkUniqueNames(resolved.connectors, problems);
 
-  const files = [...(worker === undefined ? [] : [worker]), ...connectors];
-  const allProblems = withLines(problems, files);
-  if (allProblems.length > 0)
-    return { problems: allProblems, warnings: withLines(warnings, files), redactor };
-  const workerConfig: WorkerConfig = {
-    file: workerName,
-    values: w.values,
-    clients: {
-      producer: subKeys(w.delegated, 'producer.'),
-      consumer: subKeys(w.delegated, 'consumer.'),
-      admin: subKeys(w.delegated, 'admin.'),
-    },
-  };
-  const byName = new Map(valid.map((c) => [c.name, c]));
-  const bundle: Bundle = {
-    dir,
-    worker: workerConfig,
-    connectors: valid,
-    redactor,
-    warnings: withLines(warnings, files),
-    connector(name: string): ConnectorConfig {
-      const found = byName.get(name);
-      if (found === undefined) {
-        throw new ConfigInvalidError([
-          {
-            file: dir,
-            key: 'name',
-            expected: `a connector of this bundle (${[...byName.keys()].join(', ')})`,
-            got: name,
-          },
-        ]);
-      }
-      return found;
-    },
-  };
-  return { bundle: deepFreeze(bundle), problems: [], warnings: bundle.warnings, redactor };
+  const redactor = secrets.redactor();
+  const all = [resolved.worker, ...resolved.connectors];
+  const shownWarnings = withLines(warnings, all, files.order).map((w) => redactProblem(w, redactor));
+  const shownProblems = withLines(problems, all, files.order).map((p) => redactProblem(p, redactor));
+  if (shownProblems.length > 0) return { problems: shownProblems, warnings: shownWarnings, redactor };
+  const bundle = assemble(dir, worker, valid, redactor, shownWarnings);
+  return { bundle, problems: [], warnings: shownWarnings, redactor };
 }
 
 /** Loads the bundle in `dir` or throws one {@link ConfigInvalidError} listing every problem. */

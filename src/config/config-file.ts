@@ -1,107 +1,101 @@
 /**
  * Reads one configuration file into a flat string map: `.properties` (Kafka Connect's syntax) or `.json`
- * (the REST body `{"name": ..., "config": {...}}` or a flat `{...}` map). Syntax errors carry a line number.
+ * (the REST body `{"name": ..., "config": {...}}` or a flat `{...}` map).
+ *
+ * Problems never quote the file's text, which may hold a password: a syntax error says what kind of thing
+ * was unexpected and where (line and column). A file that parses but has problems of its own (a value
+ * that is an object, an extra key beside `"name"` and `"config"`) still yields the values it could read,
+ * so the rest of it is validated too.
  * @module
  */
+import { isUtf8 } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
+import { type JsonMember, type JsonType, scanJson } from './json-scan.ts';
 import { parsePropertiesBytes } from './properties.ts';
 import { HIDDEN, isSecretKeyName } from './redaction.ts';
 
 export interface ConfigFile {
   /** The path as shown in messages (relative to the bundle). */
   readonly file: string;
+  /** Key → value; a null-prototype object (a key may be `__proto__`). */
   readonly values: Readonly<Record<string, string>>;
-  /** 1-based line of each key's definition, where known. */
+  /** 1-based line of each key's definition, where known; a null-prototype object. */
   readonly lines: Readonly<Record<string, number>>;
 }
 
-type Parsed = { ok: true; file: ConfigFile } | { ok: false; problems: ConfigProblem[] };
-
-/** The 1-based line of character `offset` in `text`. */
-function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
+/** What reading one file gives: the values it could read, if any, and every problem found. */
+export interface ConfigFileResult {
+  /**
+   * Absent when nothing could be read: the file is unreadable, not UTF-8, not valid JSON or not a JSON
+   * object, or has a `.properties` syntax error. Present, its values are worth validating even when
+   * `problems` is not empty.
+   */
+  readonly file?: ConfigFile;
+  readonly problems: readonly ConfigProblem[];
 }
 
-/** Where JSON.parse failed, from V8's message ("... at position 42" or "(line 3 column 5)"). */
-function jsonErrorLine(text: string, message: string): number | undefined {
-  const lc = /line (\d+) column \d+/.exec(message);
-  if (lc) return Number(lc[1]);
-  const pos = /at position (\d+)/.exec(message);
-  if (pos) return lineAt(text, Number(pos[1]));
-  if (/end of JSON input/.test(message)) return lineAt(text, text.length);
-  return undefined;
+const BOM = 0xfeff;
+
+function describe(type: JsonType): string {
+  if (type === 'null') return 'null';
+  return type === 'object' || type === 'array' ? `an ${type}` : `a ${type}`;
 }
 
-function jsonValueAsString(
-  file: string,
-  key: string,
-  value: unknown,
-  problems: ConfigProblem[],
-): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  problems.push({
-    file,
-    key,
-    expected: 'a string, number or boolean',
-    got: value === null ? 'null' : typeof value,
-  });
-  return undefined;
-}
-
-/** Parses a connector or worker `.json` file. */
-export function parseJsonConfig(text: string, file: string): Parsed {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    const message = (err as Error).message;
-    const line = jsonErrorLine(text, message);
-    const problem: ConfigProblem = {
-      file,
-      key: '(syntax)',
-      expected: 'valid JSON',
-      got: message.split('\n')[0] ?? message,
-    };
-    return { ok: false, problems: [line === undefined ? problem : { ...problem, line }] };
+/**
+ * Parses a connector or worker `.json` file. A leading byte order mark is ignored (RFC 8259 §8.1 allows
+ * it). A key may appear twice: as in `JSON.parse`, the last one wins, at its line.
+ */
+export function parseJsonConfig(text: string, file: string): ConfigFileResult {
+  const body = text.charCodeAt(0) === BOM ? text.slice(1) : text;
+  const scan = scanJson(body);
+  if (!scan.ok) {
+    const got = `unexpected ${scan.unexpected} at line ${scan.line}, column ${scan.column}`;
+    return { problems: [{ file, key: '(syntax)', expected: 'valid JSON', got, line: scan.line }] };
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    return { ok: false, problems: [{ file, key: '(document)', expected: 'a JSON object' }] };
+  if (scan.members === undefined) {
+    return {
+      problems: [
+        { file, key: '(document)', expected: 'a JSON object', got: describe(scan.type), line: scan.line },
+      ],
+    };
   }
   const problems: ConfigProblem[] = [];
-  const top = doc as Record<string, unknown>;
-  let flat: Record<string, unknown> = top;
-  const restShape = typeof top.config === 'object' && top.config !== null && !Array.isArray(top.config);
-  if (restShape) {
-    const { name, config, ...rest } = top;
-    for (const key of Object.keys(rest))
-      problems.push({ file, key, expected: 'only "name" and "config" beside each other' });
-    flat = { ...(config as Record<string, unknown>) };
-    const inner = flat.name;
-    if (name !== undefined && inner !== undefined && inner !== name) {
-      problems.push({
-        file,
-        key: 'name',
-        expected: `the same name inside config as outside (${String(name)})`,
-        got: String(inner),
-      });
+  const values: Record<string, string> = Object.create(null);
+  const lines: Record<string, number> = Object.create(null);
+  const put = (key: string, member: JsonMember): void => {
+    if (member.text === undefined) {
+      const expected = 'a string, number or boolean';
+      problems.push({ file, key, expected, got: describe(member.type), line: member.line });
+      return;
     }
-    if (name !== undefined) flat.name = name;
+    values[key] = member.text;
+    lines[key] = member.line;
+  };
+  const top = scan.members;
+  const config = scan.config;
+  if (config === undefined) {
+    for (const [key, member] of top) put(key, member);
+    return { file: { file, values, lines }, problems };
   }
-  const values: Record<string, string> = {};
-  for (const [key, value] of Object.entries(flat)) {
-    const s = jsonValueAsString(file, key, value, problems);
-    if (s !== undefined) values[key] = s;
+  // The REST body: {"name": ..., "config": {...}}; the outer name wins, and should match an inner one.
+  for (const [key, member] of top) {
+    if (key === 'name' || key === 'config') continue;
+    const expected =
+      'only "name" and "config" at the top level of the REST body shape (move it into "config")';
+    problems.push({ file, key, expected, line: member.line });
   }
-  const lines: Record<string, number> = {};
-  for (const key of Object.keys(values)) {
-    const at = text.indexOf(JSON.stringify(key));
-    if (at >= 0) lines[key] = lineAt(text, at);
+  const outer = top.get('name');
+  for (const [key, member] of config) if (key !== 'name' || outer === undefined) put(key, member);
+  if (outer !== undefined) {
+    put('name', outer);
+    const inner = config.get('name');
+    if (inner !== undefined && inner.text !== outer.text) {
+      const expected = 'the same name inside "config" as beside it';
+      problems.push({ file, key: 'name', expected, line: inner.line });
+    }
   }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, file: { file, values, lines } };
+  return { file: { file, values, lines }, problems };
 }
 
 /** Escapes in a secret key's value must not leak through a syntax error's `got`. */
@@ -109,31 +103,50 @@ function hideSecretSyntax(problems: readonly ConfigProblem[]): ConfigProblem[] {
   return problems.map((p) => (p.got !== undefined && isSecretKeyName(p.key) ? { ...p, got: HIDDEN } : p));
 }
 
+/** Where the first bytes that are not UTF-8 are (no UTF-8 sequence contains CR or LF); never the bytes. */
+function notUtf8(bytes: Buffer, file: string): ConfigProblem {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    const b = i < bytes.length ? bytes[i] : 0x0a;
+    if (b !== 0x0a && b !== 0x0d) continue;
+    const natural = bytes.subarray(start, i);
+    if (!isUtf8(natural)) {
+      const column = natural.findIndex((x) => x > 0x7f) + 1;
+      const got = `a byte that is not UTF-8 at byte ${column} of the line`;
+      return { file, key: '(syntax)', expected: 'UTF-8 text (RFC 8259)', got, line };
+    }
+    if (b === 0x0a || bytes[i + 1] !== 0x0a) line++;
+    start = i + 1;
+  }
+  return { file, key: '(syntax)', expected: 'UTF-8 text (RFC 8259)' };
+}
+
+function nullPrototype<V>(entries: Iterable<readonly [string, V]>): Record<string, V> {
+  const out: Record<string, V> = Object.create(null);
+  for (const [key, value] of entries) out[key] = value;
+  return out;
+}
+
 /** Reads and parses `path` by its extension; `shownAs` is the name used in messages. */
-export function readConfigFile(path: string, shownAs: string): Parsed {
+export function readConfigFile(path: string, shownAs: string): ConfigFileResult {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    return {
-      ok: false,
-      problems: [{ file: shownAs, key: '(file)', expected: 'a readable file', got: code }],
-    };
+    return { problems: [{ file: shownAs, key: '(file)', expected: 'a readable file', got: code }] };
   }
-  if (path.endsWith('.json')) return parseJsonConfig(bytes.toString('utf8'), shownAs);
+  if (path.endsWith('.json')) {
+    if (!isUtf8(bytes)) return { problems: [notUtf8(bytes, shownAs)] };
+    return parseJsonConfig(bytes.toString('utf8'), shownAs);
+  }
   try {
     const parsed = parsePropertiesBytes(bytes, shownAs);
-    return {
-      ok: true,
-      file: {
-        file: shownAs,
-        values: Object.fromEntries(parsed.values),
-        lines: Object.fromEntries(parsed.lines),
-      },
-    };
+    const values = nullPrototype(parsed.values);
+    return { file: { file: shownAs, values, lines: nullPrototype(parsed.lines) }, problems: [] };
   } catch (err) {
-    if (err instanceof ConfigInvalidError) return { ok: false, problems: hideSecretSyntax(err.problems) };
+    if (err instanceof ConfigInvalidError) return { problems: hideSecretSyntax(err.problems) };
     throw err;
   }
 }

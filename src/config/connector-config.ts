@@ -16,9 +16,9 @@ import {
   type PluginConfig,
   type TransformConfig,
 } from './plugin-config.ts';
-import type { Redactor } from './redaction.ts';
 import type { ConnectorKind, Registry } from './registry.ts';
 import { subKeys, type ValidationContext, validateKeys } from './validate-keys.ts';
+import type { WorkerConfig } from './worker-config.ts';
 
 /** A validated connector: shared keys, its class's keys, and its plugins. */
 export interface ConnectorConfig {
@@ -40,41 +40,45 @@ export interface ConnectorConfig {
   readonly overrides: Readonly<Record<'producer' | 'consumer' | 'admin', Readonly<Record<string, string>>>>;
 }
 
-/** What the worker contributes to each connector. */
-export interface WorkerDefaults {
-  readonly file: string;
-  readonly raw: Readonly<Record<string, string>>;
-  readonly converterClass: Readonly<Record<ConverterRole, string>>;
-}
-
 interface Outcome {
   readonly connector?: ConnectorConfig;
   readonly problems: ConfigProblem[];
   readonly warnings: ConfigProblem[];
 }
 
-function converterContexts(
+/**
+ * The connector's converter for `role`: its own (`<role>.converter` and its sub-keys) or, as in Connect,
+ * the worker's — then the connector's own sub-keys are ignored, with a warning. Undefined when invalid.
+ */
+function converterFor(
   role: ConverterRole,
   raw: Readonly<Record<string, string>>,
-  worker: WorkerDefaults,
-  own: ValidationContext,
+  ctx: ValidationContext & { readonly registry: Registry; readonly worker: WorkerConfig },
+  problems: ConfigProblem[],
   warnings: ConfigProblem[],
-): { className: string; sub: Record<string, string>; ctx: ValidationContext } {
+): PluginConfig | undefined {
   const classKey = `${role}.converter`;
   const prefix = `${classKey}.`;
-  const connectorClass = raw[classKey];
-  if (connectorClass !== undefined) {
-    return { className: connectorClass, sub: subKeys(raw, prefix), ctx: { ...own, keyPrefix: prefix } };
+  const own = Object.hasOwn(raw, classKey) ? raw[classKey] : undefined;
+  if (own !== undefined) {
+    return configurePlugin(
+      ctx.registry,
+      'converter',
+      classKey,
+      own,
+      subKeys(raw, prefix),
+      { ...ctx, keyPrefix: prefix },
+      problems,
+    );
   }
   for (const key of Object.keys(subKeys(raw, prefix))) {
     warnings.push({
-      file: own.file,
+      file: ctx.file,
       key: `${prefix}${key}`,
       expected: `ignored: the connector does not set ${classKey}, so the worker's converter and its settings apply (as in Connect)`,
     });
   }
-  const workerCtx = { ...own, file: worker.file, keyPrefix: prefix };
-  return { className: worker.converterClass[role], sub: subKeys(worker.raw, prefix), ctx: workerCtx };
+  return ctx.worker.converters[role];
 }
 
 /**
@@ -88,19 +92,18 @@ function withoutClassKeys(problems: readonly ConfigProblem[], registry: Registry
   );
 }
 
-/** Validates `file` as a connector; `show` renders values for messages (redacted). */
+/** Validates `source` as a connector; values reach problems only through `ctx.show` (redacted). */
 export function validateConnector(
   source: ConfigFile,
   registry: Registry,
-  worker: WorkerDefaults,
-  redactor: Redactor,
+  worker: WorkerConfig,
+  base: Omit<ValidationContext, 'file'>,
 ): Outcome {
   const { file, values: raw } = source;
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
-  const show = (key: string, value: string) => redactor.show(key, value);
-  const ctx: ValidationContext = { file, show };
-  const className = raw['connector.class'];
+  const ctx: ValidationContext = { ...base, file };
+  const className = Object.hasOwn(raw, 'connector.class') ? raw['connector.class'] : undefined;
   const def = className === undefined ? undefined : registry.find('connector', className);
 
   const ownKeys: KeyTable = def?.schema.keys ?? {};
@@ -124,22 +127,13 @@ export function validateConnector(
 
   const converters: Partial<Record<ConverterRole, PluginConfig>> = {};
   for (const role of CONVERTER_ROLES) {
-    const choice = converterContexts(role, raw, worker, ctx, warnings);
-    const plugin = configurePlugin(
-      registry,
-      'converter',
-      `${role}.converter`,
-      choice.className,
-      choice.sub,
-      choice.ctx,
-      problems,
-    );
+    const plugin = converterFor(role, raw, { ...ctx, registry, worker }, problems, warnings);
     if (plugin !== undefined) converters[role] = plugin;
   }
   const transformAliases = (values.transforms as string[] | undefined) ?? [];
   const predicateAliases = (values.predicates as string[] | undefined) ?? [];
-  const transforms = configureChain(registry, 'transforms', transformAliases, raw, file, show, problems);
-  const predicates = configureChain(registry, 'predicates', predicateAliases, raw, file, show, problems);
+  const transforms = configureChain(registry, 'transforms', transformAliases, raw, ctx, problems);
+  const predicates = configureChain(registry, 'predicates', predicateAliases, raw, ctx, problems);
   checkPredicateRefs(transforms, predicateAliases, file, problems);
 
   if (def === undefined || problems.length > 0) return { problems, warnings };

@@ -23,14 +23,6 @@ export interface TransformConfig extends PluginConfig {
   readonly negate: boolean;
 }
 
-export interface ConverterChoice {
-  /** The class name as configured and the keys under `<role>.converter.`. */
-  readonly className: string;
-  readonly subConfig: Readonly<Record<string, string>>;
-  /** The file and key prefix the choice came from (worker or connector), for problem messages. */
-  readonly ctx: ValidationContext;
-}
-
 export const CONVERTER_ROLES = ['key', 'value', 'header'] as const;
 export type ConverterRole = (typeof CONVERTER_ROLES)[number];
 
@@ -81,10 +73,10 @@ export function configureChain(
   kind: 'transforms' | 'predicates',
   aliases: readonly string[],
   raw: Readonly<Record<string, string>>,
-  file: string,
-  show: ValidationContext['show'],
+  base: ValidationContext,
   problems: ConfigProblem[],
 ): TransformConfig[] {
+  const file = base.file;
   const type: PluginType = kind === 'transforms' ? 'transformation' : 'predicate';
   const prefix = `${kind}.`;
   const listed = new Set(aliases);
@@ -119,9 +111,9 @@ export function configureChain(
       ...(predicate === undefined ? {} : { predicate }),
       ...(negate === undefined ? {} : { negate }),
     };
-    const checked = validateKeys({ keys: chainControlKeys }, control, { file, show, keyPrefix: aliasPrefix });
+    const ctx: ValidationContext = { ...base, keyPrefix: aliasPrefix };
+    const checked = validateKeys({ keys: chainControlKeys }, control, ctx);
     problems.push(...checked.problems);
-    const ctx: ValidationContext = { file, show, keyPrefix: aliasPrefix };
     const plugin = configurePlugin(registry, type, `${aliasPrefix}type`, className, own, ctx, problems);
     if (plugin !== undefined)
       out.push({

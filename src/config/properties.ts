@@ -236,9 +236,9 @@ function decodeEscapes(text: string, start: number, end: number): string | numbe
   return out + text.slice(from, end);
 }
 
-function badEscape(file: string, key: string, logical: LogicalLine, at: number, end: number): ConfigProblem {
-  const got = logical.text.slice(at, Math.min(at + 6, end));
-  return { file, key, expected: UNICODE_ESCAPE_EXPECTED, got, line: lineAt(logical, at) };
+/** The problem for a malformed `\u` escape. It names the line, never the text: the value may be a secret. */
+function badEscape(file: string, key: string, logical: LogicalLine, at: number, _end: number): ConfigProblem {
+  return { file, key, expected: UNICODE_ESCAPE_EXPECTED, line: lineAt(logical, at) };
 }
 
 /**
@@ -292,11 +292,15 @@ function notUtf8(bytes: Buffer, file: string): ConfigProblem {
     if (b !== CR && b !== LF) continue;
     const natural = bytes.subarray(start, i);
     if (!isUtf8(natural)) {
-      const firstNonAscii = natural.findIndex((x) => x > 0x7f);
-      const got = [...natural.subarray(firstNonAscii, firstNonAscii + 6)].map((x) =>
-        x.toString(16).padStart(2, '0'),
-      );
-      return { file, key: '(syntax)', expected: UTF8_EXPECTED, got: `bytes ${got.join(' ')}`, line };
+      // The column, not the bytes: the line may hold a secret.
+      const column = natural.findIndex((x) => x > 0x7f) + 1;
+      return {
+        file,
+        key: '(syntax)',
+        expected: UTF8_EXPECTED,
+        got: `a byte that is not UTF-8 at byte ${column} of the line`,
+        line,
+      };
     }
     if (b === CR || bytes[i - 1] !== CR) line++;
     start = i + 1;

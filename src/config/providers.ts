@@ -6,6 +6,12 @@
  * `config.providers.vault.class=org.apache.kafka.common.config.provider.FileConfigProvider`,
  * `config.providers.vault.param.allowed.paths=/run/secrets`.
  *
+ * Settings are checked strictly, because a typo in one silently widens what a bundle may read: every
+ * `config.providers.<name>.<setting>` must be `class` or a `param.*` its kind knows (`env`:
+ * `allowlist.pattern`; `file` and `dir`: `allowed.paths`), and `<name>` must be declared in
+ * `config.providers` or built in (the built-ins take parameters without a declaration). A provider whose
+ * settings have a problem resolves nothing.
+ *
  * Differences from Connect, on purpose: a reference that does not resolve, or names an undeclared
  * provider, is an error (Connect leaves the `${...}` text in place and the connector fails later, far from
  * the cause); relative paths are relative to
@@ -23,6 +29,8 @@ import { closest } from './suggest.ts';
 /** Kafka Connect's variable pattern: `${provider:[path:]key}`, non-greedy, no `}` inside. */
 const REFERENCE = /\$\{([^}]*?):(?:([^}]*?):)?([^}]*?)\}/g;
 
+const PREFIX = 'config.providers.';
+
 type Lookup = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly reason: string };
 
 /** One provider instance: looks up `key` (under `path`). */
@@ -34,20 +42,36 @@ export interface ConfigProvider {
 const KINDS = ['env', 'file', 'dir'] as const;
 type ProviderKind = (typeof KINDS)[number];
 
-const CLASS_ALIASES: Readonly<Record<string, ProviderKind>> = {
-  env: 'env',
-  file: 'file',
-  dir: 'dir',
-  'org.apache.kafka.common.config.provider.EnvVarConfigProvider': 'env',
-  'org.apache.kafka.common.config.provider.FileConfigProvider': 'file',
-  'org.apache.kafka.common.config.provider.DirectoryConfigProvider': 'dir',
+/** The `param.*` settings each kind of provider understands. */
+const PARAMS: Readonly<Record<ProviderKind, readonly string[]>> = {
+  env: ['allowlist.pattern'],
+  file: ['allowed.paths'],
+  dir: ['allowed.paths'],
 };
+
+const CLASS_ALIASES: ReadonlyMap<string, ProviderKind> = new Map([
+  ['env', 'env'],
+  ['file', 'file'],
+  ['dir', 'dir'],
+  ['org.apache.kafka.common.config.provider.EnvVarConfigProvider', 'env'],
+  ['org.apache.kafka.common.config.provider.FileConfigProvider', 'file'],
+  ['org.apache.kafka.common.config.provider.DirectoryConfigProvider', 'dir'],
+]);
+
+function builtinKind(name: string): ProviderKind | undefined {
+  return KINDS.find((kind) => kind === name);
+}
 
 export interface ProviderEnvironment {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Relative paths resolve against this directory. */
   readonly baseDir: string;
 }
+
+type Params = ReadonlyMap<string, string>;
+
+/** Reports a problem with parameter `param` of the provider being built. */
+type Report = (param: string, expected: string, got?: string) => void;
 
 /** The real path (symlinks followed) of `path`, or its normalised form when it does not exist. */
 function realPath(path: string): string {
@@ -63,8 +87,9 @@ function realPath(path: string): string {
  * directories. Both sides are compared after following symlinks, so a link inside an allowed directory
  * cannot point out of it.
  */
-function allowedPathsCheck(params: Readonly<Record<string, string>>, baseDir: string) {
-  const allowed = params['allowed.paths'] === undefined ? undefined : splitList(params['allowed.paths']);
+function allowedPathsCheck(params: Params, baseDir: string) {
+  const listed = params.get('allowed.paths');
+  const allowed = listed === undefined ? undefined : splitList(listed);
   const roots = allowed?.map((root) => realPath(resolve(baseDir, root)));
   return function checkPath(path: string): string | undefined {
     if (allowed === undefined || roots === undefined) return undefined;
@@ -86,25 +111,45 @@ function readBytes(path: string): { ok: true; bytes: Buffer } | { ok: false; rea
   }
 }
 
-function envProvider(params: Readonly<Record<string, string>>, envr: ProviderEnvironment): ConfigProvider {
-  const allow =
-    params['allowlist.pattern'] === undefined
-      ? undefined
-      : new RegExp(`^(?:${params['allowlist.pattern']})$`);
+/** V8's reason from a regular expression SyntaxError, without the pattern it quotes; or undefined. */
+function regexReason(err: unknown): string | undefined {
+  if (!(err instanceof SyntaxError)) return undefined;
+  // "Invalid regular expression: /<pattern>/<flags>: <reason>": the reason is last and has no ': '.
+  const reason = err.message.slice(err.message.lastIndexOf(': ') + 2);
+  return /^[A-Za-z][A-Za-z {}]*$/.test(reason) ? reason.toLowerCase() : undefined;
+}
+
+function envProvider(params: Params, envr: ProviderEnvironment, report: Report): ConfigProvider {
+  const pattern = params.get('allowlist.pattern');
+  let allow: RegExp | undefined;
+  if (pattern !== undefined) {
+    try {
+      new RegExp(pattern); // alone first: `a)|(b` must not escape the anchors below
+      allow = new RegExp(`^(?:${pattern})$`);
+    } catch (err) {
+      allow = /(?!)/; // matches nothing; the provider is unusable anyway
+      const reason = regexReason(err);
+      report(
+        'allowlist.pattern',
+        'a regular expression (JavaScript syntax) that whole variable names must match',
+        `an invalid one${reason === undefined ? '' : ` (${reason})`}`,
+      );
+    }
+  }
   return {
     kind: 'env',
     get(_path, key) {
       if (allow !== undefined && !allow.test(key))
         return { ok: false, reason: `${key} does not match allowlist.pattern` };
-      const value = envr.env[key];
-      return value === undefined
-        ? { ok: false, reason: `environment variable ${key} is not set` }
-        : { ok: true, value };
+      const value = Object.hasOwn(envr.env, key) ? envr.env[key] : undefined;
+      return typeof value === 'string'
+        ? { ok: true, value }
+        : { ok: false, reason: `environment variable ${key} is not set` };
     },
   };
 }
 
-function fileProvider(params: Readonly<Record<string, string>>, envr: ProviderEnvironment): ConfigProvider {
+function fileProvider(params: Params, envr: ProviderEnvironment): ConfigProvider {
   const check = allowedPathsCheck(params, envr.baseDir);
   const cache = new Map<string, ReadonlyMap<string, string> | Lookup>();
   const load = (full: string): ReadonlyMap<string, string> | Lookup => {
@@ -140,7 +185,7 @@ function fileProvider(params: Readonly<Record<string, string>>, envr: ProviderEn
   };
 }
 
-function dirProvider(params: Readonly<Record<string, string>>, envr: ProviderEnvironment): ConfigProvider {
+function dirProvider(params: Params, envr: ProviderEnvironment): ConfigProvider {
   const check = allowedPathsCheck(params, envr.baseDir);
   return {
     kind: 'dir',
@@ -157,14 +202,32 @@ function dirProvider(params: Readonly<Record<string, string>>, envr: ProviderEnv
   };
 }
 
-const FACTORIES = { env: envProvider, file: fileProvider, dir: dirProvider } as const;
+const FACTORIES: Readonly<
+  Record<ProviderKind, (params: Params, envr: ProviderEnvironment, report: Report) => ConfigProvider>
+> = { env: envProvider, file: fileProvider, dir: dirProvider };
+
+/**
+ * Splits the part of a key after `config.providers.` into the provider name and the setting: the longest
+ * known name followed by a dot, else everything before the first dot. Undefined when there is no setting.
+ */
+function splitSettingKey(tail: string, known: ReadonlySet<string>): [string, string] | undefined {
+  let name: string | undefined;
+  for (const n of known)
+    if (tail.startsWith(`${n}.`) && (name === undefined || n.length > name.length)) name = n;
+  if (name !== undefined) return [name, tail.slice(name.length + 1)];
+  const dot = tail.indexOf('.');
+  return dot <= 0 ? undefined : [tail.slice(0, dot), tail.slice(dot + 1)];
+}
 
 /** The providers a bundle may use: the built-ins plus those declared by `config.providers`. */
 export class ProviderSet {
   readonly #providers: ReadonlyMap<string, ConfigProvider>;
+  /** Declared (or built-in) names whose settings have problems: they resolve nothing. */
+  readonly #unusable: ReadonlySet<string>;
 
-  private constructor(providers: ReadonlyMap<string, ConfigProvider>) {
+  private constructor(providers: ReadonlyMap<string, ConfigProvider>, unusable: ReadonlySet<string>) {
     this.#providers = providers;
+    this.#unusable = unusable;
   }
 
   /** Builds the set from the worker's `config.providers*` keys; problems name the offending key. */
@@ -174,42 +237,95 @@ export class ProviderSet {
     envr: ProviderEnvironment,
   ): { providers: ProviderSet; problems: ConfigProblem[] } {
     const problems: ConfigProblem[] = [];
-    const providers = new Map<string, ConfigProvider>();
-    for (const kind of KINDS) providers.set(kind, FACTORIES[kind]({}, envr));
-    const declared = raw['config.providers'] === undefined ? [] : splitList(raw['config.providers']);
-    for (const name of declared) {
-      const classKey = `config.providers.${name}.class`;
-      const className = raw[classKey] ?? (KINDS as readonly string[]).find((kn) => kn === name);
-      const kind = className === undefined ? undefined : CLASS_ALIASES[className];
-      if (kind === undefined) {
-        const suggestion =
-          className === undefined ? undefined : closest(className, Object.keys(CLASS_ALIASES));
+    const listed = Object.hasOwn(raw, 'config.providers') ? raw['config.providers'] : undefined;
+    const known = new Set<string>([...KINDS, ...(listed === undefined ? [] : splitList(listed))]);
+
+    // Every config.providers.<name>.<setting>, by name; settings of undeclared names are problems.
+    const settings = new Map<string, Map<string, string>>();
+    for (const [key, value] of Object.entries(raw)) {
+      if (!key.startsWith(PREFIX)) continue;
+      const split = splitSettingKey(key.slice(PREFIX.length), known);
+      if (split === undefined) {
+        problems.push({ file, key, expected: `${PREFIX}<name>.class or ${PREFIX}<name>.param.<parameter>` });
+        continue;
+      }
+      const [name, setting] = split;
+      if (!known.has(name)) {
+        const near = closest(name, known);
         problems.push({
           file,
-          key: classKey,
-          expected: `a config provider class (${Object.keys(CLASS_ALIASES).join(', ')})`,
-          ...(className === undefined ? {} : { got: className }),
-          ...(suggestion === undefined ? {} : { suggestion }),
+          key,
+          expected: `declare '${name}' in config.providers`,
+          ...(near === undefined ? {} : { suggestion: `${PREFIX}${near}.${setting}` }),
         });
         continue;
       }
-      const paramPrefix = `config.providers.${name}.param.`;
-      const params: Record<string, string> = {};
-      for (const [k, v] of Object.entries(raw))
-        if (k.startsWith(paramPrefix)) params[k.slice(paramPrefix.length)] = v;
-      providers.set(name, FACTORIES[kind](params, envr));
+      const own = settings.get(name) ?? new Map<string, string>();
+      own.set(setting, value);
+      settings.set(name, own);
     }
-    return { providers: new ProviderSet(providers), problems };
+
+    const providers = new Map<string, ConfigProvider>();
+    const unusable = new Set<string>();
+    for (const name of known) {
+      const own = settings.get(name) ?? new Map<string, string>();
+      const className = own.get('class');
+      const kind = className === undefined ? builtinKind(name) : CLASS_ALIASES.get(className);
+      if (kind === undefined) {
+        const suggestion = className === undefined ? undefined : closest(className, CLASS_ALIASES.keys());
+        problems.push({
+          file,
+          key: `${PREFIX}${name}.class`,
+          expected: `a config provider class (${[...CLASS_ALIASES.keys()].join(', ')})`,
+          ...(suggestion === undefined ? {} : { suggestion }),
+        });
+        unusable.add(name);
+        continue;
+      }
+      let broken = false;
+      const valid = ['class', ...PARAMS[kind].map((p) => `param.${p}`)];
+      const params = new Map<string, string>();
+      for (const [setting, value] of own) {
+        if (setting === 'class') continue;
+        if (setting.startsWith('param.') && valid.includes(setting)) {
+          params.set(setting.slice('param.'.length), value);
+          continue;
+        }
+        broken = true;
+        const near = closest(setting, valid);
+        const keys = valid.map((v) => `${PREFIX}${name}.${v}`).join(', ');
+        problems.push({
+          file,
+          key: `${PREFIX}${name}.${setting}`,
+          expected: `a setting of ${kind} config provider '${name}' (${keys})`,
+          ...(near === undefined ? {} : { suggestion: `${PREFIX}${name}.${near}` }),
+        });
+      }
+      const report: Report = (param, expected, got) => {
+        broken = true;
+        problems.push({
+          file,
+          key: `${PREFIX}${name}.param.${param}`,
+          expected,
+          ...(got === undefined ? {} : { got }),
+        });
+      };
+      const provider = FACTORIES[kind](params, envr, report);
+      if (broken) unusable.add(name);
+      else providers.set(name, provider);
+    }
+    return { providers: new ProviderSet(providers, unusable), problems };
   }
 
-  /** The provider names in effect, for error messages. */
+  /** The provider names in effect, for error messages (including those whose settings have problems). */
   names(): string[] {
-    return [...this.#providers.keys()];
+    return [...this.#providers.keys(), ...this.#unusable];
   }
 
   /**
    * Replaces every `${provider:path:key}` in `raw`'s values. Problems name the key and the provider,
-   * never a resolved value. `secretValues` and `secretKeys` report what must be redacted.
+   * never a resolved value. `values` is a null-prototype object; `secretValues` and `secretKeys` report
+   * what must be redacted.
    */
   resolve(
     raw: Readonly<Record<string, string>>,
@@ -220,7 +336,7 @@ export class ProviderSet {
     secretValues: string[];
     secretKeys: string[];
   } {
-    const values: Record<string, string> = {};
+    const values: Record<string, string> = Object.create(null);
     const problems: ConfigProblem[] = [];
     const secretValues: string[] = [];
     const secretKeys: string[] = [];
@@ -232,8 +348,17 @@ export class ProviderSet {
       let resolvedAny = false;
       values[key] = value.replace(REFERENCE, (whole, name: string, path: string | undefined, ref: string) => {
         const provider = this.#providers.get(name);
+        if (provider === undefined && this.#unusable.has(name)) {
+          problems.push({
+            file,
+            key,
+            expected: `a value from config provider '${name}'`,
+            got: `none: the provider's ${PREFIX}${name}.* settings have problems`,
+          });
+          return whole;
+        }
         if (provider === undefined) {
-          const suggestion = closest(name, this.#providers.keys());
+          const suggestion = closest(name, this.names());
           problems.push({
             file,
             key,

@@ -26,7 +26,6 @@ function escapeRegExp(s: string): string {
 
 /** Hides secret values in text and structured data. Immutable once built. */
 export class Redactor {
-  readonly #values: readonly string[];
   readonly #pattern: RegExp | undefined;
   readonly #secretKeys: ReadonlySet<string>;
 
@@ -38,7 +37,6 @@ export class Redactor {
     const values = [...new Set(secretValues)].filter((v) => v.length >= MIN_TEXT_SECRET_LENGTH);
     // Longest first, so a secret containing another secret is hidden whole.
     values.sort((a, b) => b.length - a.length);
-    this.#values = values;
     this.#pattern = values.length === 0 ? undefined : new RegExp(values.map(escapeRegExp).join('|'), 'g');
     this.#secretKeys = new Set(secretKeys);
     Object.freeze(this);
@@ -69,10 +67,5 @@ export class Redactor {
     for (const [key, v] of Object.entries(value))
       out[key] = this.isSecretKey(key) ? HIDDEN : this.deep(v, depth + 1);
     return out;
-  }
-
-  /** A redactor that also hides `values` and `keys`. */
-  with(values: Iterable<string>, keys: Iterable<string> = []): Redactor {
-    return new Redactor([...this.#values, ...values], [...this.#secretKeys, ...keys]);
   }
 }

@@ -33,6 +33,8 @@ export interface ValidationContext {
   readonly extraKnownKeys?: readonly string[];
   /** Prefix prepended to key names in problems (e.g. `transforms.mask.`). */
   readonly keyPrefix?: string;
+  /** Told of every value set for a key its spec marks secret, so the bundle's redactor hides it everywhere. */
+  readonly onSecret?: (key: string, value: string) => void;
 }
 
 export interface ValidationResult<T extends KeyTable> {
@@ -73,31 +75,59 @@ function parsedDefault(key: string, keySpec: KeySpec, ctx: ValidationContext): u
   return value;
 }
 
+/** A null-prototype map: user-supplied keys such as `__proto__` or `toString` stay ordinary keys. */
+export function emptyMap<V>(): Record<string, V> {
+  return Object.create(null) as Record<string, V>;
+}
+
+/**
+ * The closest known key for `key`: a whole known key, or a prefix rule's prefix with the rest of `key`
+ * kept (`prodcuer.acks` -> `producer.acks`, `value.convertr.schemas.enable` -> `value.converter.schemas.enable`).
+ */
+function suggestKey(
+  key: string,
+  known: readonly string[],
+  prefixes: readonly PrefixRule[],
+): string | undefined {
+  const whole = closest(key, known);
+  if (whole !== undefined) return whole;
+  const parts = key.split('.');
+  const candidates: string[] = [];
+  for (const { prefix } of prefixes) {
+    const depth = prefix.split('.').length - 1;
+    if (parts.length <= depth) continue;
+    candidates.push(prefix + parts.slice(depth).join('.'));
+  }
+  return closest(key, candidates);
+}
+
 /** Validates `raw` against `schema`. Unknown keys, bad values and missing required keys become problems. */
 export function validateKeys<T extends KeyTable>(
   schema: ConfigSchema<T>,
   raw: Readonly<Record<string, string>>,
   ctx: ValidationContext,
 ): ValidationResult<T> {
-  const values: Record<string, unknown> = {};
-  const delegated: Record<string, string> = {};
+  const values = emptyMap<unknown>();
+  const delegated = emptyMap<string>();
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
   const prefix = ctx.keyPrefix ?? '';
   const known = [...Object.keys(schema.keys), ...(ctx.extraKnownKeys ?? [])];
+  const prefixes = schema.prefixes ?? [];
 
   for (const [key, value] of Object.entries(raw)) {
-    const keySpec = schema.keys[key];
+    const keySpec = Object.hasOwn(schema.keys, key) ? schema.keys[key] : undefined;
     if (keySpec !== undefined) {
+      if (keySpec.secret) ctx.onSecret?.(prefix + key, value);
       const parsed = parseKey(key, keySpec, value, ctx);
       if (parsed.ok) values[key] = parsed.value;
       else problems.push(parsed.problem);
-    } else if (schema.prefixes?.some((p) => key.startsWith(p.prefix))) {
+    } else if (prefixes.some((p) => key.startsWith(p.prefix))) {
       delegated[key] = value;
-    } else if (schema.ignored?.[key] !== undefined) {
+    } else if (schema.ignored !== undefined && Object.hasOwn(schema.ignored, key)) {
       warnings.push({ file: ctx.file, key: prefix + key, expected: `ignored: ${schema.ignored[key]}` });
     } else {
-      const suggestion = closest(key, known);
+      const suggestion = suggestKey(key, known, prefixes);
       problems.push({
         file: ctx.file,
         key: prefix + key,
@@ -111,7 +141,7 @@ export function validateKeys<T extends KeyTable>(
   }
 
   for (const [key, keySpec] of Object.entries(schema.keys)) {
-    if (key in raw) continue;
+    if (Object.hasOwn(raw, key)) continue;
     if (keySpec.default !== undefined) {
       values[key] = parsedDefault(`${prefix}${key}`, keySpec, ctx);
     } else if (!keySpec.optional) {
@@ -124,7 +154,7 @@ export function validateKeys<T extends KeyTable>(
 
 /** The keys of `raw` that start with `prefix`, with the prefix removed. */
 export function subKeys(raw: Readonly<Record<string, string>>, prefix: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = emptyMap<string>();
   for (const [key, value] of Object.entries(raw))
     if (key.startsWith(prefix)) out[key.slice(prefix.length)] = value;
   return out;

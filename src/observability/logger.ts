@@ -14,7 +14,7 @@
  *
  * @example
  * ```ts
- * const logger = createLogger({ redact: bundle.redact }); // module scope, once per cold start
+ * const logger = createLogger({ redact: (v) => bundle.redactor.deep(v) }); // module scope, once per cold start
  * logger.startInvocation({ connector: 'orders', task: 0, invocationId: context.awsRequestId });
  * try {
  *   logger.info('batch produced', { records: 500, durationMs: 41 });
@@ -259,7 +259,8 @@ class JsonLogger implements Logger {
     if (invocation !== undefined) walker.assign(body, withoutReserved(invocation.keys));
     if (fields instanceof Error) walker.assign(body, { error: fields });
     else if (fields !== undefined) walker.assign(body, withoutReserved(fields));
-    // Second pass: the bundle's redactor also knows keys declared secret by a connector's schema.
+    // Second pass over the whole line: the bundle's redactor also knows keys a schema declares secret and
+    // keys whose value came from a config provider.
     const redacted = this.#core.redact(body);
     const rest = typeof redacted === 'object' && redacted !== null ? redacted : body;
     return { level, timestamp, message: walker.string(message), ...rest };

@@ -148,7 +148,13 @@ describe.skipIf(skipReason !== undefined)(suite, () => {
       const error = await readPropertiesFile(path).catch((err: unknown) => err);
       expect(error).toBeInstanceOf(ConfigInvalidError);
       expect((error as ConfigInvalidError).problems).toEqual([
-        { file: path, key: '(syntax)', expected: UTF8_EXPECTED, got: expect.stringMatching(/^bytes /), line },
+        {
+          file: path,
+          key: '(syntax)',
+          expected: UTF8_EXPECTED,
+          got: expect.stringMatching(/^a byte that is not UTF-8 at byte \d+ of the line$/),
+          line,
+        },
       ]);
     });
   });

@@ -41,6 +41,5 @@ describe('Redactor', () => {
   it('escapes regular-expression characters in secret values', () => {
     const r = new Redactor(['a+b(c)*$']);
     expect(r.text('x a+b(c)*$ y')).toBe(`x ${HIDDEN} y`);
-    expect(r.with(['other-secret']).text('a+b(c)*$ other-secret')).toBe(`${HIDDEN} ${HIDDEN}`);
   });
 });

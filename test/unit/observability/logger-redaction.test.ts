@@ -1,24 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { Redactor as BundleRedactor } from '../../../src/config/redaction.ts';
 import { ConfigProviderError } from '../../../src/errors.ts';
 import { createLogger, type Redactor } from '../../../src/observability/logger.ts';
 
 const SECRET = 'hunter2-s3cr3t-value';
 const SECRET_2 = 'AKIA-other-secret';
 
-/**
- * A stand-in for the bundle's redactor, following the `Redactor` contract: strings get every secret value
- * replaced; objects and arrays are copied with secret values and the given secret keys hidden.
- */
+/** The bundle's real redactor, wired the way a handler wires it into the logger. */
 function bundleRedactor(values: readonly string[], secretKeys: readonly string[] = []): Redactor {
-  const deep = (value: unknown): unknown => {
-    if (typeof value === 'string') return values.reduce((s, v) => s.replaceAll(v, '[hidden]'), value);
-    if (Array.isArray(value)) return value.map(deep);
-    if (typeof value !== 'object' || value === null) return value;
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, secretKeys.includes(k) ? '[hidden]' : deep(v)]),
-    );
-  };
-  return deep;
+  const redactor = new BundleRedactor(values, secretKeys);
+  return (value) => redactor.deep(value);
 }
 
 function capture(redact?: Redactor) {
