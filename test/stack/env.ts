@@ -11,7 +11,10 @@
  * @module
  */
 import { inject } from 'vitest';
+import type { KafkaScramAccess } from './index.ts';
 import { LOCAL_AWS } from './readiness.ts';
+
+export type { KafkaScramAccess } from './index.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,6 +22,8 @@ declare module 'vitest' {
     kafkaBrokers: string;
     /** `http://host:port` of the integration tests' DynamoDB (Local). */
     dynamodbEndpoint: string;
+    /** The broker's SASL_PLAINTEXT/SCRAM listener and its user; null when there is none. */
+    kafkaScram: KafkaScramAccess | null;
     /** Which services the setup started itself (false: taken from KAFKA_BROKERS / DYNAMODB_ENDPOINT). */
     stackStarted: { kafka: boolean; dynamodb: boolean };
   }
@@ -27,6 +32,8 @@ declare module 'vitest' {
 export interface StackEnv {
   readonly kafkaBrokers: string;
   readonly dynamodbEndpoint: string;
+  /** The SCRAM listener; undefined for a broker from `KAFKA_BROKERS` without `KAFKA_SCRAM_*` (tests skip). */
+  readonly kafkaScram: KafkaScramAccess | undefined;
   /** False for a service given by the environment: a test about our broker's defaults then skips. */
   readonly started: { readonly kafka: boolean; readonly dynamodb: boolean };
 }
@@ -36,6 +43,7 @@ export function stackEnv(): StackEnv {
   return {
     kafkaBrokers: inject('kafkaBrokers'),
     dynamodbEndpoint: inject('dynamodbEndpoint'),
+    kafkaScram: inject('kafkaScram') ?? undefined,
     started: inject('stackStarted'),
   };
 }

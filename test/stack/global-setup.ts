@@ -14,6 +14,7 @@ export default async function setupStack(project: TestProject): Promise<() => Pr
   const releaseGuard = guardStackOnExit(stack);
   project.provide('kafkaBrokers', stack.kafkaBrokers);
   project.provide('dynamodbEndpoint', stack.dynamodbEndpoint);
+  project.provide('kafkaScram', stack.kafkaScram ?? null);
   const startedNames = stack.started.map((service) => service.name);
   project.provide('stackStarted', {
     kafka: startedNames.includes('kafka'),

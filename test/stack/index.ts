@@ -23,7 +23,13 @@ import { basename, join } from 'node:path';
 import { StackError } from '../../src/errors.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { stopProcess } from './jvm-process.ts';
-import { startKafkaNode } from './kafka-node.ts';
+import {
+  randomScramPassword,
+  SCRAM_MECHANISMS,
+  type ScramListener,
+  type ScramMechanism,
+  startKafkaNode,
+} from './kafka-node.ts';
 import { defaultCacheRoot, resolveStackClasspaths, type StackClasspaths } from './maven-classpath.ts';
 import {
   requireJava,
@@ -56,10 +62,28 @@ export interface StackOptions {
   readonly tools?: ToolEnvironment;
 }
 
+/** Where and as whom to reach Kafka over SASL_PLAINTEXT with SCRAM. */
+export interface KafkaScramAccess {
+  /** `host:port[,host:port...]` of the SASL_PLAINTEXT listener. */
+  readonly brokers: string;
+  readonly username: string;
+  readonly password: string;
+  /** The mechanism to use by default (SCRAM-SHA-512). */
+  readonly mechanism: ScramMechanism;
+  /** Every mechanism the user has credentials for. */
+  readonly mechanisms: readonly ScramMechanism[];
+}
+
 /** A stack ready for use. Only `started` services are ever stopped. */
 export interface RunningStack {
   /** `host:port[,host:port...]` */
   readonly kafkaBrokers: string;
+  /**
+   * The SCRAM listener of the broker this stack started; for a broker from `KAFKA_BROKERS`, taken from
+   * `KAFKA_SCRAM_BROKERS`, `KAFKA_SCRAM_USERNAME`, `KAFKA_SCRAM_PASSWORD` (and `KAFKA_SCRAM_MECHANISM`)
+   * when all are set, otherwise undefined (tests that need it skip).
+   */
+  readonly kafkaScram: KafkaScramAccess | undefined;
   /** `http://host:port` */
   readonly dynamodbEndpoint: string;
   /** The services this stack started (none when both came from the environment). */
@@ -80,7 +104,10 @@ const EXTERNAL_READY_TIMEOUT_MS = 15_000;
 interface ReadyService {
   readonly address: string;
   readonly started?: StartedService;
+  readonly scram?: KafkaScramAccess | undefined;
 }
+
+const SCRAM_USERNAME = 'connect-fn';
 
 /** Everything needed to launch JVMs, prepared once for both services. */
 interface Launch {
@@ -106,7 +133,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const launch = needs.length > 0 ? await prepareLaunch(options, env, needs, log) : undefined;
 
   const kafkaTask =
-    externalKafka !== undefined ? checkExternal('KAFKA_BROKERS', externalKafka) : startKafka(launch!);
+    externalKafka !== undefined
+      ? checkExternal('KAFKA_BROKERS', externalKafka).then((ready) => ({
+          ...ready,
+          scram: scramFromEnv(env),
+        }))
+      : startKafka(launch!);
   const dynamoDbTask =
     externalDynamoDb !== undefined
       ? checkExternal('DYNAMODB_ENDPOINT', externalDynamoDb)
@@ -147,21 +179,44 @@ async function prepareLaunch(
     detached: options.detached ?? false,
     // The deadline starts after Maven: a cold download may take minutes and is reported on its own.
     deadlineMs: Date.now() + (options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS),
-    ports: await freePorts(3),
+    ports: await freePorts(4),
   };
 }
 
 async function startKafka(launch: Launch): Promise<ReadyService> {
   const dir = join(launch.rootDir, 'kafka');
   await mkdir(dir);
+  const scram: ScramListener = {
+    port: launch.ports[3]!,
+    username: SCRAM_USERNAME,
+    password: randomScramPassword(),
+  };
   const started = await startKafkaNode({
     ...launch,
     classpath: launch.classpaths.kafkaClasspath,
     dir,
     port: launch.ports[0]!,
     controllerPort: launch.ports[1]!,
+    scram,
   });
-  return { address: started.address, started };
+  const access: KafkaScramAccess = {
+    brokers: `127.0.0.1:${scram.port}`,
+    username: scram.username,
+    password: scram.password,
+    mechanism: SCRAM_MECHANISMS[0],
+    mechanisms: SCRAM_MECHANISMS,
+  };
+  return { address: started.address, started, scram: access };
+}
+
+/** The SCRAM listener of an external broker, when the environment describes one completely. */
+function scramFromEnv(env: NodeJS.ProcessEnv): KafkaScramAccess | undefined {
+  const brokers = env.KAFKA_SCRAM_BROKERS;
+  const username = env.KAFKA_SCRAM_USERNAME;
+  const password = env.KAFKA_SCRAM_PASSWORD;
+  if (!brokers || !username || !password) return undefined;
+  const mechanism = env.KAFKA_SCRAM_MECHANISM === 'SCRAM-SHA-256' ? 'SCRAM-SHA-256' : 'SCRAM-SHA-512';
+  return { brokers, username, password, mechanism, mechanisms: [mechanism] };
 }
 
 async function startDynamoDb(launch: Launch, dbPath: string | undefined): Promise<ReadyService> {
@@ -229,6 +284,7 @@ function runningStack(
   let stopping: Promise<void> | undefined;
   return {
     kafkaBrokers: kafka.address,
+    kafkaScram: kafka.scram,
     dynamodbEndpoint: dynamoDb.address,
     started,
     rootDir,

@@ -2,18 +2,36 @@
  * A single-node Apache Kafka in KRaft mode (combined broker + controller), run from the Maven classpath:
  * write `server.properties`, format the storage with Kafka's own StorageTool, start `kafka.Kafka`, and wait
  * until it describes its cluster and creates a topic.
+ *
+ * Besides the PLAINTEXT listener (also used between broker and controller) the broker can open a second,
+ * SASL_PLAINTEXT listener named `SCRAM` that accepts SCRAM-SHA-512 and SCRAM-SHA-256. Its one user is
+ * created when the storage is formatted (`--add-scram`), as KRaft clusters bootstrap SCRAM credentials.
  * @module
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { exitOf, spawnJvm } from './jvm-process.ts';
 import { probeKafka, stackFailure } from './readiness.ts';
 import { awaitService, type ServiceStart, type StartedService } from './service.ts';
 
+/** The SCRAM mechanisms the `SCRAM` listener accepts, the first being the one tests use by default. */
+export const SCRAM_MECHANISMS = ['SCRAM-SHA-512', 'SCRAM-SHA-256'] as const;
+export type ScramMechanism = (typeof SCRAM_MECHANISMS)[number];
+
+/** The SASL_PLAINTEXT listener and its user. */
+export interface ScramListener {
+  readonly port: number;
+  readonly username: string;
+  readonly password: string;
+}
+
 export interface KafkaStart extends ServiceStart {
   /** The KRaft controller listener's port. */
   readonly controllerPort: number;
+  /** Opens the SCRAM listener when given. */
+  readonly scram?: ScramListener | undefined;
 }
 
 /** A modest heap: the broker idles at ~200 MB; 768 MB leaves room for benchmarks. */
@@ -55,8 +73,31 @@ export async function startKafkaNode(start: KafkaStart): Promise<StartedService>
     address,
     logFile,
     startedMs,
-    probe: () => probeKafka(address, { createTopic: true, timeoutMs: PROBE_TIMEOUT_MS }),
+    probe: async () => {
+      await probeKafka(address, { createTopic: true, timeoutMs: PROBE_TIMEOUT_MS });
+      if (start.scram !== undefined) await probeScram(start.scram);
+    },
   });
+}
+
+/** The SCRAM listener answers an authenticated metadata request. */
+async function probeScram(scram: ScramListener): Promise<void> {
+  const kafka = new Kafka({
+    clientId: 'connect-fn-stack-probe',
+    brokers: [`127.0.0.1:${scram.port}`],
+    sasl: { mechanism: 'scram-sha-512', username: scram.username, password: scram.password },
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3_000,
+    requestTimeout: PROBE_TIMEOUT_MS,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 function jvmBase(start: ServiceStart, logFile: string) {
@@ -75,13 +116,30 @@ async function formatStorage(start: KafkaStart, jvmArgs: string[], config: strin
     ...jvmBase(start, logFile),
     jvmArgs,
     mainClass: 'kafka.tools.StorageTool',
-    args: ['format', '--cluster-id', randomClusterId(), '--config', config],
+    args: ['format', '--cluster-id', randomClusterId(), '--config', config, ...scramArgs(start.scram)],
     detached: false,
   });
   const outcome = await exitOf(tool);
   if (outcome !== 'code 0') {
     throw await stackFailure(`kafka storage format failed (${outcome})`, [logFile]);
   }
+}
+
+/**
+ * One `--add-scram` per mechanism for the listener's user. The values are ours (a fixed user name, a hex
+ * password), so nothing in them needs quoting in StorageTool's `[name=...,password=...]` syntax.
+ */
+export function scramArgs(scram: ScramListener | undefined): string[] {
+  if (scram === undefined) return [];
+  return SCRAM_MECHANISMS.flatMap((mechanism) => [
+    '--add-scram',
+    `${mechanism}=[name=${scram.username},password=${scram.password}]`,
+  ]);
+}
+
+/** A fresh password for the SCRAM user: 24 random bytes as hex. */
+export function randomScramPassword(): string {
+  return randomBytes(24).toString('hex');
 }
 
 /** 16 random bytes, URL-safe base64 without padding; never starting with '-' (Kafka's Uuid rule). */
@@ -97,14 +155,18 @@ export function randomClusterId(): string {
  * `group.initial.rebalance.delay.ms` (3000 ms): benchmarks measure against a realistic broker.
  */
 export function serverConfig(start: KafkaStart): string {
+  const plaintext = `PLAINTEXT://127.0.0.1:${start.port}`;
+  const scram = start.scram === undefined ? undefined : `SCRAM://127.0.0.1:${start.scram.port}`;
+  const advertised = scram === undefined ? plaintext : `${plaintext},${scram}`;
   const settings: Record<string, string | number> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.voters': `1@127.0.0.1:${start.controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${start.port},CONTROLLER://127.0.0.1:${start.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${start.port}`,
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    listeners: `${advertised},CONTROLLER://127.0.0.1:${start.controllerPort}`,
+    'advertised.listeners': advertised,
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SCRAM:SASL_PLAINTEXT',
     'controller.listener.names': 'CONTROLLER',
+    ...(scram === undefined ? {} : scramListenerConfig()),
     'inter.broker.listener.name': 'PLAINTEXT',
     'log.dirs': join(start.dir, 'data'),
     // A single node cannot hold more than one replica of anything.
@@ -116,6 +178,21 @@ export function serverConfig(start: KafkaStart): string {
   return `${Object.entries(settings)
     .map(([key, value]) => `${key}=${value}`)
     .join('\n')}\n`;
+}
+
+/**
+ * The `SCRAM` listener's SASL settings. The broker's login modules hold no credentials: it checks clients
+ * against the SCRAM credentials stored in the cluster metadata.
+ */
+function scramListenerConfig(): Record<string, string> {
+  const settings: Record<string, string> = {
+    'listener.name.scram.sasl.enabled.mechanisms': SCRAM_MECHANISMS.join(','),
+  };
+  for (const mechanism of SCRAM_MECHANISMS) {
+    settings[`listener.name.scram.${mechanism.toLowerCase()}.sasl.jaas.config`] =
+      'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+  }
+  return settings;
 }
 
 /** log4j 1.x (reload4j) config: everything into the service's log file, nothing on our stdout. */

@@ -1,0 +1,32 @@
+/**
+ * The Kafka adapters (DESIGN.md §1): the client factory, the idempotent and transactional writers, the
+ * group-less partition reader and the topic admin, behind the runtime's ports. Only `src/kafka/`,
+ * `src/offsets/` and `src/connectors/` import kafkajs.
+ * @module
+ */
+export type { AdminSettings, ClientKind, ConsumerSettings, ProducerSettings } from './client-settings.ts';
+export { CONNECTION_KEYS, type ConnectionValues } from './connection.ts';
+export {
+  KafkaAuthenticationError,
+  KafkaAuthorizationError,
+  KafkaOperationError,
+  KafkaUnreachableError,
+  OffsetOutOfRangeError,
+  type OffsetRange,
+  TopicMissingError,
+} from './errors.ts';
+export { type JaasEntry, JaasSyntaxError, parseJaasConfig } from './jaas.ts';
+export {
+  checkKafkaClientConfig,
+  createKafkaClients,
+  type KafkaClients,
+  type KafkaClientsOptions,
+  type KafkaWorkerConfig,
+  transactionalIdFor,
+} from './kafka-clients.ts';
+export type { Endpoint } from './kafka-failure.ts';
+export type { KafkaLogLevel, KafkaLogSink } from './kafka-log.ts';
+export { GrouplessPartitionReader } from './partition-reader.ts';
+export { IdempotentRecordWriter } from './record-writer.ts';
+export { type EnsuredTopic, TopicAdmin, type TopicSpec } from './topic-admin.ts';
+export { KafkaTransactionalWriter } from './transactional-writer.ts';

@@ -1,0 +1,236 @@
+/**
+ * The group-less `PartitionReader`: reads partitions read_committed without joining a consumer group.
+ *
+ * kafkajs has no manual assignment (`consumer.run()` always joins a group, and a join into an empty group
+ * waits `group.initial.rebalance.delay.ms`, 3 s by default). So we take kafkajs' own `Cluster` — handed to
+ * a partition assigner factory when a consumer is constructed, never used for a join — and talk to the
+ * partition leaders directly (partition-fetch.ts). The consumer is only ever connected, never run.
+ *
+ * A read ends at `untilOffset`, at the partition's end (its last stable offset when the read started), at
+ * the deadline, or after `maxBytes`; it never waits for new records. Leader changes and lost connections
+ * are retried with fresh metadata until the deadline; an offset outside the partition throws
+ * `OffsetOutOfRangeError` carrying the partition's range, for the caller's `auto.offset.reset`.
+ *
+ * @example
+ * ```ts
+ * const reader = clients.partitionReader();
+ * for await (const batch of reader.read({ topic: 'orders', partition: 0, fromOffset: 0, deadlineMs })) {
+ *   for (const record of batch) handle(record);
+ * }
+ * await reader.close();
+ * ```
+ * @module
+ */
+import type { Assigner, Broker, Cluster, Consumer, Kafka, PartitionAssigner } from 'kafkajs';
+import type { FetchedRecord, PartitionRead, PartitionReader } from '../runtime/ports.ts';
+import type { ConsumerSettings } from './client-settings.ts';
+import { OffsetOutOfRangeError, TopicMissingError } from './errors.ts';
+import { type Endpoint, errorChain, kafkaFailure } from './kafka-failure.ts';
+import { EARLIEST, fetchPartition, LATEST, listOffsets } from './partition-fetch.ts';
+import { fetchedBytes } from './records.ts';
+
+/** kafkajs requires a group id to build a consumer; this one is never joined (tests assert it). */
+const UNUSED_GROUP_ID = 'connect-fn-groupless-reader';
+/** Failures worth new metadata and another try (leadership moved, or the connection went away). */
+const RETRY_TYPES = new Set([
+  'NOT_LEADER_FOR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'REPLICA_NOT_AVAILABLE',
+  'KAFKA_STORAGE_ERROR',
+  'OFFSET_NOT_AVAILABLE',
+  'REQUEST_TIMED_OUT',
+]);
+const RETRY_NAMES = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSLockTimeout',
+  'KafkaJSTopicMetadataNotLoaded',
+]);
+
+function retriable(err: unknown): boolean {
+  return errorChain(err).some(
+    (l) => RETRY_NAMES.has(l.name) || (l.type !== undefined && RETRY_TYPES.has(l.type)),
+  );
+}
+
+function isOffsetOutOfRange(err: unknown): boolean {
+  return errorChain(err).some(
+    (l) => l.name === 'KafkaJSOffsetOutOfRange' || l.type === 'OFFSET_OUT_OF_RANGE',
+  );
+}
+
+export interface ReaderContext {
+  readonly kafka: Kafka;
+  readonly settings: ConsumerSettings;
+  readonly endpoint: Endpoint;
+  /** Injected for tests; default wall clock. */
+  readonly nowMs?: () => number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class GrouplessPartitionReader implements PartitionReader {
+  readonly #context: ReaderContext;
+  readonly #consumer: Consumer;
+  readonly #cluster: Cluster;
+  readonly #now: () => number;
+  #connecting: Promise<void> | undefined;
+
+  constructor(context: ReaderContext) {
+    this.#context = context;
+    this.#now = context.nowMs ?? Date.now;
+    let captured: Cluster | undefined;
+    const captureCluster: PartitionAssigner = ({ cluster }) => {
+      captured = cluster;
+      return NEVER_ASSIGNS;
+    };
+    const { settings } = context;
+    this.#consumer = context.kafka.consumer({
+      groupId: UNUSED_GROUP_ID,
+      partitionAssigners: [captureCluster],
+      retry: settings.retry,
+      allowAutoTopicCreation: false,
+      readUncommitted: false,
+      maxBytes: settings.fetchMaxBytes,
+      maxBytesPerPartition: settings.partitionFetchMaxBytes,
+      ...(settings.metadataMaxAgeMs === undefined ? {} : { metadataMaxAge: settings.metadataMaxAgeMs }),
+    });
+    if (captured === undefined) throw new Error('kafkajs did not hand its cluster to the partition assigner');
+    this.#cluster = captured;
+  }
+
+  async endOffsets(topic: string, partitions: readonly number[]): Promise<ReadonlyMap<number, number>> {
+    const deadlineMs = this.#now() + (this.#context.settings.requestTimeoutMs ?? 30_000);
+    return this.#offsets(topic, partitions, LATEST, deadlineMs);
+  }
+
+  /** The log start offset of each partition: where `auto.offset.reset=earliest` starts. */
+  async startOffsets(topic: string, partitions: readonly number[]): Promise<ReadonlyMap<number, number>> {
+    const deadlineMs = this.#now() + (this.#context.settings.requestTimeoutMs ?? 30_000);
+    return this.#offsets(topic, partitions, EARLIEST, deadlineMs);
+  }
+
+  async *read(request: PartitionRead): AsyncIterable<readonly FetchedRecord[]> {
+    const { topic, partition, untilOffset, maxBytes, deadlineMs } = request;
+    let offset = request.fromOffset;
+    let stopAt = untilOffset ?? Number.POSITIVE_INFINITY;
+    let endKnown = false;
+    let bytes = 0;
+    while (offset < stopAt && this.#now() < deadlineMs) {
+      const budget =
+        maxBytes === undefined ? this.#context.settings.partitionFetchMaxBytes : maxBytes - bytes;
+      const maxFetchBytes = Math.max(1, Math.min(budget, this.#context.settings.partitionFetchMaxBytes));
+      const fetched = await this.#fetch(topic, partition, offset, maxFetchBytes, deadlineMs);
+      if (!endKnown) {
+        endKnown = true;
+        stopAt = Math.min(stopAt, fetched.endOffset);
+      }
+      const records = fetched.records.filter((r) => r.offset < stopAt);
+      // No batch at all below the end: only empty batches (compaction keeps them for producer state).
+      offset = fetched.nextOffset > offset ? fetched.nextOffset : offset + 1;
+      if (records.length === 0) continue;
+      yield records;
+      for (const record of records) bytes += fetchedBytes(record);
+      if (maxBytes !== undefined && bytes >= maxBytes) return;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#consumer.disconnect();
+  }
+
+  async #connect(): Promise<void> {
+    this.#connecting ??= this.#consumer.connect().catch((err: unknown) => {
+      this.#connecting = undefined;
+      throw kafkaFailure(err, this.#context.endpoint, 'connecting');
+    });
+    await this.#connecting;
+  }
+
+  /** The leader of `partition`, with metadata for `topic` loaded (TopicMissingError if there is none). */
+  async #leader(topic: string, partition: number): Promise<Broker> {
+    await this.#connect();
+    try {
+      await this.#cluster.addTargetTopic(topic);
+    } catch (err) {
+      throw kafkaFailure(err, this.#context.endpoint, `reading ${topic}`, topic);
+    }
+    const leaders = this.#cluster.findLeaderForPartitions(topic, [partition]);
+    const nodeId = Object.keys(leaders)[0];
+    if (nodeId === undefined) {
+      const count = this.#cluster.findTopicPartitionMetadata(topic).length;
+      throw new TopicMissingError(topic, `topic ${topic} has no partition ${partition} (it has ${count})`);
+    }
+    return this.#cluster.findBroker({ nodeId });
+  }
+
+  async #fetch(topic: string, partition: number, offset: number, maxBytes: number, deadlineMs: number) {
+    try {
+      return await this.#retrying(`reading ${topic}-${partition}`, deadlineMs, async () =>
+        fetchPartition(await this.#leader(topic, partition), { topic, partition, offset, maxBytes }),
+      );
+    } catch (err) {
+      if (!isOffsetOutOfRange(err)) throw err;
+      const range = {
+        startOffset: (await this.#offsets(topic, [partition], EARLIEST, deadlineMs)).get(partition) ?? 0,
+        endOffset: (await this.#offsets(topic, [partition], LATEST, deadlineMs)).get(partition) ?? 0,
+      };
+      throw new OffsetOutOfRangeError({ topic, partition, offset }, range);
+    }
+  }
+
+  async #offsets(
+    topic: string,
+    partitions: readonly number[],
+    at: typeof LATEST | typeof EARLIEST,
+    deadlineMs: number,
+  ) {
+    const action = `listing offsets of ${topic}`;
+    return this.#retrying(action, deadlineMs, async () => {
+      const result = new Map<number, number>();
+      const byLeader = new Map<Broker, number[]>();
+      for (const partition of partitions) {
+        const leader = await this.#leader(topic, partition);
+        byLeader.set(leader, [...(byLeader.get(leader) ?? []), partition]);
+      }
+      for (const [leader, ps] of byLeader) {
+        for (const [p, o] of await listOffsets(leader, topic, ps, at)) result.set(p, o);
+      }
+      return result;
+    });
+  }
+
+  /**
+   * `attempt` until it succeeds, fails for good, or the next try would pass the deadline. Between tries:
+   * fresh metadata and a doubling pause (100 ms up to `retry.backoff.max.ms`).
+   */
+  async #retrying<T>(action: string, deadlineMs: number, attempt: () => Promise<T>): Promise<T> {
+    let pauseMs = 100;
+    while (true) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (isOffsetOutOfRange(err) || err instanceof TopicMissingError) throw err;
+        if (!retriable(err) || this.#now() + pauseMs >= deadlineMs) {
+          throw kafkaFailure(err, this.#context.endpoint, action);
+        }
+      }
+      await sleep(pauseMs);
+      pauseMs = Math.min(pauseMs * 2, this.#context.settings.retry.maxRetryTime);
+      await this.#cluster.refreshMetadata().catch(() => undefined);
+    }
+  }
+}
+
+/** The assigner the capturing factory returns; it is never asked to assign, as no group is joined. */
+const NEVER_ASSIGNS: Assigner = {
+  name: 'connect-fn-no-group',
+  version: 1,
+  assign: async () => [],
+  protocol: () => ({ name: 'connect-fn-no-group', metadata: Buffer.alloc(0) }),
+};

@@ -1,0 +1,85 @@
+/**
+ * Helpers for the Kafka adapters' integration tests: topics on the stack's broker, records, reads.
+ */
+import { randomUUID } from 'node:crypto';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
+import { vi } from 'vitest';
+import type {
+  FetchedRecord,
+  KafkaRecord,
+  PartitionRead,
+  PartitionReader,
+} from '../../../src/runtime/ports.ts';
+import { stackEnv } from '../../stack/env.ts';
+
+/** A plain kafkajs admin on the PLAINTEXT listener, for setting up and inspecting. */
+export async function rawAdmin(): Promise<Admin> {
+  const kafka = new Kafka({
+    clientId: 'kafka-adapter-tests',
+    brokers: stackEnv().kafkaBrokers.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  return admin;
+}
+
+/** Creates a new topic with a unique name and returns the name. */
+export async function freshTopic(admin: Admin, prefix: string, partitions = 1): Promise<string> {
+  const topic = `${prefix}-${randomUUID()}`;
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
+  return topic;
+}
+
+export function utf8(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
+
+export function text(bytes: Uint8Array | null): string | null {
+  return bytes === null ? null : Buffer.from(bytes).toString('utf8');
+}
+
+/** A record of `topic` with value `value` (and key `k-<value>`), partition 0 unless given. */
+export function record(topic: string, value: string, partition = 0): KafkaRecord {
+  return { topic, partition, key: utf8(`k-${value}`), value: utf8(value), headers: [] };
+}
+
+/** Reads to the end of the request; returns the batches as yielded. */
+export async function readAll(reader: PartitionReader, request: PartitionRead): Promise<FetchedRecord[][]> {
+  const batches: FetchedRecord[][] = [];
+  for await (const batch of reader.read(request)) batches.push([...batch]);
+  return batches;
+}
+
+/** The values of `batches`, flattened, as text. */
+export function values(batches: readonly (readonly FetchedRecord[])[]): (string | null)[] {
+  return batches.flat().map((r) => text(r.value));
+}
+
+export const inSeconds = (s: number) => Date.now() + s * 1000;
+
+/**
+ * Waits until no transaction is pending on `topic`-`partition`: its last stable offset (what `reader`
+ * reports) has reached the high watermark. A commit or abort returns before the broker has written the
+ * markers that move the last stable offset; Kafka's own consumers see the same delay.
+ */
+export async function settledEnd(
+  admin: Admin,
+  reader: PartitionReader,
+  topic: string,
+  partition = 0,
+): Promise<number> {
+  let end = -1;
+  await vi.waitFor(
+    async () => {
+      const high = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === partition)?.high;
+      end = (await reader.endOffsets(topic, [partition])).get(partition) ?? -1;
+      if (String(end) !== high) throw new Error(`last stable offset ${end}, high watermark ${high}`);
+    },
+    { timeout: 10_000, interval: 20 },
+  );
+  return end;
+}

@@ -1,0 +1,98 @@
+import type { Kafka } from 'kafkajs';
+import { describe, expect, it, vi } from 'vitest';
+import { Redactor } from '../../../src/config/redaction.ts';
+import { FencedError } from '../../../src/errors.ts';
+import { defaultSettings } from '../../../src/kafka/client-settings.ts';
+import { KafkaOperationError } from '../../../src/kafka/errors.ts';
+import { KafkaTransactionalWriter } from '../../../src/kafka/transactional-writer.ts';
+
+function kafkaError(type: string, message = `${type}!`) {
+  return Object.assign(new Error(message), { name: 'KafkaJSProtocolError', type, retriable: false });
+}
+
+/** kafkajs producers whose transactions end as `outcomes` says, one outcome per commit or abort. */
+function fakeKafka(outcomes: (Error | undefined)[]) {
+  const producers: { transactionalId: string; disconnect: ReturnType<typeof vi.fn> }[] = [];
+  const aborts: ReturnType<typeof vi.fn>[] = [];
+  const kafka = {
+    producer(config: { transactionalId: string; idempotent: boolean; maxInFlightRequests: number }) {
+      expect(config).toMatchObject({ idempotent: true, maxInFlightRequests: 1 });
+      const end = async () => {
+        const outcome = outcomes.shift();
+        if (outcome !== undefined) throw outcome;
+      };
+      const producer = {
+        transactionalId: config.transactionalId,
+        connect: vi.fn(async () => undefined),
+        disconnect: vi.fn(async () => undefined),
+        transaction: vi.fn(async () => {
+          const abort = vi.fn(end);
+          aborts.push(abort);
+          return { sendBatch: vi.fn(async () => []), commit: end, abort };
+        }),
+      };
+      producers.push(producer);
+      return producer;
+    },
+  };
+  return { kafka: kafka as unknown as Kafka, producers, aborts };
+}
+
+function writer(kafka: Kafka) {
+  const endpoint = {
+    brokers: ['b:9092'],
+    securityProtocol: 'PLAINTEXT',
+    mechanism: undefined,
+    username: undefined,
+    redactor: new Redactor(),
+  };
+  return new KafkaTransactionalWriter(
+    { kafka, settings: defaultSettings().producer, endpoint },
+    'connect-fn-orders-0',
+  );
+}
+
+describe('KafkaTransactionalWriter (kafkajs faked)', () => {
+  it.each([
+    ['INVALID_PRODUCER_EPOCH', kafkaError('INVALID_PRODUCER_EPOCH')],
+    ['PRODUCER_FENCED', kafkaError('PRODUCER_FENCED')],
+    [
+      'code 90, which kafkajs 2.2.4 does not know',
+      kafkaError('KAFKAJS_UNKNOWN_ERROR_CODE', 'Unknown error code 90'),
+    ],
+  ])('maps %s to FencedError, then refuses every call', async (_, error) => {
+    const { kafka } = fakeKafka([error]);
+    const w = writer(kafka);
+    const txn = await w.begin();
+
+    await expect(txn.commit()).rejects.toBeInstanceOf(FencedError);
+    await expect(w.begin()).rejects.toThrow(/transactional id connect-fn-orders-0 was fenced/);
+    await w.close();
+  });
+
+  it('replaces its producer after a commit that failed for another reason', async () => {
+    const { kafka, producers } = fakeKafka([kafkaError('COORDINATOR_NOT_AVAILABLE'), undefined]);
+    const w = writer(kafka);
+
+    const first = await w.begin();
+    await expect(first.commit()).rejects.toBeInstanceOf(KafkaOperationError);
+    const second = await w.begin();
+    await second.commit();
+    await w.close();
+
+    expect(producers).toHaveLength(2);
+    expect(producers[0]!.disconnect).toHaveBeenCalled();
+  });
+
+  it('aborts an open transaction when closed', async () => {
+    const { kafka, producers, aborts } = fakeKafka([]);
+    const w = writer(kafka);
+    await w.begin();
+
+    await w.close();
+
+    expect(aborts[0]).toHaveBeenCalledTimes(1);
+    expect(producers[0]!.disconnect).toHaveBeenCalled();
+    await expect(w.begin()).rejects.toThrow('closed');
+  });
+});
