@@ -1,0 +1,41 @@
+/**
+ * The offset stores behind the runtime's `OffsetStore` port (DESIGN.md §4): `kafka` (Kafka Connect's
+ * connect-offsets topic, byte for byte), `dynamodb` (a table with a fencing lease per task) and `file`
+ * (local runs). Composition roots pick one by `offset.storage`.
+ *
+ * @example
+ * ```ts
+ * import { DynamoDbOffsetStore, dynamoDbClientConfig } from '../offsets/index.ts';
+ * const client = new DynamoDBClient(dynamoDbClientConfig({ region, endpoint })); // once per cold start
+ * const offsets = new DynamoDbOffsetStore({ client, table: worker['offset.storage.table'] });
+ * ```
+ * @module
+ */
+export {
+  decodeKey,
+  decodeValue,
+  encodeKey,
+  encodePartition,
+  encodeValue,
+  murmur2,
+  partitionForKey,
+  toPositive,
+  utf8,
+} from './connect-format.ts';
+export { acquireLease, type LeaseGrant, releaseLease } from './dynamodb-lease.ts';
+export {
+  DynamoDbOffsetSession,
+  DynamoDbOffsetStore,
+  type DynamoDbOffsetStoreOptions,
+} from './dynamodb-store.ts';
+export { dynamoDbClientConfig, ensureOffsetsTable, offsetsTableDefinition } from './dynamodb-table.ts';
+export { OffsetFormatError, OffsetStorageError } from './errors.ts';
+export { FileOffsetStore, type FileOffsetStoreOptions } from './file-store.ts';
+export {
+  KafkaOffsetSession,
+  KafkaOffsetStore,
+  type KafkaOffsetStoreOptions,
+  type OffsetsTopicAdmin,
+  type OffsetsTopicSpec,
+} from './kafka-store.ts';
+export { systemClock } from './system-clock.ts';
