@@ -6,6 +6,7 @@ import { builtinRegistry } from '../connectors/builtins.ts';
 import { ConnectFnError, UsageError } from '../errors.ts';
 import { DOCS_USAGE, docsCommand } from './docs-command.ts';
 import { type CliIo, Exit, processIo } from './io.ts';
+import { RUN_USAGE, runCommand } from './run-command.ts';
 import { stackCommand } from './stack-command.ts';
 import { VALIDATE_USAGE, validateCommand } from './validate-command.ts';
 
@@ -15,6 +16,8 @@ const USAGE = [
   'commands:',
   `  ${VALIDATE_USAGE.replace('usage: connect-fn ', '')}`,
   '      check a configuration bundle; lists every problem',
+  `  ${RUN_USAGE.replace('usage: connect-fn ', '')}`,
+  '      run a connector function in-process against Kafka, one line per invocation',
   '  stack up [--db-path DIR] | stack env | stack down',
   '      a local Kafka broker and DynamoDB Local (prints KAFKA_BROKERS=... and DYNAMODB_ENDPOINT=...)',
   `  ${DOCS_USAGE.replace('usage: connect-fn ', '')}`,
@@ -30,6 +33,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return validateCommand(args, io, builtinRegistry());
       case 'stack':
         return await stackCommand(args, io);
+      case 'run':
+        return await runCommand(args, io);
       case 'docs':
         return docsCommand(args, io, builtinRegistry());
       case undefined:

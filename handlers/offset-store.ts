@@ -1,0 +1,88 @@
+/**
+ * Chooses and builds the offsets store a bundle asks for (`offset.storage`), once per cold start.
+ * @module
+ */
+import { isAbsolute, join } from 'node:path';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { Bundle } from '../src/config/bundle.ts';
+import type { KafkaClients } from '../src/kafka/index.ts';
+import {
+  DynamoDbOffsetStore,
+  dynamoDbClientConfig,
+  FileOffsetStore,
+  KafkaOffsetStore,
+} from '../src/offsets/index.ts';
+import type { OffsetRecordEncoder, OffsetStore } from '../src/runtime/ports.ts';
+
+export interface OffsetStoreChoice {
+  readonly store: OffsetStore;
+  /** Present for the Kafka store: its offset records can join a data transaction (exactly-once). */
+  readonly encoder?: OffsetRecordEncoder;
+  /** Closes the clients the store uses (for local runs; a Lambda keeps them for the next invocation). */
+  close(): Promise<void>;
+}
+
+export interface OffsetStoreOptions {
+  /** Local runs: create the DynamoDB offsets table when missing (in the cloud the infrastructure does). */
+  readonly createTable?: boolean;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The DynamoDB client settings. Against a local endpoint (`dynamodb.endpoint`, i.e. DynamoDB Local) without
+ * AWS credentials in the environment, any credentials do: DynamoDB Local does not check them.
+ */
+function dynamoDbClient(
+  region: string | undefined,
+  endpoint: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): DynamoDBClientConfig {
+  const config = dynamoDbClientConfig({
+    region: region ?? env.AWS_REGION ?? (endpoint ? 'us-east-1' : undefined),
+    endpoint,
+  });
+  const local =
+    endpoint !== undefined && env.AWS_ACCESS_KEY_ID === undefined && env.AWS_PROFILE === undefined;
+  return local ? { ...config, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : config;
+}
+
+/** The store of `bundle.worker`'s `offset.storage`. The Kafka store creates its compacted topic if missing. */
+export async function openOffsetStore(
+  bundle: Bundle,
+  kafka: KafkaClients,
+  options: OffsetStoreOptions = {},
+): Promise<OffsetStoreChoice> {
+  const w = bundle.worker.values;
+  switch (w['offset.storage']) {
+    case 'kafka': {
+      const admin = kafka.topicAdmin();
+      const reader = kafka.partitionReader();
+      const writer = kafka.recordWriter();
+      const store = await KafkaOffsetStore.create({
+        topic: w['offset.storage.topic'],
+        partitions: w['offset.storage.partitions'],
+        replicationFactor: w['offset.storage.replication.factor'],
+        admin,
+        reader,
+        writer,
+      }).finally(() => admin.close());
+      const close = async () => {
+        await Promise.allSettled([reader.close(), writer.close()]);
+      };
+      return { store, encoder: store, close };
+    }
+    case 'dynamodb': {
+      const client = new DynamoDBClient(
+        dynamoDbClient(w['aws.region'], w['dynamodb.endpoint'], options.env ?? process.env),
+      );
+      const table = w['offset.storage.table'];
+      const store = new DynamoDbOffsetStore({ client, table, createIfMissing: options.createTable ?? false });
+      return { store, close: async () => client.destroy() };
+    }
+    case 'file': {
+      const file = w['offset.storage.file.filename'];
+      const store = new FileOffsetStore({ filename: isAbsolute(file) ? file : join(bundle.dir, file) });
+      return { store, close: async () => {} };
+    }
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * A source connector's function: the composition root that wires a validated bundle to the Kafka client
+ * layer, the offsets store, the converters and the source cycle. `handlers/source.ts` exports its handler
+ * to Lambda; `connect-fn run` calls the same handler in-process.
+ *
+ * Per cold start: load and validate the bundle (frozen), build the Kafka client factory, the converters
+ * and the offsets store. Per invocation: a fresh task and fresh producers — the transactional producer's
+ * first `begin()` fences every older invocation of the task — one bounded cycle, the summary.
+ * @module
+ */
+import middy from '@middy/core';
+import { type Bundle, loadBundle } from '../src/config/bundle.ts';
+import type { ConnectorConfig } from '../src/config/connector-config.ts';
+import { builtinRegistry, sourceConnectors } from '../src/connectors/builtins.ts';
+import { createConverter, createHeaderConverter } from '../src/data/converters/index.ts';
+import { ConfigInvalidError, ConnectFnError } from '../src/errors.ts';
+import { createKafkaClients, type KafkaClients, transactionalIdFor } from '../src/kafka/index.ts';
+import { invocationLog } from '../src/lambda/invocation-log.ts';
+import { type InvocationContext, taskOf } from '../src/lambda/lambda-context.ts';
+import { createLogger, type Logger } from '../src/observability/logger.ts';
+import { budgetLimits } from '../src/runtime/budget.ts';
+import type { RecordConverters } from '../src/runtime/record-converter.ts';
+import { systemClock } from '../src/runtime/retry.ts';
+import { type Delivery, runSourceCycle } from '../src/runtime/source-cycle.ts';
+import type { InvocationSummary } from '../src/runtime/summary.ts';
+import type { SourceConnector, TaskConfig } from '../src/spi/source.ts';
+import { type OffsetStoreChoice, openOffsetStore } from './offset-store.ts';
+
+export interface SourceFunctionOptions {
+  readonly bundleDir: string;
+  readonly connector: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Where log lines go (default stdout, as Lambda expects). */
+  readonly logSink?: (line: string) => void;
+  /** Local runs: create the DynamoDB offsets table when missing. */
+  readonly createOffsetsTable?: boolean;
+}
+
+export type SourceHandler = (event: unknown, context: InvocationContext) => Promise<InvocationSummary>;
+
+export interface SourceFunction {
+  readonly bundle: Bundle;
+  readonly connector: ConnectorConfig;
+  readonly logger: Logger;
+  readonly handler: SourceHandler;
+  /** Closes what the cold start opened (local runs; Lambda just freezes the process). */
+  close(): Promise<void>;
+}
+
+/** The invocation failed (`stopReason: "error"`); the summary says how far it got. */
+export class InvocationFailedError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_INVOCATION_FAILED';
+  readonly summary: InvocationSummary;
+
+  constructor(summary: InvocationSummary) {
+    super(
+      `${summary.connector}/${summary.task}: ${summary.error?.code ?? 'error'}: ${summary.error?.message ?? ''}`,
+      {
+        ...(summary.error?.stage === undefined
+          ? {}
+          : { stage: summary.error.stage as ConnectFnError['stage'] & string }),
+      },
+    );
+    this.summary = summary;
+  }
+}
+
+interface ColdStart {
+  readonly kafka: KafkaClients;
+  readonly converters: RecordConverters;
+  readonly plugin: SourceConnector;
+  readonly taskConfigs: readonly TaskConfig[];
+  offsets: Promise<OffsetStoreChoice> | undefined;
+}
+
+function sourceConnector(
+  bundle: Bundle,
+  name: string,
+  logger: Logger,
+): { config: ConnectorConfig; plugin: SourceConnector } {
+  const config = bundle.connector(name);
+  const plugin = sourceConnectors({ log: { warn: (message, fields) => logger.warn(message, fields) } }).get(
+    config.plugin,
+  );
+  if (config.kind !== 'source' || plugin === undefined) {
+    throw new ConfigInvalidError([
+      { file: config.file, key: 'connector.class', expected: 'a source connector', got: config.className },
+    ]);
+  }
+  return { config, plugin };
+}
+
+function coldStart(
+  bundle: Bundle,
+  config: ConnectorConfig,
+  plugin: SourceConnector,
+  options: SourceFunctionOptions,
+  logger: Logger,
+): ColdStart {
+  const kafka = createKafkaClients(bundle.worker, {
+    clientId: `connect-fn-${config.name}`,
+    env: options.env ?? process.env,
+    log: (level, message, fields) => logger[level](message, fields),
+  });
+  const converters: RecordConverters = {
+    key: createConverter(config.converters.key.name, config.converters.key.config, true),
+    value: createConverter(config.converters.value.name, config.converters.value.config, false),
+    header: createHeaderConverter(config.converters.header.name, config.converters.header.config),
+  };
+  const taskConfigs = plugin.taskConfigs(config.config, config.common['tasks.max']);
+  return { kafka, converters, plugin, taskConfigs, offsets: undefined };
+}
+
+function delivery(
+  bundle: Bundle,
+  config: ConnectorConfig,
+  task: number,
+  cold: ColdStart,
+  offsets: OffsetStoreChoice,
+): Delivery {
+  const w = bundle.worker.values;
+  if (w['exactly.once.source.support'] === 'enabled' && offsets.encoder !== undefined) {
+    const id = transactionalIdFor(w['group.id'], config.name, task);
+    return { mode: 'exactly-once', writer: cold.kafka.transactionalWriter(id), encoder: offsets.encoder };
+  }
+  return { mode: 'at-least-once', writer: cold.kafka.recordWriter() };
+}
+
+/** Builds the function for `options.connector`: validates the bundle now (cold start), fails fast. */
+export function createSourceFunction(options: SourceFunctionOptions): SourceFunction {
+  const env = options.env ?? process.env;
+  const bundle = loadBundle(options.bundleDir, { registry: builtinRegistry(), env });
+  const logger = createLogger({
+    env,
+    redact: (v) => bundle.redactor.deep(v),
+    ...(options.logSink ? { sink: options.logSink } : {}),
+  });
+  const { config, plugin } = sourceConnector(bundle, options.connector, logger);
+  const cold = coldStart(bundle, config, plugin, options, logger);
+
+  async function sourceInvocation(event: unknown, context: InvocationContext): Promise<InvocationSummary> {
+    const task = taskOf(event, cold.taskConfigs.length);
+    cold.offsets ??= openOffsetStore(bundle, cold.kafka, {
+      createTable: options.createOffsetsTable ?? false,
+      env,
+    });
+    const offsets = await cold.offsets.catch((err: unknown) => {
+      cold.offsets = undefined; // a failed store setup is retried by the next invocation
+      throw err;
+    });
+    const chosen = delivery(bundle, config, task, cold, offsets);
+    try {
+      const summary = await runSourceCycle({
+        connector: config.name,
+        taskId: task,
+        task: cold.plugin.createTask(cold.taskConfigs[task] ?? {}),
+        converters: cold.converters,
+        offsets: offsets.store,
+        delivery: chosen,
+        limits: budgetLimits(config.common, context.getRemainingTimeInMillis(), systemClock.nowMs()),
+        errors: {
+          tolerance: config.common['errors.tolerance'],
+          retryTimeoutMs: config.common['errors.retry.timeout'],
+          retryDelayMaxMs: config.common['errors.retry.delay.max.ms'],
+        },
+        clock: systemClock,
+        log: logger,
+      });
+      logger.info('invocation finished', { ...summary });
+      if (summary.stopReason === 'error') throw new InvocationFailedError(summary);
+      return summary;
+    } finally {
+      await chosen.writer.close().catch(() => undefined);
+    }
+  }
+
+  const handler = middy(sourceInvocation).use(invocationLog(logger, config.name, cold.taskConfigs.length));
+  async function close(): Promise<void> {
+    const offsets = cold.offsets;
+    cold.offsets = undefined;
+    await offsets?.then((o) => o.close()).catch(() => undefined);
+  }
+  return { bundle, connector: config, logger, handler: (event, context) => handler(event, context), close };
+}
