@@ -14,7 +14,12 @@ import type { ConnectorConfig } from '../src/config/connector-config.ts';
 import { builtinRegistry, sourceConnectors } from '../src/connectors/builtins.ts';
 import { createConverter, createHeaderConverter } from '../src/data/converters/index.ts';
 import { ConfigInvalidError, ConnectFnError } from '../src/errors.ts';
-import { createKafkaClients, type KafkaClients, transactionalIdFor } from '../src/kafka/index.ts';
+import {
+  createKafkaClients,
+  describeEndpoint,
+  type KafkaClients,
+  transactionalIdFor,
+} from '../src/kafka/index.ts';
 import { invocationLog } from '../src/lambda/invocation-log.ts';
 import { type InvocationContext, taskOf } from '../src/lambda/lambda-context.ts';
 import { createLogger, type Logger } from '../src/observability/logger.ts';
@@ -79,9 +84,10 @@ function sourceConnector(
   logger: Logger,
 ): { config: ConnectorConfig; plugin: SourceConnector } {
   const config = bundle.connector(name);
-  const plugin = sourceConnectors({ log: { warn: (message, fields) => logger.warn(message, fields) } }).get(
-    config.plugin,
-  );
+  const log = {
+    warn: (message: string, fields?: Readonly<Record<string, unknown>>) => logger.warn(message, fields),
+  };
+  const plugin = sourceConnectors({ log, baseDir: bundle.dir }).get(config.plugin);
   if (config.kind !== 'source' || plugin === undefined) {
     throw new ConfigInvalidError([
       { file: config.file, key: 'connector.class', expected: 'a source connector', got: config.className },
@@ -165,6 +171,7 @@ export function createSourceFunction(options: SourceFunctionOptions): SourceFunc
         },
         clock: systemClock,
         log: logger,
+        target: describeEndpoint(cold.kafka.producerEndpoint),
       });
       logger.info('invocation finished', { ...summary });
       if (summary.stopReason === 'error') throw new InvocationFailedError(summary);

@@ -2,13 +2,18 @@
  * The `connect-fn` command: a composition root that wires the built-in registry into the commands.
  * @module
  */
+import { fileURLToPath } from 'node:url';
 import { builtinRegistry } from '../connectors/builtins.ts';
 import { ConnectFnError, UsageError } from '../errors.ts';
 import { DOCS_USAGE, docsCommand } from './docs-command.ts';
 import { type CliIo, Exit, processIo } from './io.ts';
+import { quickstartCommand } from './quickstart-command.ts';
 import { RUN_USAGE, runCommand } from './run-command.ts';
 import { stackCommand } from './stack-command.ts';
 import { VALIDATE_USAGE, validateCommand } from './validate-command.ts';
+
+/** The checkout this command runs from (examples/ lives there). */
+const ROOT_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
 const USAGE = [
   'usage: connect-fn <command> [args]',
@@ -18,6 +23,8 @@ const USAGE = [
   '      check a configuration bundle; lists every problem',
   `  ${RUN_USAGE.replace('usage: connect-fn ', '')}`,
   '      run a connector function in-process against Kafka, one line per invocation',
+  '  quickstart',
+  '      start a local stack, run examples/quickstart until idle, check the topic and offsets (npm start)',
   '  stack up [--db-path DIR] | stack env | stack down',
   '      a local Kafka broker and DynamoDB Local (prints KAFKA_BROKERS=... and DYNAMODB_ENDPOINT=...)',
   `  ${DOCS_USAGE.replace('usage: connect-fn ', '')}`,
@@ -35,6 +42,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         return await stackCommand(args, io);
       case 'run':
         return await runCommand(args, io);
+      case 'quickstart':
+        return await quickstartCommand(io, ROOT_DIR);
       case 'docs':
         return docsCommand(args, io, builtinRegistry());
       case undefined:

@@ -30,6 +30,8 @@ export function builtinRegistry(): Registry {
 export interface SourceConnectorOptions {
   /** Where tasks report warnings (a missing input file, ...); default: `process.emitWarning`. */
   readonly log?: TaskLog;
+  /** The bundle directory: relative paths in connector configs (the file source's `file`) are below it. */
+  readonly baseDir?: string;
 }
 
 /** The built-in source connectors by canonical name (`datagen`, `file-source`). */
@@ -37,6 +39,6 @@ export function sourceConnectors(options: SourceConnectorOptions = {}): Readonly
   const log = options.log ?? processWarningLog;
   return new Map<string, SourceConnector>([
     [datagenDef.name, datagenConnector],
-    [fileSourceDef.name, fileSourceConnector(log)],
+    [fileSourceDef.name, fileSourceConnector(log, options.baseDir)],
   ]);
 }

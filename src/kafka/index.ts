@@ -24,7 +24,7 @@ export {
   type KafkaWorkerConfig,
   transactionalIdFor,
 } from './kafka-clients.ts';
-export type { Endpoint } from './kafka-failure.ts';
+export { describeEndpoint, type Endpoint } from './kafka-failure.ts';
 export type { KafkaLogLevel, KafkaLogSink } from './kafka-log.ts';
 export { GrouplessPartitionReader } from './partition-reader.ts';
 export { IdempotentRecordWriter } from './record-writer.ts';

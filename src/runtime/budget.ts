@@ -4,6 +4,7 @@
  * flushes and commits within the margin.
  * @module
  */
+import { ConnectFnError } from '../errors.ts';
 import type { Clock } from './ports.ts';
 
 export const StopReason = {
@@ -21,6 +22,45 @@ export interface BudgetLimits {
   readonly maxBytes: number;
   /** Epoch ms by which reading must stop. */
   readonly deadlineMs: number;
+  /**
+   * Epoch ms by which the invocation must have returned, whatever a client library is still retrying:
+   * halfway through the safety margin, leaving the other half to stop, log and return the summary.
+   */
+  readonly hardDeadlineMs?: number;
+}
+
+/** The invocation ran into its hard deadline (a broker or store that does not answer). Nothing more is committed. */
+export class DeadlineExceededError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_DEADLINE_EXCEEDED';
+}
+
+/**
+ * `work`, or a {@link DeadlineExceededError} when it has not settled by `hardDeadlineMs` (a real timer:
+ * this is the safety net for I/O that ignores the budget, not part of the budget's own accounting).
+ */
+export async function beforeHardDeadline<T>(
+  work: Promise<T>,
+  hardDeadlineMs: number | undefined,
+  what: () => string,
+): Promise<T> {
+  if (hardDeadlineMs === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new DeadlineExceededError(`${what()} did not finish before the invocation's deadline`, {
+            retriable: true,
+          }),
+        ),
+      Math.max(0, hardDeadlineMs - Date.now()),
+    );
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Derives the limits from the connector's `invocation.*` keys and the time the invocation has left. */
@@ -33,10 +73,12 @@ export function budgetLimits(
   remainingMs: number,
   nowMs: number,
 ): BudgetLimits {
+  const marginMs = config['invocation.safety.margin.ms'];
   return {
     maxRecords: config['invocation.max.records'],
     maxBytes: config['invocation.max.bytes'],
-    deadlineMs: nowMs + remainingMs - config['invocation.safety.margin.ms'],
+    deadlineMs: nowMs + remainingMs - marginMs,
+    hardDeadlineMs: nowMs + remainingMs - Math.floor(marginMs / 2),
   };
 }
 

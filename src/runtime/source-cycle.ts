@@ -16,7 +16,7 @@
 import { ConnectFnError, FencedError, Stage } from '../errors.ts';
 import type { SourceRecord } from '../spi/records.ts';
 import type { SourceTask } from '../spi/source.ts';
-import { type BudgetLimits, InvocationBudget, StopReason } from './budget.ts';
+import { type BudgetLimits, beforeHardDeadline, InvocationBudget, StopReason } from './budget.ts';
 import { type Delivery, openDelivery } from './delivery.ts';
 import { OffsetTracker } from './offset-tracker.ts';
 import type { Clock, KafkaRecord, OffsetSession, OffsetStore } from './ports.ts';
@@ -25,6 +25,9 @@ import { withRetry } from './retry.ts';
 import type { InvocationSummary } from './summary.ts';
 
 export type { Delivery } from './delivery.ts';
+
+/** Cleanup after the hard deadline still gets this long (abort a transaction, release a lease). */
+const CLEANUP_MIN_MS = 500;
 
 /** Connect's `errors.*` keys as the cycle uses them. */
 export interface ErrorPolicy {
@@ -49,6 +52,8 @@ export interface SourceCycleOptions {
   readonly errors: ErrorPolicy;
   readonly clock: Clock;
   readonly log?: CycleLog;
+  /** Where records go, for errors (e.g. `broker 10.0.0.1:9092 over SASL_SSL`); never holds a secret. */
+  readonly target?: string;
 }
 
 interface Progress {
@@ -147,22 +152,36 @@ export async function runSourceCycle(options: SourceCycleOptions): Promise<Invoc
   let stopReason: StopReason;
   let error: InvocationSummary['error'];
   const delivery = openDelivery(options.delivery, options.connector);
-  try {
+  let phase = 'opening the offsets store';
+  const run = async (): Promise<StopReason> => {
     session = await options.offsets.open(options.connector, options.taskId);
+    phase = 'opening the first transaction';
     const deliver = await delivery.prepare(session);
     const openSession = session;
+    phase = 'starting the task';
     await options.task.start({
       connector: options.connector,
       taskId: options.taskId,
       offsets: (partitions) => openSession.read(partitions),
     });
     started = true;
-    stopReason = await runBatches(options, budget, deliver, progress);
+    phase = 'delivering a batch';
+    return runBatches(options, budget, deliver, progress);
+  };
+  const to = options.target === undefined ? '' : ` (to ${options.target})`;
+  try {
+    stopReason = await beforeHardDeadline(run(), options.limits.hardDeadlineMs, () => `${phase}${to}`);
   } catch (err) {
     stopReason = err instanceof FencedError ? StopReason.fenced : StopReason.error;
     error = errorSummary(err);
   } finally {
-    await closeAll(started ? options.task : undefined, delivery, session);
+    // Cleanup gets what is left of the hard deadline plus a moment; it must not hold the summary back.
+    const cleanupUntilMs = Math.max(Date.now() + CLEANUP_MIN_MS, options.limits.hardDeadlineMs ?? 0);
+    await beforeHardDeadline(
+      closeAll(started ? options.task : undefined, delivery, session),
+      cleanupUntilMs,
+      () => 'cleanup',
+    ).catch(() => undefined);
   }
   return {
     connector: options.connector,

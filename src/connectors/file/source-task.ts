@@ -34,6 +34,11 @@ import type { TaskLog } from '../task-log.ts';
 import { LineBuffer } from './line-buffer.ts';
 
 export interface FileSourceSettings {
+  /**
+   * Where to read `file`, when it differs from `file` as configured (a relative `file` resolved against
+   * the bundle directory). The source partition always holds `file` as configured, as Connect's does.
+   */
+  readonly path?: string;
   /** The file to read, exactly as configured: it names the source partition. */
   readonly file: string;
   readonly topic: string;
@@ -114,7 +119,7 @@ export class FileSourceTask implements SourceTask {
     const { file } = this.#settings;
     let handle: FileHandle;
     try {
-      handle = await open(file, 'r');
+      handle = await open(this.#settings.path ?? file, 'r');
     } catch (err) {
       if (!isMissing(err)) throw err;
       if (!this.#warnedMissing) this.#log.warn('file source: the file does not exist (yet); idle', { file });

@@ -1,0 +1,90 @@
+/**
+ * The quickstart's proof: the topic read back read_committed, group-less, and the committed offsets
+ * compared with what every datagen task had to produce.
+ * @module
+ */
+import { openOffsetStore } from '../../handlers/offset-store.ts';
+import type { SourceFunction } from '../../handlers/source-function.ts';
+import { iterationShare } from '../connectors/datagen/connector.ts';
+import type { KafkaClients } from '../kafka/index.ts';
+
+export interface TaskCheck {
+  readonly task: number;
+  /** Records of this task in the topic. */
+  readonly received: number;
+  /** How many sequence numbers the task had to produce (0 .. expected-1). */
+  readonly expected: number;
+  readonly missing: number;
+  readonly duplicates: number;
+  /** The committed `sequence` (the next one to produce), or -1 when none is committed. */
+  readonly committed: number;
+}
+
+const decoder = new TextDecoder();
+const READ_TIMEOUT_MS = 60_000;
+
+/** Every record's `{task, sequence}` in `topic`, grouped by task. */
+export async function readTaskSequences(
+  clients: KafkaClients,
+  topic: string,
+): Promise<Map<number, number[]>> {
+  const admin = clients.topicAdmin();
+  const reader = clients.partitionReader();
+  const byTask = new Map<number, number[]>();
+  try {
+    const partitions = [...Array(await admin.partitionCount(topic)).keys()];
+    const ends = await reader.endOffsets(topic, partitions);
+    for (const partition of partitions) {
+      const untilOffset = ends.get(partition) ?? 0;
+      const deadlineMs = Date.now() + READ_TIMEOUT_MS;
+      for await (const batch of reader.read({ topic, partition, fromOffset: 0, untilOffset, deadlineMs })) {
+        for (const record of batch) {
+          const value = JSON.parse(decoder.decode(record.value ?? new Uint8Array())) as {
+            task: number;
+            sequence: number;
+          };
+          byTask.set(value.task, [...(byTask.get(value.task) ?? []), value.sequence]);
+        }
+      }
+    }
+  } finally {
+    await Promise.allSettled([admin.close(), reader.close()]);
+  }
+  return byTask;
+}
+
+/** Compares each task's sequences and committed offset with its share of `iterations`. */
+export async function checkTasks(
+  fn: SourceFunction,
+  clients: KafkaClients,
+  byTask: ReadonlyMap<number, readonly number[]>,
+): Promise<TaskCheck[]> {
+  const tasks = fn.connector.common['tasks.max'];
+  const iterations = Number(fn.connector.config.iterations);
+  const offsets = await openOffsetStore(fn.bundle, clients);
+  try {
+    const checks: TaskCheck[] = [];
+    for (let task = 0; task < tasks; task++) {
+      const session = await offsets.store.open(fn.connector.name, task);
+      const [committed] = await session.read([{ task }]);
+      await session.close();
+      const sequences = byTask.get(task) ?? [];
+      const distinct = new Set(sequences);
+      const expected = iterationShare(iterations, task, tasks);
+      let missing = 0;
+      for (let s = 0; s < expected; s++) if (!distinct.has(s)) missing++;
+      const sequence = committed?.sequence;
+      checks.push({
+        task,
+        received: sequences.length,
+        expected,
+        missing,
+        duplicates: sequences.length - distinct.size,
+        committed: typeof sequence === 'number' ? sequence : -1,
+      });
+    }
+    return checks;
+  } finally {
+    await offsets.close();
+  }
+}

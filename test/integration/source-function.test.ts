@@ -1,0 +1,223 @@
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createSourceFunction,
+  InvocationFailedError,
+  type SourceFunction,
+} from '../../handlers/source-function.ts';
+import { createKafkaClients } from '../../src/kafka/index.ts';
+import { localContext } from '../../src/lambda/lambda-context.ts';
+import { stackEnv } from '../stack/env.ts';
+import { writeBundle } from '../support/bundle-fixture.ts';
+
+const opened: SourceFunction[] = [];
+afterEach(async () => {
+  for (const fn of opened.splice(0)) await fn.close();
+});
+
+const unique = () => Math.random().toString(36).slice(2, 8);
+const decoder = new TextDecoder();
+
+function env() {
+  const s = stackEnv();
+  return {
+    ...process.env,
+    KAFKA_BROKERS: s.kafkaBrokers,
+    DYNAMODB_ENDPOINT: s.dynamodbEndpoint,
+    LOG_LEVEL: 'error',
+  };
+}
+
+function open(bundleDir: string, connector: string): SourceFunction {
+  const fn = createSourceFunction({
+    bundleDir,
+    connector,
+    env: env(),
+    logSink: () => {},
+    createOffsetsTable: true,
+  });
+  opened.push(fn);
+  return fn;
+}
+
+const invoke = (fn: SourceFunction, task = 0, timeoutMs = 30_000) =>
+  fn.handler({ task }, localContext('test', timeoutMs));
+
+/** Every record of `topic` (all partitions), read_committed, as raw key/value strings. */
+async function readTopic(
+  topic: string,
+): Promise<{ key: string | null; value: string | null; partition: number }[]> {
+  const clients = createKafkaClients({
+    values: { 'bootstrap.servers': [stackEnv().kafkaBrokers] } as never,
+    clients: {},
+  });
+  const admin = clients.topicAdmin();
+  const reader = clients.partitionReader();
+  try {
+    const partitions = [...Array(await admin.partitionCount(topic)).keys()];
+    const ends = await reader.endOffsets(topic, partitions);
+    const out: { key: string | null; value: string | null; partition: number }[] = [];
+    for (const partition of partitions) {
+      const read = {
+        topic,
+        partition,
+        fromOffset: 0,
+        untilOffset: ends.get(partition) ?? 0,
+        deadlineMs: Date.now() + 30_000,
+      };
+      for await (const batch of reader.read(read)) {
+        for (const r of batch) {
+          out.push({
+            partition,
+            key: r.key && decoder.decode(r.key),
+            value: r.value && decoder.decode(r.value),
+          });
+        }
+      }
+    }
+    return out;
+  } finally {
+    await Promise.allSettled([admin.close(), reader.close()]);
+  }
+}
+
+function worker(lines: string): string {
+  return `bootstrap.servers=\${env:KAFKA_BROKERS}\nkey.converter=string\nvalue.converter=json\nvalue.converter.schemas.enable=false\n${lines}`;
+}
+
+describe('source function against the real broker', () => {
+  it('FileStreamSource: lines into Kafka, offsets in connect-offsets exactly as Kafka Connect writes them', async () => {
+    const id = unique();
+    const offsetsTopic = `offsets-${id}`;
+    const dir = writeBundle({
+      'worker.properties': `bootstrap.servers=\${env:KAFKA_BROKERS}\nvalue.converter=string\noffset.storage.topic=${offsetsTopic}\noffset.storage.replication.factor=1\noffset.storage.partitions=5\n`,
+      'connectors/src.properties': `name=file-${id}\nconnector.class=org.apache.kafka.connect.file.FileStreamSourceConnector\nfile=in.txt\ntopic=lines-${id}\n`,
+    });
+    const input = join(dir, 'in.txt');
+    writeFileSync(input, 'alpha\nbeta\n');
+    const fn = open(dir, `file-${id}`);
+    expect(await invoke(fn)).toMatchObject({
+      records: 2,
+      stopReason: 'idle',
+      committed: [{ partition: { filename: 'in.txt' }, offset: { position: 11 } }],
+    });
+    appendFileSync(input, 'gamma\npartial');
+    expect(await invoke(fn)).toMatchObject({ records: 1, committed: [{ offset: { position: 17 } }] });
+    expect((await readTopic(`lines-${id}`)).map((r) => r.value)).toEqual(['alpha', 'beta', 'gamma']);
+    const offsets = await readTopic(offsetsTopic);
+    expect(offsets.map((r) => [r.key, r.value])).toEqual([
+      [`["file-${id}",{"filename":"in.txt"}]`, '{"position":11}'],
+      [`["file-${id}",{"filename":"in.txt"}]`, '{"position":17}'],
+    ]);
+  });
+
+  it('datagen exactly-once: each invocation resumes from the committed offset, in one transaction per batch', async () => {
+    const id = unique();
+    const dir = writeBundle({
+      'worker.properties': worker(
+        `offset.storage.topic=offsets-${id}\noffset.storage.replication.factor=1\nexactly.once.source.support=enabled\n`,
+      ),
+      'connectors/gen.properties': `name=gen-${id}\nconnector.class=datagen\nkafka.topic=orders-${id}\ntasks.max=2\niterations=700\nbatch.size=100\ninvocation.max.records=250\n`,
+    });
+    const fn = open(dir, `gen-${id}`);
+    const summaries = [];
+    for (const task of [0, 0, 1, 0, 1, 1]) summaries.push(await invoke(fn, task));
+    expect(summaries.map((s) => [s.task, s.records, s.stopReason])).toEqual([
+      [0, 250, 'max-records'],
+      [0, 100, 'idle'],
+      [1, 250, 'max-records'],
+      [0, 0, 'idle'],
+      [1, 100, 'idle'],
+      [1, 0, 'idle'],
+    ]);
+    const values = (await readTopic(`orders-${id}`)).map(
+      (r) => JSON.parse(r.value ?? 'null') as { task: number; sequence: number },
+    );
+    for (const task of [0, 1]) {
+      expect(
+        values
+          .filter((v) => v.task === task)
+          .map((v) => v.sequence)
+          .sort((a, b) => a - b),
+      ).toEqual([...Array(350).keys()]);
+    }
+  });
+
+  it('datagen at-least-once with offsets in DynamoDB: the table holds Connect-shaped offsets under the task lease', async () => {
+    const id = unique();
+    const table = `offsets-${id}`;
+    const dir = writeBundle({
+      'worker.properties': worker(
+        `offset.storage=dynamodb\noffset.storage.table=${table}\ndynamodb.endpoint=\${env:DYNAMODB_ENDPOINT}\n`,
+      ),
+      'connectors/gen.properties': `name=gen-${id}\nconnector.class=datagen\nkafka.topic=users-${id}\nquickstart=users\niterations=300\ninvocation.max.records=200\n`,
+    });
+    const fn = open(dir, `gen-${id}`);
+    expect((await invoke(fn)).records).toBe(200);
+    expect((await invoke(fn)).records).toBe(100);
+    const client = new DynamoDBClient({
+      endpoint: stackEnv().dynamodbEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    const items = (await client.send(new ScanCommand({ TableName: table }))).Items ?? [];
+    client.destroy();
+    const offset = items.find((i) => i.sk?.S === '{"task":0}');
+    expect(offset).toMatchObject({ pk: { S: `gen-${id}` }, offset: { S: '{"sequence":300}' } });
+    expect(items.some((i) => i.sk?.S === '#lease#0')).toBe(true);
+    expect(await readTopic(`users-${id}`)).toHaveLength(300);
+  });
+
+  it('keeps offsets in a local file with offset.storage=file', async () => {
+    const id = unique();
+    const dir = writeBundle({
+      'worker.properties': worker('offset.storage=file\noffset.storage.file.filename=state/offsets.json\n'),
+      'connectors/gen.properties': `name=gen-${id}\nconnector.class=datagen\nkafka.topic=pv-${id}\nquickstart=pageviews\niterations=50\n`,
+    });
+    await invoke(open(dir, `gen-${id}`));
+    expect(JSON.parse(readFileSync(join(dir, 'state', 'offsets.json'), 'utf8'))).toEqual({
+      [`["gen-${id}",{"task":0}]`]: { sequence: 50 },
+    });
+  });
+
+  it('fails an invocation whose broker is unreachable with a clear error and commits nothing', async () => {
+    const id = unique();
+    const dir = writeBundle({
+      'worker.properties': `bootstrap.servers=127.0.0.1:1\noffset.storage=file\noffset.storage.file.filename=offsets.json\n`,
+      'connectors/gen.properties': `name=gen-${id}\nconnector.class=datagen\nkafka.topic=t-${id}\niterations=10\n`,
+    });
+    const fn = createSourceFunction({
+      bundleDir: dir,
+      connector: `gen-${id}`,
+      env: env(),
+      logSink: () => {},
+    });
+    opened.push(fn);
+    const startedMs = Date.now();
+    const err = await invoke(fn, 0, 8_000).catch((e: unknown) => e);
+    expect(Date.now() - startedMs).toBeLessThan(8_000);
+    expect(err).toBeInstanceOf(InvocationFailedError);
+    const summary = (err as InvocationFailedError).summary;
+    expect(summary).toMatchObject({
+      stopReason: 'error',
+      committed: [],
+      error: { code: 'CONNECT_FN_DEADLINE_EXCEEDED' },
+    });
+    expect(summary.error?.message).toBe(
+      "delivering a batch (to broker 127.0.0.1:1 over PLAINTEXT) did not finish before the invocation's deadline",
+    );
+    // Nothing was committed, so no offsets file was ever written.
+    expect(existsSync(join(dir, 'offsets.json'))).toBe(false);
+  });
+
+  it('fails fast at cold start on an invalid bundle, naming the file and key', () => {
+    const dir = writeBundle({
+      'connectors/gen.properties': 'name=g\nconnector.class=datagen\nkafka.topic=t\ntasks.max=0\n',
+    });
+    expect(() => createSourceFunction({ bundleDir: dir, connector: 'g', env: env() })).toThrow(
+      /connectors\/gen\.properties:4: tasks\.max: an integer between 1 and 1000 \(got 0\)/,
+    );
+  });
+});
