@@ -180,6 +180,35 @@ describe.each([
   });
 });
 
+describe('source cycle, hard deadline', () => {
+  it('returns an error summary when a write never finishes, naming what it was doing and where', async () => {
+    const setup = atLeastOnce();
+    const hanging = { send: () => new Promise<void>(() => {}), close: async () => {} };
+    const startedMs = Date.now();
+    const summary = await invoke(setup, new CountingTask({ taskId: 0, total: 10, batchSize: 5 }), {
+      delivery: { mode: 'at-least-once', writer: hanging },
+      limits: {
+        maxRecords: 100,
+        maxBytes: 1e9,
+        deadlineMs: setup.clock.now + 60_000,
+        hardDeadlineMs: Date.now() + 200,
+      },
+      target: 'broker 10.0.0.1:9092 over PLAINTEXT',
+    });
+    expect(Date.now() - startedMs).toBeLessThan(2_000);
+    expect(summary).toMatchObject({
+      stopReason: 'error',
+      committed: [],
+      error: {
+        code: 'CONNECT_FN_DEADLINE_EXCEEDED',
+        message:
+          "delivering a batch (to broker 10.0.0.1:9092 over PLAINTEXT) did not finish before the invocation's deadline",
+      },
+    });
+    expect((setup.offsets as LeasedOffsets).offsets.size).toBe(0);
+  });
+});
+
 describe('source cycle, overlapping invocations', () => {
   it('exactly-once: a newer invocation fences the older one, which commits nothing and is not an error', async () => {
     const setup = exactlyOnce();
