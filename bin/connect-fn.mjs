@@ -4,6 +4,14 @@
 // by esbuild and never go through it).
 import { register } from 'tsx/esm/api';
 
+// `connect-fn validate bundle | head -1`: a reader that stops reading is not an error of ours. Ignore
+// EPIPE (no stack trace, the command's own exit code stands); any other stream error is still thrown.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 register();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

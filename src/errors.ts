@@ -67,12 +67,24 @@ export interface ConfigProblem {
   readonly line?: number;
 }
 
-/** Renders a problem as `<file>[:line]: <key>: <expected> (got <value>)[; did you mean '<key>'?]`. */
+/**
+ * Renders a problem as `<file>[:line]: <key>: <expected> (got <value>)[; did you mean '<key>'?]`, on one
+ * line: control characters (C0, DEL, C1), line and paragraph separators and bidirectional controls in any
+ * field are escaped (`\n`, `\r`, `\t`, else `\uXXXX`), so a value cannot forge a problem line or send a
+ * terminal escape sequence.
+ */
 export function formatProblem(p: ConfigProblem): string {
-  const where = p.line === undefined ? p.file : `${p.file}:${p.line}`;
-  const got = p.got === undefined ? '' : ` (got ${p.got})`;
-  const hint = p.suggestion === undefined ? '' : `; did you mean '${p.suggestion}'?`;
-  return `${where}: ${p.key}: ${p.expected}${got}${hint}`;
+  const safe = (text: string) =>
+    text.replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, (c) => {
+      if (c === '\n') return '\\n';
+      if (c === '\r') return '\\r';
+      if (c === '\t') return '\\t';
+      return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    });
+  const where = p.line === undefined ? safe(p.file) : `${safe(p.file)}:${p.line}`;
+  const got = p.got === undefined ? '' : ` (got ${safe(p.got)})`;
+  const hint = p.suggestion === undefined ? '' : `; did you mean '${safe(p.suggestion)}'?`;
+  return `${where}: ${safe(p.key)}: ${safe(p.expected)}${got}${hint}`;
 }
 
 /** A configuration bundle that cannot be used; lists every problem found, not just the first. */

@@ -1,7 +1,8 @@
 /**
  * `connect-fn validate <bundle> [--json]`: exit 0 with one line per connector when the bundle is valid;
  * exit 1 listing every problem, one per line, as `<file>[:line]: <key>: <expected> (got <value>)`; exit 2
- * for usage errors. Secret values are never printed.
+ * for usage errors. Secret values are never printed. The worker's Kafka client settings are checked by the
+ * Kafka layer, as a cold start checks them (a composition root may import both).
  * @module
  */
 import { existsSync, statSync } from 'node:fs';
@@ -10,6 +11,7 @@ import type { ConnectorConfig } from '../config/connector-config.ts';
 import type { Redactor } from '../config/redaction.ts';
 import type { Registry } from '../config/registry.ts';
 import { formatProblem, UsageError } from '../errors.ts';
+import { checkKafkaClientConfig } from '../kafka/index.ts';
 import { type CliIo, Exit } from './io.ts';
 
 export const VALIDATE_USAGE = 'usage: connect-fn validate <bundle-dir> [--json]';
@@ -53,7 +55,7 @@ function describe(c: ConnectorConfig, redactor: Redactor): string {
 /** Runs `validate`; returns the exit code. */
 export function validateCommand(args: readonly string[], io: CliIo, registry: Registry): number {
   const { dir, json } = parseArgs(args);
-  const result = inspectBundle(dir, { registry });
+  const result = inspectBundle(dir, { registry, workerChecks: [(w) => checkKafkaClientConfig(w)] });
   // Problems and warnings come redacted from inspectBundle; connector summaries are redacted field by
   // field. Never search-and-replace in the serialised text: JSON escaping would hide a secret from it.
   const warnings = result.warnings.map(formatProblem);

@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
 import { type ConfigFile, readConfigFile } from './config-file.ts';
@@ -42,10 +42,22 @@ export interface Bundle {
   connector(name: string): ConnectorConfig;
 }
 
+/**
+ * A check of the validated worker that the config layer cannot make itself, such as the Kafka client
+ * settings (`producer.*`, `security.*`): the composition roots pass the Kafka layer's, so `config/` never
+ * imports it. Its problems carry their file; they are redacted like every other problem.
+ */
+export type WorkerCheck = (worker: WorkerConfig) => {
+  readonly problems: readonly ConfigProblem[];
+  readonly warnings: readonly ConfigProblem[];
+};
+
 export interface LoadOptions {
   readonly registry: Registry;
   /** Environment for `${env:...}` references (default: `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Run on the validated worker when it has no problems of its own. */
+  readonly workerChecks?: readonly WorkerCheck[];
 }
 
 export interface Inspection {
@@ -79,6 +91,50 @@ interface BundleFiles {
   readonly order: readonly string[];
 }
 
+/** Whether anything, even a dangling symlink, is at `path`. */
+function entryExists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `path` is, or links to, a directory; false for anything unreadable (a symlink loop, ...). */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The names in `connectors/`, or a problem when it is not a readable directory. */
+function listConnectors(connDir: string, problems: ConfigProblem[]): string[] {
+  if (!entryExists(connDir)) return [];
+  const expected = 'a directory of connector files (*.properties or *.json)';
+  let stat: ReturnType<typeof statSync>;
+  try {
+    stat = statSync(connDir);
+  } catch (err) {
+    const got = (err as NodeJS.ErrnoException).code ?? 'error';
+    problems.push({ file: 'connectors/', key: '(file)', expected, got });
+    return [];
+  }
+  if (!stat.isDirectory()) {
+    problems.push({ file: 'connectors', key: '(file)', expected, got: 'a file' });
+    return [];
+  }
+  try {
+    return readdirSync(connDir).sort();
+  } catch (err) {
+    const got = (err as NodeJS.ErrnoException).code ?? 'error';
+    problems.push({ file: 'connectors/', key: '(file)', expected, got });
+    return [];
+  }
+}
+
 function readFiles(dir: string, problems: ConfigProblem[], warnings: ConfigProblem[]): BundleFiles {
   const order: string[] = [];
   const read = (path: string, shown: string): ConfigFile | undefined => {
@@ -87,24 +143,27 @@ function readFiles(dir: string, problems: ConfigProblem[], warnings: ConfigProbl
     problems.push(...r.problems);
     return r.file;
   };
-  const present = WORKER_FILES.filter((f) => existsSync(join(dir, f)));
+  // lstat, not exists: a dangling worker.properties link is a problem, not a bundle without a worker.
+  const present = WORKER_FILES.filter((f) => entryExists(join(dir, f)));
   if (present.length > 1)
     problems.push({ file: present.join(', '), key: '(file)', expected: 'one worker file, not both' });
   const workerName = present[0];
   const worker = workerName === undefined ? undefined : read(join(dir, workerName), workerName);
   const connDir = join(dir, 'connectors');
-  const names = existsSync(connDir) ? readdirSync(connDir).sort() : [];
+  const problemsBefore = problems.length;
+  const names = listConnectors(connDir, problems);
   const connectors: ConfigFile[] = [];
   for (const name of names) {
     const shown = `connectors/${name}`;
     if (CONFIG_EXT.test(name)) {
       const file = read(join(connDir, name), shown);
       if (file !== undefined) connectors.push(file);
-    } else if (statSync(join(connDir, name)).isFile()) {
+    } else if (!isDirectory(join(connDir, name))) {
+      // Regular files, dangling links, FIFOs, sockets: said once; a subdirectory is silently not ours.
       warnings.push({ file: shown, key: '(file)', expected: 'ignored: not a .properties or .json file' });
     }
   }
-  if (!names.some((n) => CONFIG_EXT.test(n))) {
+  if (problems.length === problemsBefore && !names.some((n) => CONFIG_EXT.test(n))) {
     problems.push({
       file: 'connectors/',
       key: '(file)',
@@ -115,8 +174,20 @@ function readFiles(dir: string, problems: ConfigProblem[], warnings: ConfigProbl
 }
 
 /**
- * Adds each problem's line from the file it names, where the key's line is known, and orders problems
- * as a reader goes through the bundle: worker first, then files by name, lines top to bottom.
+ * The line of `key` in `lines`, else of the longest dotted prefix of it that is a key there: a missing
+ * `transforms.mask.type` points at the `transforms` line that lists `mask`.
+ */
+function lineOf(key: string, lines: Readonly<Record<string, number>>): number | undefined {
+  for (let k = key; ; k = k.slice(0, k.lastIndexOf('.'))) {
+    if (Object.hasOwn(lines, k)) return lines[k];
+    if (!k.includes('.')) return undefined;
+  }
+}
+
+/**
+ * Adds each problem's line from the file it names, where the key's line (or a prefix's) is known, and
+ * orders problems as a reader goes through the bundle: worker first, then files by name, lines top to
+ * bottom.
  */
 function withLines(
   problems: readonly ConfigProblem[],
@@ -127,7 +198,7 @@ function withLines(
   const rank = new Map(order.map((name, i) => [name, i]));
   const lined = problems.map((p) => {
     const lines = byName.get(p.file)?.lines;
-    const line = p.line ?? (lines !== undefined && Object.hasOwn(lines, p.key) ? lines[p.key] : undefined);
+    const line = p.line ?? (lines === undefined ? undefined : lineOf(p.key, lines));
     return line === undefined ? p : { ...p, line };
   });
   const sortKey = (p: ConfigProblem) =>
@@ -139,10 +210,19 @@ function withLines(
   });
 }
 
-/** The one place values in problems are redacted: by key (secret keys) and by value (secret text). */
+/**
+ * The one place values in problems are redacted: `got` by key (secret keys) and by value (secret text);
+ * every other field by value, in case a secret made its way into a key, a suggestion or an explanation.
+ */
 function redactProblem(p: ConfigProblem, redactor: Redactor): ConfigProblem {
   const got = p.got === undefined ? undefined : redactor.isSecretKey(p.key) ? HIDDEN : redactor.text(p.got);
-  return { ...p, expected: redactor.text(p.expected), ...(got === undefined ? {} : { got }) };
+  return {
+    ...p,
+    key: redactor.text(p.key),
+    expected: redactor.text(p.expected),
+    ...(got === undefined ? {} : { got }),
+    ...(p.suggestion === undefined ? {} : { suggestion: redactor.text(p.suggestion) }),
+  };
 }
 
 /** Secrets known before validation: provider-resolved values and the values of secret-named keys. */
@@ -167,12 +247,54 @@ class Secrets {
   }
 }
 
+/**
+ * Keys, by file, that already have a problem making their value unusable: a reference that did not
+ * resolve, a JSON value that is not a scalar. Validation would only add a second problem about the same
+ * cause ("an integer (got ${env:X})", "required"), so those are dropped (see {@link isConsequence}).
+ */
+type Spent = Map<string, Set<string>>;
+
+function spend(spent: Spent, file: string, keys: Iterable<string>): void {
+  const set = spent.get(file) ?? new Set<string>();
+  for (const key of keys) set.add(key);
+  spent.set(file, set);
+}
+
+/** True when `p` follows from a spent key: the key itself, or what an unusable alias list governs. */
+function isConsequence(p: ConfigProblem, spent: Spent): boolean {
+  const keys = spent.get(p.file);
+  if (keys === undefined) return false;
+  if (keys.has(p.key)) return true;
+  if (keys.has('transforms') && p.key.startsWith('transforms.')) return true;
+  if (
+    keys.has('predicates') &&
+    (p.key.startsWith('predicates.') || /^transforms\.[^.]*\.predicate$/.test(p.key))
+  )
+    return true;
+  return false;
+}
+
+/** The keys of a file's reading problems whose values could not be read (they are absent from it). */
+function unreadKeys(problems: readonly ConfigProblem[], files: BundleFiles): Spent {
+  const spent: Spent = new Map();
+  const byName = new Map(
+    [files.worker, ...files.connectors].flatMap((f) => (f === undefined ? [] : [[f.file, f]])),
+  );
+  for (const p of problems) {
+    const file = byName.get(p.file);
+    if (file !== undefined && !p.key.startsWith('(') && !Object.hasOwn(file.values, p.key))
+      spend(spent, p.file, [p.key]);
+  }
+  return spent;
+}
+
 function resolveFiles(
   files: BundleFiles,
   dir: string,
   options: LoadOptions,
   problems: ConfigProblem[],
   secrets: Secrets,
+  spent: Spent,
 ) {
   const workerName = files.worker?.file ?? '(defaults)';
   const env = { env: options.env ?? process.env, baseDir: dir };
@@ -181,7 +303,8 @@ function resolveFiles(
   const resolve = (f: ConfigFile): ConfigFile => {
     const r = built.providers.resolve(f.values, f.file);
     problems.push(...r.problems);
-    for (const [i, key] of r.secretKeys.entries()) secrets.add(key, r.secretValues[i] ?? '');
+    spend(spent, f.file, r.failedKeys);
+    for (const key of r.secretKeys) secrets.keys.push(key);
     secrets.values.push(...r.secretValues);
     const resolved = { ...f, values: r.values };
     secrets.addFile(resolved);
@@ -239,20 +362,31 @@ export function inspectBundle(dir: string, options: LoadOptions): Inspection {
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
   const files = readFiles(dir, problems, warnings);
+  const spent = unreadKeys(problems, files);
   const secrets = new Secrets();
-  const resolved = resolveFiles(files, dir, options, problems, secrets);
+  const resolved = resolveFiles(files, dir, options, problems, secrets, spent);
+  // Problems so far are causes (reading, providers); later ones may only repeat them (isConsequence).
+  const causes = problems.length;
   const early = secrets.redactor();
   const base = {
     show: (key: string, value: string) => early.show(key, value),
     onSecret: (key: string, value: string) => secrets.add(key, value),
   };
+  const workerFile = resolved.worker.file;
   const worker = validateWorker(
     resolved.worker.values,
     options.registry,
-    { ...base, file: resolved.worker.file },
+    { ...base, file: workerFile },
     problems,
     warnings,
   );
+  if (!problems.some((p) => p.file === workerFile)) {
+    for (const check of options.workerChecks ?? []) {
+      const checked = check(worker);
+      problems.push(...checked.problems);
+      warnings.push(...checked.warnings);
+    }
+  }
   const valid: ConnectorConfig[] = [];
   for (const file of resolved.connectors) {
     const outcome = validateConnector(file, options.registry, worker, base);
@@ -264,8 +398,9 @@ export function inspectBundle(dir: string, options: LoadOptions): Inspection {
 
   const redactor = secrets.redactor();
   const all = [resolved.worker, ...resolved.connectors];
+  const relevant = problems.filter((p, i) => i < causes || !isConsequence(p, spent));
   const shownWarnings = withLines(warnings, all, files.order).map((w) => redactProblem(w, redactor));
-  const shownProblems = withLines(problems, all, files.order).map((p) => redactProblem(p, redactor));
+  const shownProblems = withLines(relevant, all, files.order).map((p) => redactProblem(p, redactor));
   if (shownProblems.length > 0) return { problems: shownProblems, warnings: shownWarnings, redactor };
   const bundle = assemble(dir, worker, valid, redactor, shownWarnings);
   return { bundle, problems: [], warnings: shownWarnings, redactor };

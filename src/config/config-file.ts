@@ -9,10 +9,10 @@
  * @module
  */
 import { isUtf8 } from 'node:buffer';
-import { readFileSync } from 'node:fs';
 import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
 import { type JsonMember, type JsonType, scanJson } from './json-scan.ts';
 import { parsePropertiesBytes } from './properties.ts';
+import { readRegularFile } from './read-file.ts';
 import { HIDDEN, isSecretKeyName } from './redaction.ts';
 
 export interface ConfigFile {
@@ -27,9 +27,9 @@ export interface ConfigFile {
 /** What reading one file gives: the values it could read, if any, and every problem found. */
 export interface ConfigFileResult {
   /**
-   * Absent when nothing could be read: the file is unreadable, not UTF-8, not valid JSON or not a JSON
-   * object, or has a `.properties` syntax error. Present, its values are worth validating even when
-   * `problems` is not empty.
+   * Absent when nothing could be read: the file is unreadable or not a regular file, not UTF-8, not valid
+   * JSON, not a JSON object or has a `"config"` that is not one, or has a `.properties` syntax error.
+   * Present, its values are worth validating even when `problems` is not empty.
    */
   readonly file?: ConfigFile;
   readonly problems: readonly ConfigProblem[];
@@ -74,6 +74,16 @@ export function parseJsonConfig(text: string, file: string): ConfigFileResult {
   };
   const top = scan.members;
   const config = scan.config;
+  const configMember = top.get('config');
+  if (configMember !== undefined && config === undefined) {
+    // `"config"` makes this the REST body shape; its last occurrence wins, as in JSON.parse.
+    const expected = 'an object of connector settings: {"name": ..., "config": {...}} (the REST body shape)';
+    return {
+      problems: [
+        { file, key: 'config', expected, got: describe(configMember.type), line: configMember.line },
+      ],
+    };
+  }
   if (config === undefined) {
     for (const [key, member] of top) put(key, member);
     return { file: { file, values, lines }, problems };
@@ -130,13 +140,13 @@ function nullPrototype<V>(entries: Iterable<readonly [string, V]>): Record<strin
 
 /** Reads and parses `path` by its extension; `shownAs` is the name used in messages. */
 export function readConfigFile(path: string, shownAs: string): ConfigFileResult {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    return { problems: [{ file: shownAs, key: '(file)', expected: 'a readable file', got: code }] };
+  const read = readRegularFile(path);
+  if (!read.ok) {
+    const got =
+      read.code !== 'not-regular' ? read.code : read.directory ? 'a directory' : 'not a regular file';
+    return { problems: [{ file: shownAs, key: '(file)', expected: 'a readable file', got }] };
   }
+  const bytes = read.bytes;
   if (path.endsWith('.json')) {
     if (!isUtf8(bytes)) return { problems: [notUtf8(bytes, shownAs)] };
     return parseJsonConfig(bytes.toString('utf8'), shownAs);

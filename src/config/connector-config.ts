@@ -121,8 +121,8 @@ export function validateConnector(
   const values = result.values as Record<string, unknown>;
   const report = (p: Omit<ConfigProblem, 'file'>) => problems.push({ file, ...p });
   if (def !== undefined) {
-    checkConnector(def.kind, values, report);
-    def.check?.(values, report);
+    checkConnector(def.kind, values, report, ctx.show);
+    def.check?.(values, report, ctx.show);
   }
 
   const converters: Partial<Record<ConverterRole, PluginConfig>> = {};

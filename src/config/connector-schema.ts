@@ -5,7 +5,7 @@
  * @module
  */
 import { k } from './keys.ts';
-import type { ConnectorKind, ReportProblem } from './registry.ts';
+import type { ConnectorKind, ReportProblem, ShowValue } from './registry.ts';
 import { parseSchedule, SCHEDULE_EXPECTED } from './schedule.ts';
 import type { ConfigSchema } from './validate-keys.ts';
 
@@ -146,11 +146,15 @@ export const connectorSchema: ConfigSchema<typeof connectorKeys> = {
   },
 };
 
-/** Cross-key rules shared by every connector, given its kind. */
+/**
+ * Cross-key rules shared by every connector, given its kind. A value of another key than the one
+ * reported appears only through `show`, which hides secret ones.
+ */
 export function checkConnector(
   kind: ConnectorKind,
   values: Readonly<Record<string, unknown>>,
   report: ReportProblem,
+  show: ShowValue,
 ): void {
   const hasTopics = values.topics !== undefined;
   const hasRegex = values['topics.regex'] !== undefined;
@@ -165,7 +169,7 @@ export function checkConnector(
       report({ key: 'topics', expected: 'no topics for a source connector (its records name their topic)' });
     if (hasRegex) report({ key: 'topics.regex', expected: 'no topics.regex for a source connector' });
     if (values.trigger === 'kafka')
-      report({ key: 'trigger', expected: 'schedule for a source connector', got: 'kafka' });
+      report({ key: 'trigger', expected: 'schedule for a source connector', got: show('trigger', 'kafka') });
   }
   const dlq = values['errors.deadletterqueue.topic.name'];
   if (
@@ -178,7 +182,7 @@ export function checkConnector(
     report({
       key: 'errors.deadletterqueue.topic.name',
       expected: 'a topic the connector does not read',
-      got: dlq,
+      got: show('errors.deadletterqueue.topic.name', dlq),
     });
   }
   const timeoutMs = Number(values['invocation.timeout.ms']);
@@ -186,8 +190,8 @@ export function checkConnector(
   if (marginMs >= timeoutMs) {
     report({
       key: 'invocation.safety.margin.ms',
-      expected: `less than invocation.timeout.ms (${timeoutMs})`,
-      got: String(marginMs),
+      expected: `less than invocation.timeout.ms (${show('invocation.timeout.ms', String(timeoutMs))})`,
+      got: show('invocation.safety.margin.ms', String(marginMs)),
     });
   }
 }

@@ -52,8 +52,11 @@ export function configurePlugin(
   const extraKnownKeys = Object.keys(def.schema.keys);
   const result = validateKeys(def.schema, sub, { ...ctx, extraKnownKeys });
   problems.push(...result.problems);
-  def.check?.(result.values, (p) =>
-    problems.push({ file: ctx.file, ...p, key: `${ctx.keyPrefix ?? ''}${p.key}` }),
+  const prefix = ctx.keyPrefix ?? '';
+  def.check?.(
+    result.values,
+    (p) => problems.push({ file: ctx.file, ...p, key: `${prefix}${p.key}` }),
+    (key, value) => ctx.show(`${prefix}${key}`, value),
   );
   return { name: def.name, config: result.values };
 }

@@ -1,16 +1,24 @@
 /**
  * Config providers with Kafka Connect's syntax: `${provider:path:key}`, or `${provider:key}` without a
- * path. Built in, needing no declaration: `env` (`${env:VAR}`), `file` (`${file:/etc/kafka/secrets.properties:password}`,
- * a key of a `.properties` file) and `dir` (`${dir:/run/secrets:db-password}`, the content of a file in a
- * directory). More names are declared as in Connect: `config.providers=vault`,
+ * path. Three kinds: `env` (`${env:VAR}`), `file` (`${file:/etc/kafka/secrets.properties:password}`, a key
+ * of a `.properties` file) and `dir` (`${dir:/run/secrets:db-password}`, the content of a file in a
+ * directory). As in Connect, `config.providers` lists the providers a bundle may use, each configured by
+ * `config.providers.<name>.class` and `config.providers.<name>.param.*`: `config.providers=vault`,
  * `config.providers.vault.class=org.apache.kafka.common.config.provider.FileConfigProvider`,
- * `config.providers.vault.param.allowed.paths=/run/secrets`.
+ * `config.providers.vault.param.allowed.paths=/run/secrets`. Only a bundle without `config.providers`
+ * gets the three built-ins, `env`, `file` and `dir`, without parameters; once it lists any, only those it
+ * lists exist (so `${dir:...}` cannot sidestep a `file` provider confined by `allowed.paths`). A provider
+ * named `env`, `file` or `dir` needs no `class`.
  *
  * Settings are checked strictly, because a typo in one silently widens what a bundle may read: every
  * `config.providers.<name>.<setting>` must be `class` or a `param.*` its kind knows (`env`:
- * `allowlist.pattern`; `file` and `dir`: `allowed.paths`), and `<name>` must be declared in
- * `config.providers` or built in (the built-ins take parameters without a declaration). A provider whose
- * settings have a problem resolves nothing.
+ * `allowlist.pattern`; `file` and `dir`: `allowed.paths`), `<name>` must be listed in `config.providers`,
+ * and every setting is a literal. A provider whose settings have a problem resolves nothing.
+ *
+ * Providers supply values, not the structure of the bundle: a reference in a name, a class, an alias list
+ * or a provider setting ({@link isStructuralKey}) is a problem, and the key keeps its text unresolved.
+ *
+ * The `file` and `dir` providers read regular files of at most {@link MAX_PROVIDER_FILE_BYTES} bytes.
  *
  * Differences from Connect, on purpose: a reference that does not resolve, or names an undeclared
  * provider, is an error (Connect leaves the `${...}` text in place and the connector fails later, far from
@@ -19,17 +27,56 @@
  * matter). Every resolved value is a secret.
  * @module
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
 import { splitList } from './keys.ts';
 import { parsePropertiesBytes } from './properties.ts';
+import { readRegularFile } from './read-file.ts';
 import { closest } from './suggest.ts';
 
 /** Kafka Connect's variable pattern: `${provider:[path:]key}`, non-greedy, no `}` inside. */
 const REFERENCE = /\$\{([^}]*?):(?:([^}]*?):)?([^}]*?)\}/g;
 
+/** True when `value` holds a provider reference. */
+export function hasReference(value: string): boolean {
+  return value.includes('${') && value.search(REFERENCE) !== -1;
+}
+
+const LIST_KEY = 'config.providers';
 const PREFIX = 'config.providers.';
+
+/** The largest file the `file` and `dir` providers read. */
+export const MAX_PROVIDER_FILE_BYTES = 1024 * 1024;
+
+/** What a reference in a structural key gets instead of a value. */
+export const LITERAL_EXPECTED =
+  'a literal value: config providers supply values, not the structure of the bundle (names, classes, aliases)';
+
+const STRUCTURAL_KEYS: ReadonlySet<string> = new Set([
+  'name',
+  'connector.class',
+  'transforms',
+  'predicates',
+  'key.converter',
+  'value.converter',
+  'header.converter',
+  LIST_KEY,
+]);
+
+/**
+ * Keys that shape the bundle rather than configure it: connector names, classes, transformation and
+ * predicate aliases and their control keys, converters, and every config provider setting. Their values
+ * name things in messages, logs and lookups, so they are never secrets and never come from a provider.
+ */
+export function isStructuralKey(key: string): boolean {
+  return (
+    STRUCTURAL_KEYS.has(key) ||
+    key.startsWith(PREFIX) ||
+    /^(?:transforms|predicates)\.[^.]*\.type$/.test(key) ||
+    /^transforms\.[^.]*\.(?:predicate|negate)$/.test(key)
+  );
+}
 
 type Lookup = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly reason: string };
 
@@ -103,12 +150,12 @@ function allowedPathsCheck(params: Params, baseDir: string) {
 }
 
 function readBytes(path: string): { ok: true; bytes: Buffer } | { ok: false; reason: string } {
-  try {
-    return { ok: true, bytes: readFileSync(path) };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    return { ok: false, reason: `cannot read ${path} (${code})` };
-  }
+  const read = readRegularFile(path, MAX_PROVIDER_FILE_BYTES);
+  if (read.ok) return read;
+  const limit = `config providers read regular files of at most ${MAX_PROVIDER_FILE_BYTES / 1024 / 1024} MiB`;
+  if (read.code === 'not-regular') return { ok: false, reason: `${path} is not a regular file (${limit})` };
+  if (read.code === 'too-large') return { ok: false, reason: `${path} is too large (${limit})` };
+  return { ok: false, reason: `cannot read ${path} (${read.code})` };
 }
 
 /** V8's reason from a regular expression SyntaxError, without the pattern it quotes; or undefined. */
@@ -219,26 +266,53 @@ function splitSettingKey(tail: string, known: ReadonlySet<string>): [string, str
   return dot <= 0 ? undefined : [tail.slice(0, dot), tail.slice(dot + 1)];
 }
 
-/** The providers a bundle may use: the built-ins plus those declared by `config.providers`. */
+/** Why a provider that exists resolves nothing. */
+type Unusable = ReadonlyMap<string, string>;
+
+/** The providers a bundle may use: those `config.providers` lists, or the three built-ins without it. */
 export class ProviderSet {
   readonly #providers: ReadonlyMap<string, ConfigProvider>;
-  /** Declared (or built-in) names whose settings have problems: they resolve nothing. */
-  readonly #unusable: ReadonlySet<string>;
+  /** Names whose settings have problems, each with what a reference to it gets: they resolve nothing. */
+  readonly #unusable: Unusable;
+  /** Set when `config.providers` itself has a problem: no provider is known, every reference gets this. */
+  readonly #noneKnown: string | undefined;
 
-  private constructor(providers: ReadonlyMap<string, ConfigProvider>, unusable: ReadonlySet<string>) {
+  private constructor(
+    providers: ReadonlyMap<string, ConfigProvider>,
+    unusable: Unusable,
+    noneKnown?: string,
+  ) {
     this.#providers = providers;
     this.#unusable = unusable;
+    this.#noneKnown = noneKnown;
   }
 
-  /** Builds the set from the worker's `config.providers*` keys; problems name the offending key. */
+  /**
+   * Builds the set from the worker's `config.providers*` keys (as written: they are never resolved);
+   * problems name the offending key.
+   */
   static fromWorker(
     raw: Readonly<Record<string, string>>,
     file: string,
     envr: ProviderEnvironment,
   ): { providers: ProviderSet; problems: ConfigProblem[] } {
     const problems: ConfigProblem[] = [];
-    const listed = Object.hasOwn(raw, 'config.providers') ? raw['config.providers'] : undefined;
-    const known = new Set<string>([...KINDS, ...(listed === undefined ? [] : splitList(listed))]);
+    const literal = (key: string, value: string): boolean => {
+      if (!hasReference(value)) return true;
+      problems.push({ file, key, expected: LITERAL_EXPECTED, got: value });
+      return false;
+    };
+    const listedText = Object.hasOwn(raw, LIST_KEY) ? raw[LIST_KEY] : undefined;
+    if (listedText !== undefined && !literal(LIST_KEY, listedText)) {
+      // Which providers exist is unknown: none does, and references say why.
+      const none = new ProviderSet(new Map(), new Map(), `none: ${LIST_KEY} has problems`);
+      return { providers: none, problems };
+    }
+    const declared = new Set(listedText === undefined ? [] : splitList(listedText));
+    const known: ReadonlySet<string> = declared.size > 0 ? declared : new Set(KINDS);
+    const unusable = new Map<string, string>();
+    const settingsProblem = (name: string) =>
+      `none: the provider's ${PREFIX}${name}.* settings have problems`;
 
     // Every config.providers.<name>.<setting>, by name; settings of undeclared names are problems.
     const settings = new Map<string, Map<string, string>>();
@@ -250,39 +324,52 @@ export class ProviderSet {
         continue;
       }
       const [name, setting] = split;
-      if (!known.has(name)) {
-        const near = closest(name, known);
+      const isLiteral = literal(key, value);
+      if (!declared.has(name)) {
+        if (known.has(name)) {
+          // A built-in in a bundle without config.providers: its settings would silently not apply.
+          problems.push({
+            file,
+            key,
+            expected: `declare '${name}' in ${LIST_KEY} for its settings to apply`,
+          });
+          unusable.set(name, settingsProblem(name));
+          continue;
+        }
+        const near = closest(name, declared);
         problems.push({
           file,
           key,
-          expected: `declare '${name}' in config.providers`,
+          expected: `declare '${name}' in ${LIST_KEY}`,
           ...(near === undefined ? {} : { suggestion: `${PREFIX}${near}.${setting}` }),
         });
         continue;
       }
+      if (!isLiteral) unusable.set(name, settingsProblem(name));
       const own = settings.get(name) ?? new Map<string, string>();
       own.set(setting, value);
       settings.set(name, own);
     }
 
     const providers = new Map<string, ConfigProvider>();
-    const unusable = new Set<string>();
     for (const name of known) {
       const own = settings.get(name) ?? new Map<string, string>();
       const className = own.get('class');
       const kind = className === undefined ? builtinKind(name) : CLASS_ALIASES.get(className);
       if (kind === undefined) {
-        const suggestion = className === undefined ? undefined : closest(className, CLASS_ALIASES.keys());
-        problems.push({
-          file,
-          key: `${PREFIX}${name}.class`,
-          expected: `a config provider class (${[...CLASS_ALIASES.keys()].join(', ')})`,
-          ...(suggestion === undefined ? {} : { suggestion }),
-        });
-        unusable.add(name);
+        if (!unusable.has(name)) {
+          const suggestion = className === undefined ? undefined : closest(className, CLASS_ALIASES.keys());
+          problems.push({
+            file,
+            key: `${PREFIX}${name}.class`,
+            expected: `a config provider class (${[...CLASS_ALIASES.keys()].join(', ')})`,
+            ...(suggestion === undefined ? {} : { suggestion }),
+          });
+        }
+        unusable.set(name, settingsProblem(name));
         continue;
       }
-      let broken = false;
+      let broken = unusable.has(name);
       const valid = ['class', ...PARAMS[kind].map((p) => `param.${p}`)];
       const params = new Map<string, string>();
       for (const [setting, value] of own) {
@@ -301,6 +388,10 @@ export class ProviderSet {
           ...(near === undefined ? {} : { suggestion: `${PREFIX}${name}.${near}` }),
         });
       }
+      if (broken) {
+        unusable.set(name, settingsProblem(name));
+        continue;
+      }
       const report: Report = (param, expected, got) => {
         broken = true;
         problems.push({
@@ -311,7 +402,7 @@ export class ProviderSet {
         });
       };
       const provider = FACTORIES[kind](params, envr, report);
-      if (broken) unusable.add(name);
+      if (broken) unusable.set(name, settingsProblem(name));
       else providers.set(name, provider);
     }
     return { providers: new ProviderSet(providers, unusable), problems };
@@ -319,13 +410,16 @@ export class ProviderSet {
 
   /** The provider names in effect, for error messages (including those whose settings have problems). */
   names(): string[] {
-    return [...this.#providers.keys(), ...this.#unusable];
+    return [...this.#providers.keys(), ...this.#unusable.keys()];
   }
 
   /**
    * Replaces every `${provider:path:key}` in `raw`'s values. Problems name the key and the provider,
    * never a resolved value. `values` is a null-prototype object; `secretValues` and `secretKeys` report
-   * what must be redacted.
+   * what must be redacted; `failedKeys` lists the keys left unresolved because of a problem reported
+   * here, whose values are therefore not worth validating. Structural keys ({@link isStructuralKey}) are
+   * never resolved: a reference in one is a problem, reported here, or for `config.providers*` keys by
+   * {@link ProviderSet.fromWorker}.
    */
   resolve(
     raw: Readonly<Record<string, string>>,
@@ -335,50 +429,58 @@ export class ProviderSet {
     problems: ConfigProblem[];
     secretValues: string[];
     secretKeys: string[];
+    failedKeys: string[];
   } {
     const values: Record<string, string> = Object.create(null);
     const problems: ConfigProblem[] = [];
     const secretValues: string[] = [];
     const secretKeys: string[] = [];
+    const failedKeys: string[] = [];
     for (const [key, value] of Object.entries(raw)) {
-      if (!value.includes('${')) {
-        values[key] = value;
+      values[key] = value;
+      if (!hasReference(value)) continue;
+      // Provider settings stay as written: fromWorker reports a reference in the worker's, and in a
+      // connector file they are unknown keys anyway.
+      if (key === LIST_KEY || key.startsWith(PREFIX)) continue;
+      if (isStructuralKey(key)) {
+        failedKeys.push(key);
+        problems.push({ file, key, expected: LITERAL_EXPECTED, got: value });
         continue;
       }
       let resolvedAny = false;
+      let failed = false;
+      const fail = (problem: Omit<ConfigProblem, 'file' | 'key'>, whole: string) => {
+        problems.push({ file, key, ...problem });
+        failed = true;
+        return whole;
+      };
       values[key] = value.replace(REFERENCE, (whole, name: string, path: string | undefined, ref: string) => {
         const provider = this.#providers.get(name);
-        if (provider === undefined && this.#unusable.has(name)) {
-          problems.push({
-            file,
-            key,
-            expected: `a value from config provider '${name}'`,
-            got: `none: the provider's ${PREFIX}${name}.* settings have problems`,
-          });
-          return whole;
-        }
+        const unusable = provider === undefined ? (this.#noneKnown ?? this.#unusable.get(name)) : undefined;
+        if (unusable !== undefined)
+          return fail({ expected: `a value from config provider '${name}'`, got: unusable }, whole);
         if (provider === undefined) {
-          const suggestion = closest(name, this.names());
-          problems.push({
-            file,
-            key,
-            expected: `a declared config provider (${this.names().join(', ')})`,
-            got: name,
-            ...(suggestion === undefined ? {} : { suggestion }),
-          });
-          return whole;
+          const names = this.names();
+          const suggestion = closest(name, names);
+          return fail(
+            {
+              expected: `a declared config provider (${names.join(', ') || 'none'})`,
+              got: name,
+              ...(suggestion === undefined ? {} : { suggestion }),
+            },
+            whole,
+          );
         }
         const found = provider.get(path, ref);
-        if (!found.ok) {
-          problems.push({ file, key, expected: `a value from config provider '${name}'`, got: found.reason });
-          return whole;
-        }
+        if (!found.ok)
+          return fail({ expected: `a value from config provider '${name}'`, got: found.reason }, whole);
         resolvedAny = true;
         secretValues.push(found.value);
         return found.value;
       });
       if (resolvedAny) secretKeys.push(key);
+      if (failed) failedKeys.push(key);
     }
-    return { values, problems, secretValues, secretKeys };
+    return { values, problems, secretValues, secretKeys, failedKeys };
   }
 }

@@ -20,13 +20,9 @@ export const MIN_TEXT_SECRET_LENGTH = 4;
 
 export { isSecretKeyName };
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /** Hides secret values in text and structured data. Immutable once built. */
 export class Redactor {
-  readonly #pattern: RegExp | undefined;
+  readonly #values: readonly string[];
   readonly #secretKeys: ReadonlySet<string>;
 
   /**
@@ -35,9 +31,7 @@ export class Redactor {
    */
   constructor(secretValues: Iterable<string> = [], secretKeys: Iterable<string> = []) {
     const values = [...new Set(secretValues)].filter((v) => v.length >= MIN_TEXT_SECRET_LENGTH);
-    // Longest first, so a secret containing another secret is hidden whole.
-    values.sort((a, b) => b.length - a.length);
-    this.#pattern = values.length === 0 ? undefined : new RegExp(values.map(escapeRegExp).join('|'), 'g');
+    this.#values = values;
     this.#secretKeys = new Set(secretKeys);
     Object.freeze(this);
   }
@@ -47,9 +41,32 @@ export class Redactor {
     return this.#secretKeys.has(key) || isSecretKeyName(key);
   }
 
-  /** `text` with every known secret value replaced by `[hidden]`. */
+  /**
+   * `text` with every known secret value replaced by `[hidden]`. Every occurrence of every secret is
+   * found first and overlapping (or touching) ones are hidden as one span, so no part of any secret is
+   * left: with `user-adm` and `adminPassw0rd`, `login=user-adminPassw0rd` becomes `login=[hidden]` (one
+   * alternation would give `[hidden]inPassw0rd`; replacing one secret after another, `user-[hidden]`).
+   */
   text(text: string): string {
-    return this.#pattern === undefined ? text : text.replace(this.#pattern, HIDDEN);
+    const spans: [number, number][] = [];
+    for (const value of this.#values) {
+      for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + 1))
+        spans.push([at, at + value.length]);
+    }
+    if (spans.length === 0) return text;
+    spans.sort((a, b) => a[0] - b[0]);
+    let out = '';
+    let shown = 0; // text before this index is in `out`
+    let end = -1; // end of the span being merged
+    for (const [start, stop] of spans) {
+      if (start > end) {
+        if (end >= 0) out += HIDDEN;
+        out += text.slice(shown, start);
+        end = stop;
+      } else if (stop > end) end = stop;
+      shown = end;
+    }
+    return `${out}${HIDDEN}${text.slice(shown)}`;
   }
 
   /** How the value of `key` may be shown. */

@@ -24,6 +24,12 @@ export type ConnectorKind = 'source' | 'sink';
 /** Reports a cross-key problem; the loader fills in the file. */
 export type ReportProblem = (problem: Omit<ConfigProblem, 'file'>) => void;
 
+/**
+ * How a cross-key check shows the value of `key` inside a problem about another key: `[hidden]` when the
+ * key is secret (marked so, secret-named, or given by a config provider), else the value, redacted.
+ */
+export type ShowValue = (key: string, value: string) => string;
+
 /** What every plugin definition has. */
 export interface PluginDef<T extends KeyTable = KeyTable> {
   /** Canonical short name, shown by `validate` and used in the reference. */
@@ -34,9 +40,14 @@ export interface PluginDef<T extends KeyTable = KeyTable> {
   readonly schema: ConfigSchema<T>;
   /**
    * Cross-key checks after every key parsed (e.g. "one of topics or topics.regex"). `values` holds the
-   * plugin's own keys and, for connectors, the shared connector keys.
+   * plugin's own keys and, for connectors, the shared connector keys. A value quoted in a problem goes
+   * through `show`, so a secret one is hidden even when parsed into another form (`' 03000 '` → 3000).
    */
-  readonly check?: (values: Readonly<Record<string, unknown>>, report: ReportProblem) => void;
+  readonly check?: (
+    values: Readonly<Record<string, unknown>>,
+    report: ReportProblem,
+    show: ShowValue,
+  ) => void;
 }
 
 export interface ConnectorDef<T extends KeyTable = KeyTable> extends PluginDef<T> {

@@ -31,7 +31,7 @@ export function validateWorker(
   const result = validateKeys(workerSchema, raw, ctx);
   problems.push(...result.problems);
   warnings.push(...result.warnings);
-  checkWorker(result.values, (p) => problems.push({ file: ctx.file, ...p }));
+  checkWorker(result.values, (p) => problems.push({ file: ctx.file, ...p }), ctx.show);
   const converters: Partial<Record<ConverterRole, PluginConfig>> = {};
   for (const role of CONVERTER_ROLES) {
     const classKey = `${role}.converter` as const;

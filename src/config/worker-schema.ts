@@ -6,7 +6,7 @@
  * @module
  */
 import { k } from './keys.ts';
-import type { ReportProblem } from './registry.ts';
+import type { ReportProblem, ShowValue } from './registry.ts';
 import type { ConfigSchema } from './validate-keys.ts';
 
 export const CONVERTER_DEFAULTS = {
@@ -104,9 +104,10 @@ export const workerKeys = {
     'Exactly-once delivery for source connectors (KIP-618): each batch and its offsets in one Kafka transaction. Needs offset.storage=kafka.',
     { default: 'disabled' },
   ),
-  'config.providers': k.list('Names of declared config providers (env, file and dir are always available).', {
-    default: '',
-  }),
+  'config.providers': k.list(
+    'The config providers the bundle may use, as in Connect; unset, the built-ins env, file and dir (without parameters).',
+    { default: '' },
+  ),
   'aws.region': k.optional(
     k.string("AWS region for DynamoDB and MSK IAM (default: the function's AWS_REGION)."),
   ),
@@ -169,13 +170,18 @@ export const workerSchema: ConfigSchema<typeof workerKeys> = {
   },
 };
 
-/** Worker cross-key rules. */
-export function checkWorker(values: Readonly<Record<string, unknown>>, report: ReportProblem): void {
+/** Worker cross-key rules. A value of another key than the one reported appears only through `show`. */
+export function checkWorker(
+  values: Readonly<Record<string, unknown>>,
+  report: ReportProblem,
+  show: ShowValue,
+): void {
+  const shown = (key: string) => show(key, String(values[key]));
   if (values['exactly.once.source.support'] === 'enabled' && values['offset.storage'] !== 'kafka') {
     report({
       key: 'exactly.once.source.support',
       expected: 'offset.storage=kafka (offsets must share the transaction with the records)',
-      got: `enabled with offset.storage=${String(values['offset.storage'])}`,
+      got: `${shown('exactly.once.source.support')} with offset.storage=${shown('offset.storage')}`,
     });
   }
   const protocol = String(values['security.protocol']);
@@ -186,7 +192,7 @@ export function checkWorker(values: Readonly<Record<string, unknown>>, report: R
   ) {
     report({
       key: 'sasl.jaas.config',
-      expected: `required with security.protocol=${protocol} and sasl.mechanism=${String(values['sasl.mechanism'])}`,
+      expected: `required with security.protocol=${shown('security.protocol')} and sasl.mechanism=${shown('sasl.mechanism')}`,
     });
   }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.ts';
@@ -39,7 +39,8 @@ describe('validate never prints a secret', () => {
   it('hides provider values that JSON escaping would change, in --json output too', async () => {
     const dir = writeBundle({
       'secrets/cls': 'SomeCl\\ass\n',
-      'connectors/a.properties': 'name=a\nconnector.class=${dir:secrets:cls}\nfile=x\ntopic=t\n',
+      'connectors/a.properties':
+        'name=a\nconnector.class=FileStreamSource\nfile=x\ntopic=t\ntasks.max=${dir:secrets:cls}\n',
     });
     for (const args of [[dir], [dir, '--json']]) {
       const r = await validate(...args);
@@ -68,20 +69,24 @@ describe('validate never prints a secret', () => {
   it('hides short provider values, in problems of every kind', async () => {
     env({ CFN_T_CN: 'abc' });
     const dir = writeBundle({
-      'connectors/a.properties': sourceProps('', '${env:CFN_T_CN}'),
-      'connectors/b.properties': sinkProps('', '${env:CFN_T_CN}'),
+      'connectors/a.properties': sourceProps('tasks.max=${env:CFN_T_CN}\n'),
+      'connectors/b.properties': sinkProps('errors.deadletterqueue.topic.name=${env:CFN_T_CN}\n').replace(
+        'topics=t',
+        'topics=t,abc',
+      ),
     });
     const r = await validate(dir);
     expect(r.out).toEqual([
-      'connectors/b.properties:1: name: a name unique in the bundle (also used by connectors/a.properties) (got [hidden])',
+      'connectors/a.properties:5: tasks.max: an integer between 1 and 1000 (got [hidden])',
+      'connectors/b.properties:5: errors.deadletterqueue.topic.name: a topic the connector does not read (got [hidden])',
     ]);
   });
 
   it("hides provider values in the error a cold start throws, and in a valid bundle's summary", async () => {
     env({ CFN_T_CN: 'Xy9-prod-secret', CFN_T_SCHED: 'rate(7 minutes)' });
     const bad = writeBundle({
-      'connectors/a.properties': sourceProps('', '${env:CFN_T_CN}'),
-      'connectors/b.properties': sourceProps('', '${env:CFN_T_CN}'),
+      'connectors/a.properties': sourceProps('tasks.max=${env:CFN_T_CN}\n', 'a'),
+      'connectors/b.properties': sourceProps('batch.size=${env:CFN_T_CN}\n', 'b'),
     });
     const err = (() => {
       try {

@@ -184,9 +184,19 @@ describe('parseJsonConfig', () => {
       expect(read('{"config": {"name": "a"}}').values).toEqual({ name: 'a' });
     });
 
-    it('uses the last "config" and reads a "config" that is not an object as a flat key', () => {
+    it('uses the last "config", and reports one that is not an object at its line, reading nothing', () => {
       expect(read('{"config": {"a": "1"}, "config": {"b": "2"}}').values).toEqual({ b: '2' });
-      expect(read('{"name": "a", "config": "x"}').values).toEqual({ name: 'a', config: 'x' });
+      const expected =
+        'an object of connector settings: {"name": ..., "config": {...}} (the REST body shape)';
+      expect(read('{"name": "a", "config": "x"}')).toEqual({
+        values: undefined,
+        lines: undefined,
+        problems: [{ file: FILE, key: 'config', expected, got: 'a string', line: 1 }],
+      });
+      // The last one wins, as in JSON.parse: a valid first "config" does not hide a second that is not one.
+      expect(read('{"name": "a",\n"config": {"b": "2"},\n"config": 1}').problems).toEqual([
+        { file: FILE, key: 'config', expected, got: 'a number', line: 3 },
+      ]);
     });
   });
 });

@@ -168,11 +168,12 @@ describe('config provider settings', () => {
     expect(built.problems).toEqual([
       expect.objectContaining({ key: 'config.providers.env.clas', suggestion: 'config.providers.env.class' }),
     ]);
-    expect(built.providers.names()).toEqual(['file', 'dir', 'f', 'env']);
+    // config.providers lists env and f: only those exist (env unusable, its settings have a problem).
+    expect(built.providers.names()).toEqual(['f', 'env']);
   });
 
   it('reports a param that belongs to another kind of provider', () => {
-    const built = build({ 'config.providers.env.param.allowed.paths': '/x' });
+    const built = build({ 'config.providers': 'env', 'config.providers.env.param.allowed.paths': '/x' });
     expect(built.problems).toEqual([
       {
         file: 'worker.properties',
@@ -183,7 +184,7 @@ describe('config provider settings', () => {
     ]);
   });
 
-  it('applies params of the built-in providers without a declaration', () => {
+  it('applies params on a built-in name once it is declared, with no class needed', () => {
     const dir = writeBundle({
       'ok/a.properties': 'k=v\n',
       'no/b.properties': 'k=hunter2\n',
@@ -191,6 +192,7 @@ describe('config provider settings', () => {
     });
     const set = providers(
       {
+        'config.providers': 'file,dir,env',
         'config.providers.file.param.allowed.paths': 'ok',
         'config.providers.dir.param.allowed.paths': 'ok',
         'config.providers.env.param.allowlist.pattern': 'APP_.*',
@@ -214,6 +216,62 @@ describe('config provider settings', () => {
     expect(JSON.stringify(r.problems)).not.toContain('hunter2');
   });
 
+  it('without config.providers, has the built-ins without params: a param is a problem and that provider resolves nothing', () => {
+    const dir = writeBundle({ 'ok/a.properties': 'k=v\n', 'no/b.properties': 'k=hunter2\n' });
+    const built = build({ 'config.providers.file.param.allowed.paths': 'ok' }, dir, { A: 'a' });
+    expect(built.problems).toEqual([
+      {
+        file: 'worker.properties',
+        key: 'config.providers.file.param.allowed.paths',
+        expected: "declare 'file' in config.providers for its settings to apply",
+      },
+    ]);
+    const r = built.providers.resolve(
+      { inside: '${file:ok/a.properties:k}', out: '${file:no/b.properties:k}', env: '${env:A}' },
+      'c',
+    );
+    expect(r.values).toEqual({
+      inside: '${file:ok/a.properties:k}',
+      out: '${file:no/b.properties:k}',
+      env: 'a',
+    });
+    expect(r.problems).toEqual([
+      {
+        file: 'c',
+        key: 'inside',
+        expected: "a value from config provider 'file'",
+        got: "none: the provider's config.providers.file.* settings have problems",
+      },
+      expect.objectContaining({ key: 'out' }),
+    ]);
+    expect(r.failedKeys).toEqual(['inside', 'out']);
+    expect(JSON.stringify(r)).not.toContain('hunter2');
+  });
+
+  it('once config.providers is set, has only the providers it lists: dir cannot sidestep a confined file', () => {
+    const dir = writeBundle({ 'secrets/s.properties': 'pw=inside\n', 'outside/o': 'hunter2-outside' });
+    const set = providers(
+      {
+        'config.providers': 'file',
+        'config.providers.file.class': 'org.apache.kafka.common.config.provider.FileConfigProvider',
+        'config.providers.file.param.allowed.paths': 'secrets',
+      },
+      dir,
+      { HOME: '/root' },
+    );
+    expect(set.names()).toEqual(['file']);
+    const r = set.resolve(
+      { a: '${file:secrets/s.properties:pw}', b: `\${dir:${join(dir, 'outside')}:o}`, c: '${env:HOME}' },
+      'c',
+    );
+    expect(r.values.a).toBe('inside');
+    expect(r.problems).toEqual([
+      { file: 'c', key: 'b', expected: 'a declared config provider (file)', got: 'dir' },
+      { file: 'c', key: 'c', expected: 'a declared config provider (file)', got: 'env' },
+    ]);
+    expect(JSON.stringify(r)).not.toContain('hunter2');
+  });
+
   it('reports settings of a provider name that is neither declared nor built in', () => {
     const built = build({
       'config.providers': 'vault',
@@ -235,11 +293,7 @@ describe('config provider settings', () => {
       },
     ]);
     expect(built.providers.resolve({ a: '${x:/etc/hosts:k}' }, 'c').problems).toEqual([
-      expect.objectContaining({
-        key: 'a',
-        expected: 'a declared config provider (env, file, dir, vault)',
-        got: 'x',
-      }),
+      expect.objectContaining({ key: 'a', expected: 'a declared config provider (vault)', got: 'x' }),
     ]);
   });
 
@@ -290,9 +344,10 @@ describe('config provider settings', () => {
       expect(r.values.a).toBe('${e:X}');
       expect(r.problems).toHaveLength(1);
     }
-    expect(build({ 'config.providers.env.param.allowlist.pattern': '[' }).problems[0]?.got).toBe(
-      'an invalid one (unterminated character class)',
-    );
+    expect(
+      build({ 'config.providers': 'env', 'config.providers.env.param.allowlist.pattern': '[' }).problems[0]
+        ?.got,
+    ).toBe('an invalid one (unterminated character class)');
   });
 
   it('survives class names and variables named like Object.prototype members', () => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HIDDEN, isSecretKeyName, Redactor } from '../../../src/config/redaction.ts';
 
@@ -36,6 +37,35 @@ describe('Redactor', () => {
       password: HIDDEN,
       nested: [{ 'sasl.jaas.config': HIDDEN, note: `pw is ${HIDDEN}` }],
     });
+  });
+
+  it('hides overlapping secrets as one span, leaving no part of either (t11)', () => {
+    const r = new Redactor(['user-adm', 'adminPassw0rd']);
+    const shown = r.text('login=user-adminPassw0rd');
+    expect(shown).toBe(`login=${HIDDEN}`);
+    expect(shown).not.toContain('inPassw0rd');
+    expect(shown).not.toContain('adminPassw0rd');
+    expect(shown).not.toContain('user-');
+    expect(new Redactor(['abcd', 'cdef']).text('abcdef abcd cdef')).toBe(`${HIDDEN} ${HIDDEN} ${HIDDEN}`);
+    expect(new Redactor(['aaaa']).text('xaaaaay')).toBe(`x${HIDDEN}y`);
+    expect(new Redactor(['abcd', 'efgh']).text('abcdefgh, abcd-efgh')).toBe(`${HIDDEN}, ${HIDDEN}-${HIDDEN}`);
+  });
+
+  it('hides every secret in text of any length, property-checked', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: fc.constantFrom('a', 'b', 'c'), minLength: 4, maxLength: 8 }), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.string({ unit: fc.constantFrom('a', 'b', 'c', ' '), maxLength: 60 }),
+        (secrets, text) => {
+          const shown = new Redactor(secrets).text(text);
+          for (const secret of secrets) expect(shown).not.toContain(secret);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it('escapes regular-expression characters in secret values', () => {
