@@ -15,6 +15,7 @@ import { builtinRegistry, sourceConnectors } from '../src/connectors/builtins.ts
 import { createConverter, createHeaderConverter } from '../src/data/converters/index.ts';
 import { ConfigInvalidError, ConnectFnError } from '../src/errors.ts';
 import {
+  checkKafkaClientConfig,
   createKafkaClients,
   describeEndpoint,
   type KafkaClients,
@@ -135,7 +136,11 @@ function delivery(
 /** Builds the function for `options.connector`: validates the bundle now (cold start), fails fast. */
 export function createSourceFunction(options: SourceFunctionOptions): SourceFunction {
   const env = options.env ?? process.env;
-  const bundle = loadBundle(options.bundleDir, { registry: builtinRegistry(), env });
+  const bundle = loadBundle(options.bundleDir, {
+    registry: builtinRegistry(),
+    env,
+    workerChecks: [(worker) => checkKafkaClientConfig(worker, { env })],
+  });
   const logger = createLogger({
     env,
     redact: (v) => bundle.redactor.deep(v),

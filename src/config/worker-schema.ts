@@ -145,6 +145,10 @@ export const workerSchema: ConfigSchema<typeof workerKeys> = {
     { prefix: 'header.converter.', doc: 'Settings of the worker header converter.' },
   ],
   ignored: {
+    'sasl.client.callback.handler.class':
+      'connect-fn signs MSK IAM tokens itself (sasl.mechanism=AWS_MSK_IAM or OAUTHBEARER)',
+    'sasl.login.callback.handler.class':
+      'connect-fn signs MSK IAM tokens itself (sasl.mechanism=AWS_MSK_IAM or OAUTHBEARER)',
     'plugin.path': IGNORED_REASON.plugins,
     'plugin.discovery': IGNORED_REASON.plugins,
     listeners: IGNORED_REASON.rest,
@@ -188,6 +192,8 @@ export function checkWorker(
   if (
     protocol.startsWith('SASL') &&
     values['sasl.mechanism'] !== 'AWS_MSK_IAM' &&
+    // OAUTHBEARER is how MSK IAM is configured in Connect; connect-fn signs the token itself.
+    values['sasl.mechanism'] !== 'OAUTHBEARER' &&
     values['sasl.jaas.config'] === undefined
   ) {
     report({
