@@ -12,6 +12,15 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// The AWS SDK warns on every run that it will drop Node 20. Functions run on nodejs22.x; locally Node 20 is
+// supported, and the notice would bury the command's own output. Every other warning is shown.
+const emitWarning = process.emitWarning;
+process.emitWarning = function connectFnEmitWarning(warning, ...rest) {
+  const type = typeof rest[0] === 'object' ? rest[0]?.type : rest[0];
+  if (type === 'NodeVersionSupportWarning') return;
+  return emitWarning.call(process, warning, ...rest);
+};
+
 register();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));
