@@ -12,6 +12,7 @@ import { fromMessage } from './records.ts';
 
 /** Kafka's isolation levels; we only ever read committed data. */
 const READ_COMMITTED = 1;
+const READ_UNCOMMITTED = 0;
 /** ListOffsets timestamps meaning "end" and "start" of the partition. */
 export const LATEST = -1;
 export const EARLIEST = -2;
@@ -114,19 +115,20 @@ function hasListOffsets(broker: unknown): broker is OffsetsBroker {
 }
 
 /**
- * ListOffsets (read_committed) of `partitions` of `topic` on their leader: `LATEST` gives the last stable
- * offset, `EARLIEST` the log start offset.
+ * ListOffsets of `partitions` of `topic` on their leader: `LATEST` gives the last stable offset
+ * (read_committed, the default) or the high watermark (`committedOnly` false), `EARLIEST` the log start.
  */
 export async function listOffsets(
   leader: Broker,
   topic: string,
   partitions: readonly number[],
   timestamp: typeof LATEST | typeof EARLIEST,
+  committedOnly = true,
 ): Promise<Map<number, number>> {
   if (!hasListOffsets(leader)) throw new Error('kafkajs broker has no listOffsets');
   const response = await leader.listOffsets({
     replicaId: -1,
-    isolationLevel: READ_COMMITTED,
+    isolationLevel: committedOnly ? READ_COMMITTED : READ_UNCOMMITTED,
     topics: [{ topic, partitions: partitions.map((partition) => ({ partition, timestamp })) }],
   });
   const offsets = new Map<number, number>();

@@ -109,6 +109,15 @@ export class GrouplessPartitionReader implements PartitionReader {
     return this.#offsets(topic, partitions, LATEST, deadlineMs);
   }
 
+  /**
+   * The high watermark of each partition: past the last stable offset when a transaction is open (its
+   * records, and committed records after it, are not readable read_committed until it ends).
+   */
+  async highWatermarks(topic: string, partitions: readonly number[]): Promise<ReadonlyMap<number, number>> {
+    const deadlineMs = this.#now() + (this.#context.settings.requestTimeoutMs ?? 30_000);
+    return this.#offsets(topic, partitions, LATEST, deadlineMs, false);
+  }
+
   /** The log start offset of each partition: where `auto.offset.reset=earliest` starts. */
   async startOffsets(topic: string, partitions: readonly number[]): Promise<ReadonlyMap<number, number>> {
     const deadlineMs = this.#now() + (this.#context.settings.requestTimeoutMs ?? 30_000);
@@ -189,6 +198,7 @@ export class GrouplessPartitionReader implements PartitionReader {
     partitions: readonly number[],
     at: typeof LATEST | typeof EARLIEST,
     deadlineMs: number,
+    committedOnly = true,
   ) {
     const action = `listing offsets of ${topic}`;
     return this.#retrying(action, deadlineMs, async () => {
@@ -199,7 +209,7 @@ export class GrouplessPartitionReader implements PartitionReader {
         byLeader.set(leader, [...(byLeader.get(leader) ?? []), partition]);
       }
       for (const [leader, ps] of byLeader) {
-        for (const [p, o] of await listOffsets(leader, topic, ps, at)) result.set(p, o);
+        for (const [p, o] of await listOffsets(leader, topic, ps, at, committedOnly)) result.set(p, o);
       }
       return result;
     });

@@ -71,6 +71,8 @@ export interface KafkaOffsetStoreOptions {
 }
 
 const DEFAULT_READ_TIMEOUT_MS = 30_000;
+/** How often to look again while an open transaction holds an offsets partition back. */
+const SETTLE_POLL_MS = 100;
 /** The code of src/kafka's OffsetOutOfRangeError, which carries the partition's readable range. */
 const OFFSET_OUT_OF_RANGE = 'CONNECT_FN_KAFKA_OFFSET_OUT_OF_RANGE';
 
@@ -147,7 +149,7 @@ export class KafkaOffsetSession extends StoredOffsetSession {
   }
 
   protected async readStored(partitions: readonly EncodedPartition[]): Promise<Map<string, SourceOffset>> {
-    const { reader, topic } = this.options;
+    const { topic } = this.options;
     const clock = this.options.clock ?? systemClock;
     const deadlineMs = clock.nowMs() + (this.options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS);
     // Keys are matched on their exact bytes, as Connect does; latin1 maps each byte to one char.
@@ -158,7 +160,7 @@ export class KafkaOffsetSession extends StoredOffsetSession {
       if (!wanted.has(tp)) wanted.set(tp, new Map());
       wanted.get(tp)!.set(Buffer.from(key).toString('latin1'), p.keyJson);
     }
-    const ends = await reader.endOffsets(topic, [...wanted.keys()]);
+    const ends = await this.settledEnds([...wanted.keys()], deadlineMs);
     const reads = [...wanted].map(([tp, keys]) =>
       this.readPartition(tp, ends.get(tp) ?? 0, keys, deadlineMs),
     );
@@ -189,6 +191,40 @@ export class KafkaOffsetSession extends StoredOffsetSession {
   }
 
   async close(): Promise<void> {}
+
+  /**
+   * The read_committed end of each offsets partition, once no transaction that was open when the read
+   * began still holds it back. A transaction left open by a killed invocation (of any task whose keys hash
+   * to the same partition) stops the last stable offset; committed offsets written after it would be
+   * invisible, and reading only up to it would hand the task a stale offset — records sent again, under
+   * exactly-once. So: wait until the last stable offset reaches the high watermark seen at the start (the
+   * transaction commits, aborts, or is fenced or timed out by the broker), or fail retriably.
+   */
+  private async settledEnds(
+    partitions: readonly number[],
+    deadlineMs: number,
+  ): Promise<ReadonlyMap<number, number>> {
+    const { reader, topic } = this.options;
+    const clock = this.options.clock ?? systemClock;
+    const highs =
+      reader.highWatermarks === undefined ? undefined : await reader.highWatermarks(topic, partitions);
+    for (;;) {
+      const ends = await reader.endOffsets(topic, partitions);
+      const blocked =
+        highs === undefined ? [] : partitions.filter((p) => (ends.get(p) ?? 0) < (highs.get(p) ?? 0));
+      if (blocked.length === 0) return ends;
+      if (clock.nowMs() + SETTLE_POLL_MS >= deadlineMs) {
+        const where = blocked.map(
+          (p) => `${topic}-${p} (stable up to ${ends.get(p)}, written up to ${highs?.get(p)})`,
+        );
+        throw new OffsetStorageError(
+          `an open transaction holds back committed offsets in ${where.join(', ')}; it ends when its producer commits, aborts or is fenced, or after transaction.timeout.ms`,
+          { retriable: true },
+        );
+      }
+      await clock.sleep(SETTLE_POLL_MS);
+    }
+  }
 
   /** The last value of each wanted key (keyJson → bytes or null) in one topic partition, up to `end`. */
   private async readPartition(

@@ -103,6 +103,11 @@ export interface PartitionRead {
 export interface PartitionReader {
   /** The end (last stable offset) of each partition of `topic`. */
   endOffsets(topic: string, partitions: readonly number[]): Promise<ReadonlyMap<number, number>>;
+  /**
+   * The high watermark of each partition. Beyond `endOffsets` while a transaction is open: committed
+   * records after an open transaction stay invisible to read_committed readers until it ends.
+   */
+  highWatermarks?(topic: string, partitions: readonly number[]): Promise<ReadonlyMap<number, number>>;
   /** Yields batches from `fromOffset`, in offset order, until `untilOffset` / the end / a limit. */
   read(request: PartitionRead): AsyncIterable<readonly FetchedRecord[]>;
 }
