@@ -24,7 +24,7 @@ import {
 import { invocationLog } from '../src/lambda/invocation-log.ts';
 import { type InvocationContext, taskOf } from '../src/lambda/lambda-context.ts';
 import { createLogger, type Logger } from '../src/observability/logger.ts';
-import { budgetLimits } from '../src/runtime/budget.ts';
+import { type BudgetLimits, beforeHardDeadline, budgetLimits } from '../src/runtime/budget.ts';
 import type { RecordConverters } from '../src/runtime/record-converter.ts';
 import { systemClock } from '../src/runtime/retry.ts';
 import { type Delivery, runSourceCycle } from '../src/runtime/source-cycle.ts';
@@ -51,6 +51,31 @@ export interface SourceFunction {
   readonly handler: SourceHandler;
   /** Closes what the cold start opened (local runs; Lambda just freezes the process). */
   close(): Promise<void>;
+}
+
+/** The summary of an invocation that failed before its cycle began (the offsets store could not be set up). */
+function failedBeforeStart(
+  connector: string,
+  task: number,
+  durationMs: number,
+  err: unknown,
+): InvocationSummary {
+  const error =
+    err instanceof ConnectFnError
+      ? { code: err.code, message: err.message, ...(err.stage === undefined ? {} : { stage: err.stage }) }
+      : { code: 'CONNECT_FN_UNEXPECTED', message: err instanceof Error ? err.message : String(err) };
+  return {
+    connector,
+    task,
+    kind: 'source',
+    records: 0,
+    bytes: 0,
+    batches: 0,
+    durationMs,
+    stopReason: 'error',
+    committed: [],
+    error,
+  };
 }
 
 /** The invocation failed (`stopReason: "error"`); the summary says how far it got. */
@@ -149,16 +174,37 @@ export function createSourceFunction(options: SourceFunctionOptions): SourceFunc
   const { config, plugin } = sourceConnector(bundle, options.connector, logger);
   const cold = coldStart(bundle, config, plugin, options, logger);
 
-  async function sourceInvocation(event: unknown, context: InvocationContext): Promise<InvocationSummary> {
-    const task = taskOf(event, cold.taskConfigs.length);
+  /** The offsets store, set up on first use within the invocation's hard deadline; a failure fails the invocation. */
+  async function offsetStore(
+    task: number,
+    limits: BudgetLimits,
+    startedMs: number,
+  ): Promise<OffsetStoreChoice> {
     cold.offsets ??= openOffsetStore(bundle, cold.kafka, {
       createTable: options.createOffsetsTable ?? false,
       env,
     });
-    const offsets = await cold.offsets.catch((err: unknown) => {
-      cold.offsets = undefined; // a failed store setup is retried by the next invocation
-      throw err;
-    });
+    const pending = cold.offsets;
+    try {
+      const storage = bundle.worker.values['offset.storage'];
+      const where = storage === 'kafka' ? ` (at ${describeEndpoint(cold.kafka.producerEndpoint)})` : '';
+      return await beforeHardDeadline(
+        pending,
+        limits.hardDeadlineMs,
+        () => `opening the ${storage} offsets store${where}`,
+      );
+    } catch (err) {
+      if (cold.offsets === pending) cold.offsets = undefined; // the next invocation tries again
+      pending.then((o) => o.close()).catch(() => undefined);
+      throw new InvocationFailedError(failedBeforeStart(config.name, task, Date.now() - startedMs, err));
+    }
+  }
+
+  async function sourceInvocation(event: unknown, context: InvocationContext): Promise<InvocationSummary> {
+    const task = taskOf(event, cold.taskConfigs.length);
+    const startedMs = Date.now();
+    const limits = budgetLimits(config.common, context.getRemainingTimeInMillis(), startedMs);
+    const offsets = await offsetStore(task, limits, startedMs);
     const chosen = delivery(bundle, config, task, cold, offsets);
     try {
       const summary = await runSourceCycle({
@@ -168,7 +214,7 @@ export function createSourceFunction(options: SourceFunctionOptions): SourceFunc
         converters: cold.converters,
         offsets: offsets.store,
         delivery: chosen,
-        limits: budgetLimits(config.common, context.getRemainingTimeInMillis(), systemClock.nowMs()),
+        limits,
         errors: {
           tolerance: config.common['errors.tolerance'],
           retryTimeoutMs: config.common['errors.retry.timeout'],

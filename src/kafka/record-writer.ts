@@ -38,8 +38,10 @@ export async function sendRequest(
       compression: context.settings.compression,
     });
   } catch (err) {
-    const topic = request.length === 1 ? request[0]!.topic : undefined;
-    throw kafkaFailure(err, context.endpoint, producingTo(request), topic);
+    // A transaction's request also carries the offsets topic; a missing-topic error then names both, as
+    // the broker's error does not say which one is missing.
+    const topic = request.map((r) => r.topic).join(' or ');
+    throw kafkaFailure(err, context.endpoint, producingTo(request), topic === '' ? undefined : topic);
   }
 }
 
