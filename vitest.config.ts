@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 // Two tiers (DESIGN.md §6): `unit` needs no network and runs in seconds; `integration` talks to a real
 // Kafka broker and a real DynamoDB Local, started once per run by test/stack/global-setup.ts (or taken
-// from KAFKA_BROKERS / DYNAMODB_ENDPOINT when set).
+// from KAFKA_BROKERS / DYNAMODB_ENDPOINT when set). `faults` (test/faults) uses the same setup.
 export default defineConfig({
   test: {
     projects: [
@@ -19,6 +19,20 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/stack/global-setup.ts'],
           testTimeout: 120_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Fault injection against a real stack (issue 3, "Reliability"): every invocation is a
+        // `connect-fn run` child that gets killed, stopped or starved. The setup is the integration one
+        // (test/faults/global-setup.ts says why it wraps it). Files run one at a time: the deadline file
+        // measures timings, and the others keep both cores busy on their own.
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          globalSetup: ['test/faults/global-setup.ts'],
+          testTimeout: 180_000,
           hookTimeout: 300_000,
           fileParallelism: false,
         },

@@ -1,0 +1,188 @@
+// Preloaded into each `connect-fn run` child of the fault tests (`node --import <this> bin/connect-fn.mjs`):
+// watches the process's own Kafka and DynamoDB traffic, without changing it, so a test can tell in which
+// phase of the cycle a `kill -9` landed. Product code is not touched; this only wraps `net.Socket` and
+// `http.ClientRequest` methods and passes every call through.
+//
+// FAULT_PROBE_FILE=<path>: one line per event, written synchronously (so it is on disk before a kill):
+//   `<epoch ms> start` | `connect` | `kreq <Api>` | `kres <Api>` | `hreq <Operation>` | `hres <Operation>` | `exit`
+// where kreq/kres are Kafka requests written / responses received (by API name) and hreq/hres are DynamoDB
+// requests written / responses received (by X-Amz-Target operation).
+//
+// FAULT_KILL_AT=<before|after>:<kind>:<Name>:<n> makes the process SIGKILL itself right before or right
+// after its n-th such event: a kill at an exact point of the cycle (e.g. `before:kreq:Produce:3` = after
+// the 3rd poll, before its records are sent). Requests (kreq/hreq) can be `before` or `after` the write
+// (of the whole request: a DynamoDB request's body goes out after its head); responses (kres/hres) fire
+// when they arrive, before the client sees them. FAULT_STOP_AT (same syntax)
+// SIGSTOPs the process there instead: a zombie, frozen at a known point until the test sends SIGCONT.
+import { openSync, writeSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+
+const file = process.env.FAULT_PROBE_FILE;
+const triggers = [
+  parseTrigger('kill', process.env.FAULT_KILL_AT),
+  parseTrigger('stop', process.env.FAULT_STOP_AT),
+].filter((t) => t !== undefined);
+
+const KAFKA_APIS = {
+  0: 'Produce',
+  1: 'Fetch',
+  2: 'ListOffsets',
+  3: 'Metadata',
+  8: 'OffsetCommit',
+  9: 'OffsetFetch',
+  10: 'FindCoordinator',
+  17: 'SaslHandshake',
+  18: 'ApiVersions',
+  19: 'CreateTopics',
+  22: 'InitProducerId',
+  24: 'AddPartitionsToTxn',
+  25: 'AddOffsetsToTxn',
+  26: 'EndTxn',
+  32: 'DescribeConfigs',
+  36: 'SaslAuthenticate',
+  60: 'DescribeCluster',
+};
+
+function parseTrigger(action, spec) {
+  if (!spec) return undefined;
+  const [when, kind, name, n] = spec.split(':');
+  return { action, when, kind, name, n: Number(n), seen: 0 };
+}
+
+if (file !== undefined || triggers.length > 0) {
+  const fd = file === undefined ? undefined : openSync(file, 'a');
+  const emit = (event) => {
+    if (fd !== undefined) writeSync(fd, `${Date.now()} ${event}\n`);
+  };
+  emit('start');
+  process.on('exit', () => emit('exit'));
+
+  /** Counts an event; returns the triggers whose point it is. */
+  const due = (kind, name) => {
+    const hits = [];
+    for (const t of triggers) {
+      if (t.kind !== kind || t.name !== name) continue;
+      t.seen += 1;
+      if (t.seen === t.n) hits.push(t);
+    }
+    return hits;
+  };
+  /** Fires the triggers of `hits` that are due `when` (a stop returns once the process is continued). */
+  const fire = (hits, when, what) => {
+    for (const t of hits) {
+      if (t.when !== when) continue;
+      emit(`${t.action} ${when} ${what}`);
+      process.kill(process.pid, t.action === 'kill' ? 'SIGKILL' : 'SIGSTOP');
+      if (t.action === 'stop') emit(`continued ${what}`);
+    }
+  };
+
+  const pending = new WeakMap(); // socket -> Map<correlationId, api>
+  const inbound = new WeakMap(); // socket -> Buffer (partial Kafka responses)
+
+  const asBuffer = (chunk, encoding) => {
+    if (Buffer.isBuffer(chunk)) return chunk;
+    if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (typeof chunk === 'string')
+      return Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8');
+    return undefined;
+  };
+
+  /** What a write is: a Kafka request frame or a DynamoDB HTTP request head. */
+  const classify = (socket, buffer) => {
+    if (buffer.length >= 12 && buffer.readInt32BE(0) === buffer.length - 4) {
+      const apiKey = buffer.readInt16BE(4);
+      const correlationId = buffer.readInt32BE(8);
+      const api = KAFKA_APIS[apiKey] ?? `api${apiKey}`;
+      let map = pending.get(socket);
+      if (map === undefined) {
+        map = new Map();
+        pending.set(socket, map);
+      }
+      map.set(correlationId, api);
+      return { kind: 'kreq', name: api };
+    }
+    if (buffer.length >= 5 && buffer.toString('latin1', 0, 5) === 'POST ') {
+      const head = buffer.toString('latin1', 0, Math.min(buffer.length, 4096));
+      const match = /x-amz-target:\s*DynamoDB_\d+\.(\w+)/i.exec(head);
+      if (!match) return undefined;
+      // Node writes the head and the body separately: the request is complete once the body is out.
+      const length = Number(/content-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+      const headEnd = head.indexOf('\r\n\r\n');
+      const bodyLeft = length - (headEnd < 0 ? 0 : buffer.length - (headEnd + 4));
+      return { kind: 'hreq', name: match[1], bodyLeft };
+    }
+    return undefined;
+  };
+
+  const httpBodies = new WeakMap(); // socket -> { what, left, hits }: a DynamoDB request's body still to go
+  const write = net.Socket.prototype.write;
+  net.Socket.prototype.write = function probedWrite(chunk, encoding, callback) {
+    const buffer = asBuffer(chunk, encoding);
+    const request = buffer === undefined ? undefined : classify(this, buffer);
+    if (request === undefined) {
+      const body = httpBodies.get(this);
+      const result = write.call(this, chunk, encoding, callback);
+      if (body !== undefined && buffer !== undefined) {
+        body.left -= buffer.length;
+        if (body.left <= 0) {
+          httpBodies.delete(this);
+          // Node's http corks the socket until the next tick: fire once the bytes have really gone out.
+          setImmediate(() => fire(body.hits, 'after', body.what));
+        }
+      }
+      return result;
+    }
+    const what = `${request.kind} ${request.name}`;
+    const hits = due(request.kind, request.name);
+    fire(hits, 'before', what);
+    emit(what);
+    const result = write.call(this, chunk, encoding, callback);
+    if (request.kind === 'kreq') fire(hits, 'after', what);
+    else if (request.bodyLeft > 0) httpBodies.set(this, { what, left: request.bodyLeft, hits });
+    else setImmediate(() => fire(hits, 'after', what));
+    return result;
+  };
+
+  const socketEmit = net.Socket.prototype.emit;
+  net.Socket.prototype.emit = function probedEmit(event, ...args) {
+    if (event === 'connect') emit('connect');
+    if (event === 'data' && pending.has(this)) onKafkaData(this, args[0]);
+    return socketEmit.call(this, event, ...args);
+  };
+
+  const onKafkaData = (socket, chunk) => {
+    const data = asBuffer(chunk);
+    if (data === undefined) return;
+    let buffer = inbound.has(socket) ? Buffer.concat([inbound.get(socket), data]) : data;
+    const map = pending.get(socket);
+    while (buffer.length >= 8) {
+      const size = buffer.readInt32BE(0);
+      if (buffer.length < size + 4) break;
+      const correlationId = buffer.readInt32BE(4);
+      const api = map.get(correlationId);
+      if (api !== undefined) {
+        map.delete(correlationId);
+        emit(`kres ${api}`);
+        fire(due('kres', api), 'after', `kres ${api}`);
+      }
+      buffer = buffer.subarray(size + 4);
+    }
+    if (buffer.length > 0) inbound.set(socket, Buffer.from(buffer));
+    else inbound.delete(socket);
+  };
+
+  const requestEmit = http.ClientRequest.prototype.emit;
+  http.ClientRequest.prototype.emit = function probedRequestEmit(event, ...args) {
+    if (event === 'response') {
+      const target = String(this.getHeader('x-amz-target') ?? '');
+      const match = /DynamoDB_\d+\.(\w+)/.exec(target);
+      if (match) {
+        emit(`hres ${match[1]}`);
+        fire(due('hres', match[1]), 'after', `hres ${match[1]}`);
+      }
+    }
+    return requestEmit.call(this, event, ...args);
+  };
+}
