@@ -5,34 +5,20 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.ts';
+import { describe, expect, it } from 'vitest';
 import { loadBundle } from '../../../src/config/bundle.ts';
 import { builtinRegistry } from '../../../src/connectors/builtins.ts';
 import { formatProblem } from '../../../src/errors.ts';
 import { sourceProps, writeBundle } from '../../support/bundle-fixture.ts';
+import { runValidate, testEnv } from '../../support/cli.ts';
 
 const LITERAL =
   'a literal value: config providers supply values, not the structure of the bundle (names, classes, aliases)';
 const LIMIT = 'config providers read regular files of at most 1 MiB';
 
-const setEnv: string[] = [];
-function env(vars: Record<string, string>): void {
-  for (const [key, value] of Object.entries(vars)) {
-    process.env[key] = value;
-    setEnv.push(key);
-  }
-}
-afterEach(() => {
-  for (const key of setEnv.splice(0)) delete process.env[key];
-});
+const env = testEnv;
 
-async function run(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['validate', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err, all: [...out, ...err].join('\n') };
-}
+const run = runValidate;
 
 /** Runs validate as text and as --json; both must exit 1 (or `code`) and hide every secret. */
 async function validate(dir: string, secrets: readonly string[] = [], code = 1) {

@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.ts';
+import { describe, expect, it } from 'vitest';
 import { loadBundle } from '../../../src/config/bundle.ts';
 import { k } from '../../../src/config/keys.ts';
 import { Registry } from '../../../src/config/registry.ts';
@@ -10,24 +9,11 @@ import { converterDefs } from '../../../src/data/converter-configs.ts';
 import { ConfigInvalidError } from '../../../src/errors.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { sinkProps, sourceProps, writeBundle } from '../../support/bundle-fixture.ts';
+import { runValidate, testEnv } from '../../support/cli.ts';
 
-const setEnv: string[] = [];
-function env(vars: Record<string, string>): void {
-  for (const [key, value] of Object.entries(vars)) {
-    process.env[key] = value;
-    setEnv.push(key);
-  }
-}
-afterEach(() => {
-  for (const key of setEnv.splice(0)) delete process.env[key];
-});
+const env = testEnv;
 
-async function validate(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['validate', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err, all: [...out, ...err].join('\n') };
-}
+const validate = runValidate;
 
 /** Asserts `text` holds neither `secret` nor its JSON-escaped form. */
 function expectHidden(text: string, secret: string): void {

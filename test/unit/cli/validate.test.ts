@@ -2,15 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.ts';
 import { sinkProps, sourceProps, writeBundle } from '../../support/bundle-fixture.ts';
+import { runValidate } from '../../support/cli.ts';
 
-async function validate(...args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(['validate', ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err, all: [...out, ...err].join('\n') };
-}
+const validate = runValidate;
 
 describe('connect-fn validate', () => {
   it('exits 0 with one line per connector: name, class, kind, schedule or trigger', async () => {
