@@ -6,8 +6,9 @@
  * a partition assigner factory when a consumer is constructed, never used for a join — and talk to the
  * partition leaders directly (partition-fetch.ts). The consumer is only ever connected, never run.
  *
- * A read ends at `untilOffset`, at the partition's end (its last stable offset when the read started), at
- * the deadline, or after `maxBytes`; it never waits for new records. Leader changes and lost connections
+ * A read ends at `untilOffset` (an end the caller saw stable: a fetch that still reports an earlier last
+ * stable offset is asked again, never stepped past), or without one at the partition's end (its last stable
+ * offset when the read started); at the deadline; or after `maxBytes`. It never waits for new records. Leader changes and lost connections
  * are retried with fresh metadata until the deadline; an offset outside the partition throws
  * `OffsetOutOfRangeError` carrying the partition's range, for the caller's `auto.offset.reset`.
  *
@@ -72,6 +73,9 @@ export interface ReaderContext {
   readonly nowMs?: () => number;
 }
 
+/** Pause before fetching again an offset the broker has not made stable yet. */
+const NOT_YET_STABLE_PAUSE_MS = 20;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class GrouplessPartitionReader implements PartitionReader {
@@ -127,8 +131,10 @@ export class GrouplessPartitionReader implements PartitionReader {
   async *read(request: PartitionRead): AsyncIterable<readonly FetchedRecord[]> {
     const { topic, partition, untilOffset, maxBytes, deadlineMs } = request;
     let offset = request.fromOffset;
+    // A caller's end (a settled ListOffsets) is trusted over a fetch's: under load a fetch can report a
+    // last stable offset behind one the caller already saw, and ending there would read too little.
     let stopAt = untilOffset ?? Number.POSITIVE_INFINITY;
-    let endKnown = false;
+    let endKnown = untilOffset !== undefined;
     let bytes = 0;
     while (offset < stopAt && this.#now() < deadlineMs) {
       const budget =
@@ -140,8 +146,17 @@ export class GrouplessPartitionReader implements PartitionReader {
         stopAt = Math.min(stopAt, fetched.endOffset);
       }
       const records = fetched.records.filter((r) => r.offset < stopAt);
-      // No batch at all below the end: only empty batches (compaction keeps them for producer state).
-      offset = fetched.nextOffset > offset ? fetched.nextOffset : offset + 1;
+      if (fetched.nextOffset > offset) {
+        offset = fetched.nextOffset;
+      } else if (fetched.endOffset > offset) {
+        // Stable, yet no batch came back: only empty batches here (compaction keeps them for producer state).
+        offset += 1;
+      } else {
+        // This broker has not made `offset` stable yet, though the caller's end is past it: ask again,
+        // never step over it (the deadline ends the wait, and the caller sees the read fell short).
+        await sleep(Math.max(0, Math.min(NOT_YET_STABLE_PAUSE_MS, deadlineMs - this.#now())));
+        continue;
+      }
       if (records.length === 0) continue;
       yield records;
       for (const record of records) bytes += fetchedBytes(record);

@@ -88,7 +88,10 @@ export interface PartitionRead {
   readonly partition: number;
   /** First offset to return. */
   readonly fromOffset: number;
-  /** Stop before this offset; the partition's end (last stable offset) when absent. */
+  /**
+   * Stop before this offset, which must be stable (from `endOffsets`): the read waits for the broker
+   * rather than end short of it. The partition's end (last stable offset) when absent.
+   */
   readonly untilOffset?: number;
   /** Stop reading after roughly this many bytes of record data. */
   readonly maxBytes?: number;

@@ -82,10 +82,25 @@ function reader(kafka: Kafka) {
   return new GrouplessPartitionReader({ kafka, settings: defaultSettings().consumer, endpoint });
 }
 
-async function readAll(r: GrouplessPartitionReader, fromOffset: number, deadlineMs = Date.now() + 5_000) {
+async function readAll(
+  r: GrouplessPartitionReader,
+  fromOffset: number,
+  deadlineMs = Date.now() + 5_000,
+  untilOffset?: number,
+) {
   const out: FetchedRecord[] = [];
-  for await (const batch of r.read({ topic: 't', partition: 0, fromOffset, deadlineMs })) out.push(...batch);
+  const request = { topic: 't', partition: 0, fromOffset, deadlineMs };
+  for await (const batch of r.read(untilOffset === undefined ? request : { ...request, untilOffset })) {
+    out.push(...batch);
+  }
   return out;
+}
+
+function fetchOffsets(fetch: ReturnType<typeof vi.fn>): string[] {
+  return fetch.mock.calls.map(
+    (c) =>
+      (c[0] as { topics: { partitions: { fetchOffset: string }[] }[] }).topics[0]!.partitions[0]!.fetchOffset,
+  );
 }
 
 describe('GrouplessPartitionReader (kafkajs faked)', () => {
@@ -132,13 +147,30 @@ describe('GrouplessPartitionReader (kafkajs faked)', () => {
     const { kafka } = fakeKafka({ fetch });
 
     expect(await readAll(reader(kafka), 1)).toEqual([]);
-    expect(
-      fetch.mock.calls.map(
-        (c) =>
-          (c[0] as { topics: { partitions: { fetchOffset: string }[] }[] }).topics[0]!.partitions[0]!
-            .fetchOffset,
-      ),
-    ).toEqual(['1', '2']);
+    expect(fetchOffsets(fetch)).toEqual(['1', '2']);
+  });
+
+  it('reads up to the given end even when a fetch still reports an earlier last stable offset', async () => {
+    const fetch = vi
+      .fn()
+      .mockResolvedValueOnce(fetchResponse([message(0, 0, 0)], 1))
+      .mockResolvedValueOnce(fetchResponse([], 1)) // offset 1 not stable yet on this fetch
+      .mockResolvedValueOnce(fetchResponse([message(1, 1, 1), message(2, 1, 1)], 3));
+    const { kafka } = fakeKafka({ fetch });
+
+    const records = await readAll(reader(kafka), 0, Date.now() + 5_000, 3);
+
+    expect(records.map((r) => r.offset)).toEqual([0, 1, 2]);
+    expect(fetchOffsets(fetch)).toEqual(['0', '1', '1']);
+  });
+
+  it('never steps past an offset the broker has not made stable, up to the deadline', async () => {
+    const fetch = vi.fn().mockResolvedValue(fetchResponse([], 1));
+    const { kafka } = fakeKafka({ fetch });
+
+    expect(await readAll(reader(kafka), 1, Date.now() + 200, 3)).toEqual([]);
+    expect(fetch.mock.calls.length).toBeGreaterThan(1);
+    expect(new Set(fetchOffsets(fetch))).toEqual(new Set(['1']));
   });
 
   it('refreshes metadata and retries when leadership moved', async () => {
