@@ -7,7 +7,7 @@
 import { ConversionError, Stage } from '../errors.ts';
 import type { Converter, HeaderConverter } from '../spi/converter.ts';
 import type { SourceRecord } from '../spi/records.ts';
-import type { KafkaRecord } from './ports.ts';
+import type { KafkaHeader, KafkaRecord } from './ports.ts';
 
 export interface RecordConverters {
   readonly key: Converter;
@@ -15,42 +15,47 @@ export interface RecordConverters {
   readonly header: HeaderConverter;
 }
 
-function atStage<T>(stage: Stage, topic: string, convert: () => T): T {
-  try {
-    return convert();
-  } catch (err) {
-    if (err instanceof ConversionError) throw err;
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new ConversionError(`${stage} failed for a record to topic ${topic}: ${reason}`, {
-      stage,
-      cause: err,
-    });
-  }
+/** The error for a failure at `stage`: a {@link ConversionError} as it is, anything else wrapped into one. */
+function stageFailure(stage: Stage, topic: string, err: unknown): ConversionError {
+  if (err instanceof ConversionError) return err;
+  const reason = err instanceof Error ? err.message : String(err);
+  return new ConversionError(`${stage} failed for a record to topic ${topic}: ${reason}`, {
+    stage,
+    cause: err,
+  });
 }
+
+/** The headers of a record without any: shared, never written to. */
+const NO_HEADERS: readonly KafkaHeader[] = Object.freeze([]);
+
+/** A Kafka record under construction (the optional fields are set only when the source record has them). */
+type MutableKafkaRecord = { -readonly [K in keyof KafkaRecord]: KafkaRecord[K] };
 
 /** The Kafka record for `record`; throws {@link ConversionError} tagged with the failing stage. */
 export function toKafkaRecord(record: SourceRecord, converters: RecordConverters): KafkaRecord {
   const { topic } = record;
-  const key = atStage(Stage.KEY_CONVERTER, topic, () =>
-    converters.key.fromConnectData(topic, record.key ?? null),
-  );
-  const value = atStage(Stage.VALUE_CONVERTER, topic, () =>
-    converters.value.fromConnectData(topic, record.value),
-  );
-  const headers = atStage(Stage.HEADER_CONVERTER, topic, () =>
-    (record.headers ?? []).map((h) => ({
-      key: h.key,
-      value: converters.header.fromConnectHeader(topic, h.key, h.value),
-    })),
-  );
-  return {
-    topic,
-    key,
-    value,
-    headers,
-    ...(record.partition === undefined ? {} : { partition: record.partition }),
-    ...(record.timestamp === undefined ? {} : { timestampMs: record.timestamp }),
-  };
+  // One try per record rather than a closure per stage: this runs for every record of every batch.
+  let stage: Stage = Stage.KEY_CONVERTER;
+  try {
+    const key = converters.key.fromConnectData(topic, record.key ?? null);
+    stage = Stage.VALUE_CONVERTER;
+    const value = converters.value.fromConnectData(topic, record.value);
+    stage = Stage.HEADER_CONVERTER;
+    const sourceHeaders = record.headers;
+    let headers = NO_HEADERS;
+    if (sourceHeaders !== undefined && sourceHeaders.length > 0) {
+      headers = sourceHeaders.map((h) => ({
+        key: h.key,
+        value: converters.header.fromConnectHeader(topic, h.key, h.value),
+      }));
+    }
+    const out: MutableKafkaRecord = { topic, key, value, headers };
+    if (record.partition !== undefined) out.partition = record.partition;
+    if (record.timestamp !== undefined) out.timestampMs = record.timestamp;
+    return out;
+  } catch (err) {
+    throw stageFailure(stage, topic, err);
+  }
 }
 
 /** Bytes a record occupies in the budget: key, value, header keys and values. */

@@ -13,7 +13,7 @@
  */
 import type { SourcePartition, SourceRecord } from '../../spi/records.ts';
 import type { Quickstart } from './config.ts';
-import { QUICKSTART_RECORDS, type QuickstartRecord } from './quickstarts.ts';
+import { type Padding, QUICKSTART_RECORDS, type QuickstartRecord } from './quickstarts.ts';
 import { Draws, streamSeed } from './random.ts';
 
 /** Where the simulated clock starts: 2024-01-01T00:00:00Z. */
@@ -54,6 +54,8 @@ export class DatagenStream {
   readonly #make: QuickstartRecord;
   readonly #draws = new Draws();
   readonly #pool: string;
+  /** Cuts a value's padding from the pool; undefined without `record.bytes`. */
+  readonly #pad: Padding | undefined;
 
   constructor(settings: DatagenSettings) {
     this.#settings = settings;
@@ -64,6 +66,14 @@ export class DatagenStream {
     poolDraws.reset(this.#stream, -1);
     this.#pool =
       settings.recordBytes > 0 ? paddingPool(poolDraws, Math.max(65_536, 2 * settings.recordBytes)) : '';
+    this.#pad = settings.recordBytes > 0 ? (jsonLength) => this.#padding(jsonLength) : undefined;
+  }
+
+  /** Padding that brings a value of `jsonLength` characters of JSON to `record.bytes` (none if it is longer). */
+  #padding(jsonLength: number): string {
+    const length = Math.max(0, this.#settings.recordBytes - jsonLength - PADDING_OVERHEAD);
+    const start = this.#draws.int(this.#pool.length - length + 1);
+    return this.#pool.slice(start, start + length);
   }
 
   /**
@@ -77,15 +87,10 @@ export class DatagenStream {
 
   /** Record `sequence` (0-based) of this task; its offset is `{sequence: sequence + 1}`. */
   record(sequence: number): SourceRecord {
-    const { task, taskCount, topic, recordBytes } = this.#settings;
+    const { task, taskCount, topic } = this.#settings;
     this.#draws.reset(this.#stream, sequence);
     const timeMs = this.#timeMs(sequence);
-    const { key, value } = this.#make(this.#draws, { task, taskCount, sequence, timeMs });
-    if (recordBytes > 0) {
-      const length = Math.max(0, recordBytes - JSON.stringify(value).length - PADDING_OVERHEAD);
-      const start = this.#draws.int(this.#pool.length - length + 1);
-      value.padding = this.#pool.slice(start, start + length);
-    }
+    const { key, value } = this.#make(this.#draws, { task, taskCount, sequence, timeMs }, this.#pad);
     return { sourcePartition: this.partition, sourceOffset: { sequence: sequence + 1 }, topic, key, value };
   }
 }

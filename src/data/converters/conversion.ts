@@ -61,7 +61,29 @@ export function decodeUtf8(bytes: Uint8Array): string {
   return asBuffer(bytes).toString('utf8');
 }
 
-/** Encodes a string as UTF-8; a lone surrogate becomes U+FFFD (Java's encoder writes `?`). */
+/** Strings up to this many UTF-16 units are encoded into a shared slab; longer ones get their own buffer. */
+const SLAB_MAX_UNITS = 16 * 1024;
+/** Slab size: room for several batches' worth of small records per allocation. */
+const SLAB_BYTES = 512 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slabOffset = 0;
+
+/**
+ * Encodes a string as UTF-8; a lone surrogate becomes U+FFFD (Java's encoder writes `?`).
+ *
+ * Converters encode one string per record: a small one is written straight into a shared slab (one pass,
+ * where `Buffer.from` measures the string first and then writes it; and one allocation per slab, not one
+ * per few records) and returned as a view of it. The views never overlap: a slab is only ever written
+ * past the last view handed out, and replaced when full; it is freed once no view of it is left.
+ */
 export function encodeUtf8(text: string): Uint8Array {
-  return Buffer.from(text, 'utf8');
+  if (text.length > SLAB_MAX_UNITS) return Buffer.from(text, 'utf8');
+  // At most 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units), so the write never truncates.
+  if (slabOffset + 3 * text.length > SLAB_BYTES) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabOffset = 0;
+  }
+  const start = slabOffset;
+  slabOffset += slab.write(text, start, 'utf8');
+  return slab.subarray(start, slabOffset);
 }

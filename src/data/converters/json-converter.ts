@@ -24,7 +24,7 @@
  */
 import type { Converter, HeaderConverter } from '../../spi/converter.ts';
 import { type ConverterStage, conversionError, decodeUtf8, describeType, encodeUtf8 } from './conversion.ts';
-import { writeJson } from './json-writer.ts';
+import { plainJson, writeJson } from './json-writer.ts';
 
 export interface JsonConverterOptions {
   /** Connect's `schemas.enable`: write (and expect) the `{"schema":...,"payload":...}` envelope. */
@@ -47,10 +47,8 @@ export class JsonConverter implements Converter, HeaderConverter {
 
   fromConnectData(topic: string, value: unknown): Uint8Array | null {
     if (value === null || value === undefined) return null;
-    const fail = (why: string): never => {
-      throw conversionError(this.#stage, 'JsonConverter', topic, why);
-    };
-    const payload = writeJson(value, fail);
+    // The common case without a closure per record; the failure callback only on the rare slow path.
+    const payload = plainJson(value) ?? writeJson(value, (why) => this.#fail(why, topic));
     return encodeUtf8(this.#schemasEnable ? `{"schema":null,"payload":${payload}}` : payload);
   }
 
@@ -77,6 +75,10 @@ export class JsonConverter implements Converter, HeaderConverter {
 
   toConnectHeader(topic: string, _headerKey: string, bytes: Uint8Array | null): unknown {
     return this.toConnectData(topic, bytes);
+  }
+
+  #fail(why: string, topic: string): never {
+    throw conversionError(this.#stage, 'JsonConverter', topic, why);
   }
 
   #unwrap(topic: string, parsed: unknown): unknown {

@@ -122,6 +122,14 @@ function write(value: unknown, depth: number, fail: WriteFailure): string {
  * Calls `fail` (which throws) for a value with no JSON form.
  */
 export function writeJson(value: unknown, fail: WriteFailure): string {
-  if (isPlain(value, 0)) return JSON.stringify(value) ?? 'null';
-  return write(value ?? null, 0, fail);
+  return plainJson(value) ?? write(value ?? null, 0, fail);
+}
+
+/**
+ * {@link writeJson}'s text when `value` holds only strings, finite numbers, booleans, null, undefined,
+ * arrays and plain objects (what `JSON.stringify` writes as Connect would), else undefined: the fast path,
+ * with no failure callback to allocate.
+ */
+export function plainJson(value: unknown): string | undefined {
+  return isPlain(value, 0) ? (JSON.stringify(value) ?? 'null') : undefined;
 }

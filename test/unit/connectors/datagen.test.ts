@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { datagenConnector, iterationShare } from '../../../src/connectors/datagen/connector.ts';
+import { numberLength } from '../../../src/connectors/datagen/quickstarts.ts';
 import { DatagenStream, SIMULATED_EPOCH_MS } from '../../../src/connectors/datagen/stream.ts';
 import { ConversionError } from '../../../src/errors.ts';
 import type { SourceRecord } from '../../../src/spi/records.ts';
@@ -162,6 +163,62 @@ describe('datagen: records', () => {
       },
     );
     expect(fieldsOf(tiny!).padding).toBe('');
+  });
+});
+
+describe('datagen: padding arithmetic', () => {
+  it('sizes the padding from the fields, exactly as serialising the unpadded value would', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('orders' as const, 'users' as const, 'pageviews' as const),
+        fc.integer({ min: 1, max: 3000 }),
+        fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+        fc.integer({ min: 0, max: 7 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        (quickstart, recordBytes, seed, task, maxIntervalMs, sequence) => {
+          const stream = new DatagenStream({
+            topic: 't',
+            quickstart,
+            seed,
+            task,
+            taskCount: task + 1,
+            maxIntervalMs,
+            recordBytes,
+          });
+          const { padding, ...unpadded } = fieldsOf(stream.record(sequence));
+          const expected = Math.max(
+            0,
+            recordBytes - JSON.stringify(unpadded).length - ',"padding":""'.length,
+          );
+          expect((padding as string).length).toBe(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writes every number as long as JSON writes it', () => {
+    for (const n of [
+      0,
+      -0,
+      7,
+      -7,
+      9,
+      10,
+      99,
+      100,
+      1e15 - 1,
+      1e15,
+      2 ** 53 - 1,
+      2 ** 53,
+      1e21,
+      1.5,
+      -0.25,
+      1e-7,
+    ]) {
+      expect(numberLength(n)).toBe(JSON.stringify(n).length);
+    }
   });
 });
 
