@@ -7,6 +7,8 @@
  * 3. per batch, until the budget is spent or the task is idle: `poll` → convert → deliver and commit:
  *    - at-least-once: send every record, await every acknowledgement, then commit the batch's offsets;
  *    - exactly-once: the records and their offset records in one transaction;
+ *    pipelined one deep: the next batch is polled and converted while this one is delivered, and is sent
+ *    only once this one's commit has completed; the cycle waits for the last commit before it stops;
  * 4. `task.stop()`, close the session, return the summary.
  *
  * An offset is never committed past a record that was not acknowledged. A fenced invocation stops with
@@ -17,7 +19,7 @@ import { ConnectFnError, FencedError, Stage } from '../errors.ts';
 import type { SourceRecord } from '../spi/records.ts';
 import type { SourceTask } from '../spi/source.ts';
 import { type BudgetLimits, beforeHardDeadline, InvocationBudget, StopReason } from './budget.ts';
-import { type Delivery, openDelivery } from './delivery.ts';
+import { type DeliverBatch, type Delivery, type OpenDelivery, openDelivery } from './delivery.ts';
 import { OffsetTracker } from './offset-tracker.ts';
 import type { Clock, KafkaRecord, OffsetSession, OffsetStore } from './ports.ts';
 import { type RecordConverters, recordBytes, toKafkaRecord } from './record-converter.ts';
@@ -56,20 +58,36 @@ export interface SourceCycleOptions {
   readonly target?: string;
 }
 
+/** What the invocation has committed (records, bytes and batches count committed batches only). */
 interface Progress {
+  records: number;
+  bytes: number;
   batches: number;
   skipped: number;
   readonly committed: OffsetTracker;
 }
 
-/** Converts a batch; under `errors.tolerance=all` a record that fails conversion is skipped (its offset still counts). */
-function convertBatch(
+/** Records converted between two yields to the event loop (see {@link convertBatch}). */
+const CONVERT_CHUNK = 100;
+
+/** Lets pending I/O callbacks run (a send's acknowledgement, a commit's answer) before more CPU work. */
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Converts a batch; under `errors.tolerance=all` a record that fails conversion is skipped (its offset
+ * still counts). The previous batch is usually in flight meanwhile: every {@link CONVERT_CHUNK} records
+ * the conversion yields, so its acknowledgement is handled (and its commit issued) without waiting for
+ * the whole batch to be converted.
+ */
+async function convertBatch(
   records: readonly SourceRecord[],
   options: SourceCycleOptions,
   progress: Progress,
-): KafkaRecord[] {
+): Promise<KafkaRecord[]> {
   const out: KafkaRecord[] = [];
-  for (const record of records) {
+  for (let i = 0; i < records.length; i++) {
+    if (i > 0 && i % CONVERT_CHUNK === 0) await yieldToIo();
+    const record = records[i]!;
     try {
       out.push(toKafkaRecord(record, options.converters));
     } catch (err) {
@@ -111,27 +129,95 @@ export class TaskPollError extends ConnectFnError {
   readonly code = 'CONNECT_FN_TASK_POLL';
 }
 
+/** A polled batch, converted: what delivery needs of it (the source records themselves are let go). */
+interface ConvertedBatch {
+  readonly records: readonly KafkaRecord[];
+  /** Records polled (skipped ones included). */
+  readonly count: number;
+  /** Budget bytes of the converted records. */
+  readonly bytes: number;
+  readonly offsets: OffsetTracker;
+}
+
+/**
+ * Polls and converts the next batch, and counts it against the budget; undefined when the budget is
+ * spent (see `stop`) or the task has nothing now.
+ */
+async function nextBatch(
+  options: SourceCycleOptions,
+  budget: InvocationBudget,
+  delivery: OpenDelivery,
+  progress: Progress,
+  stop: { reason?: StopReason },
+): Promise<ConvertedBatch | undefined> {
+  // After a failed commit nothing more is polled.
+  delivery.check();
+  const spent = budget.exhausted();
+  if (spent !== undefined) {
+    stop.reason = spent;
+    return undefined;
+  }
+  const polled = await pollOnce(options, budget);
+  if (polled.length === 0) {
+    stop.reason = StopReason.idle;
+    return undefined;
+  }
+  const records = await convertBatch(polled, options, progress);
+  const offsets = new OffsetTracker();
+  for (const record of polled) offsets.advance(record.sourcePartition, record.sourceOffset);
+  let bytes = 0;
+  for (const record of records) bytes += recordBytes(record);
+  // Counted now, not once delivered: the next batch is polled while this one is in flight.
+  budget.spend(polled.length, bytes);
+  return { records, count: polled.length, bytes, offsets };
+}
+
+/**
+ * The batches, one after another: batch n+1 is polled and converted while batch n is sent (and, once
+ * it is acknowledged, committed). Delivery keeps the order of sends and commits; a batch prepared when
+ * the one before it fails is dropped (it was not sent, and its offsets are not committed).
+ */
 async function runBatches(
   options: SourceCycleOptions,
   budget: InvocationBudget,
-  deliver: (records: readonly KafkaRecord[], offsets: OffsetTracker) => Promise<void>,
+  delivery: OpenDelivery,
+  deliver: DeliverBatch,
   progress: Progress,
 ): Promise<StopReason> {
-  for (;;) {
-    const spent = budget.exhausted();
-    if (spent !== undefined) return spent;
-    const polled = await pollOnce(options, budget);
-    if (polled.length === 0) return StopReason.idle;
-    const converted = convertBatch(polled, options, progress);
-    const batchOffsets = new OffsetTracker();
-    for (const record of polled) batchOffsets.advance(record.sourcePartition, record.sourceOffset);
-    await deliver(converted, batchOffsets);
-    budget.spend(
-      polled.length,
-      converted.reduce((n, r) => n + recordBytes(r), 0),
-    );
-    progress.batches++;
-    progress.committed.merge(batchOffsets.entries());
+  const stop: { reason?: StopReason } = {};
+  const ignore = () => undefined;
+  let sending: Promise<void> | undefined;
+  let upcoming: Promise<ConvertedBatch | undefined> | undefined;
+  try {
+    let batch = await nextBatch(options, budget, delivery, progress, stop);
+    while (batch !== undefined) {
+      const { count, bytes, offsets } = batch;
+      sending = deliver(batch.records, offsets, () => {
+        progress.records += count;
+        progress.bytes += bytes;
+        progress.batches++;
+        progress.committed.merge(offsets.entries());
+      });
+      batch = undefined;
+      // Each settles while the other runs, and is awaited below, in order: no rejection goes unseen.
+      sending.catch(ignore);
+      // Let the send go out before the CPU work of the next batch.
+      await yieldToIo();
+      upcoming = nextBatch(options, budget, delivery, progress, stop);
+      upcoming.catch(ignore);
+      await sending;
+      sending = undefined;
+      batch = await upcoming;
+      upcoming = undefined;
+    }
+    await delivery.settle();
+    return stop.reason ?? StopReason.idle;
+  } finally {
+    // After a failure, what is still in flight settles before the invocation returns: a send, the next
+    // batch's poll, and a commit (so the summary says what was committed). The first failure is reported.
+    await sending?.catch(ignore);
+    await upcoming?.catch(ignore);
+    await delivery.settle().catch(ignore);
   }
 }
 
@@ -146,7 +232,7 @@ function errorSummary(err: unknown): InvocationSummary['error'] {
 export async function runSourceCycle(options: SourceCycleOptions): Promise<InvocationSummary> {
   const startMs = options.clock.nowMs();
   const budget = new InvocationBudget(options.limits, options.clock);
-  const progress: Progress = { batches: 0, skipped: 0, committed: new OffsetTracker() };
+  const progress: Progress = { records: 0, bytes: 0, batches: 0, skipped: 0, committed: new OffsetTracker() };
   let session: OffsetSession | undefined;
   let started = false;
   let stopReason: StopReason;
@@ -166,7 +252,7 @@ export async function runSourceCycle(options: SourceCycleOptions): Promise<Invoc
     });
     started = true;
     phase = 'delivering a batch';
-    return runBatches(options, budget, deliver, progress);
+    return runBatches(options, budget, delivery, deliver, progress);
   };
   const to = options.target === undefined ? '' : ` (to ${options.target})`;
   try {
@@ -187,8 +273,8 @@ export async function runSourceCycle(options: SourceCycleOptions): Promise<Invoc
     connector: options.connector,
     task: options.taskId,
     kind: 'source',
-    records: budget.records,
-    bytes: budget.bytes,
+    records: progress.records,
+    bytes: progress.bytes,
     batches: progress.batches,
     durationMs: options.clock.nowMs() - startMs,
     stopReason,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectFnError } from '../../../src/errors.ts';
+import { ConnectFnError, FencedError } from '../../../src/errors.ts';
+import type { OffsetSession, OffsetStore, TransactionalWriter } from '../../../src/runtime/ports.ts';
 import { type Delivery, runSourceCycle, type SourceCycleOptions } from '../../../src/runtime/source-cycle.ts';
+import type { SourceOffset, SourcePartition } from '../../../src/spi/records.ts';
 import type { SourceTask } from '../../../src/spi/source.ts';
 import { CountingTask, converters, sequences } from '../../support/counting-task.ts';
 import { FakeClock, FakeKafka, kafkaOffsets, LeasedOffsets } from '../../support/fake-kafka.ts';
@@ -270,5 +272,245 @@ describe('source cycle, overlapping invocations', () => {
     const old = await invoke(setup, zombie);
     expect(old.stopReason).toBe('fenced');
     expect(store.offsets.get('["c",{"task":0}]')).toEqual({ sequence: 8 });
+  });
+});
+
+/**
+ * Holds commits (or transaction commits) until the test releases them, logging `committed <what>` as each
+ * one completes. Once released, later commits complete by themselves, a few milliseconds after they are
+ * issued (so a cycle that returned without waiting for its last commit would be caught).
+ */
+class CommitGate {
+  readonly #held: { complete: () => void; fail: (err: Error) => void }[] = [];
+  #open = false;
+
+  constructor(readonly events: string[]) {}
+
+  get inFlight(): number {
+    return this.#held.length;
+  }
+
+  /** Completes `commit` (a thunk that applies it) when the gate allows, logging `committed <what>`. */
+  pass(what: string, commit: () => Promise<void> | void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const complete = () => {
+        Promise.resolve(commit()).then(() => {
+          this.events.push(`committed ${what}`);
+          resolve();
+        }, reject);
+      };
+      if (this.#open) setTimeout(complete, 5);
+      else this.#held.push({ complete, fail: reject });
+    });
+  }
+
+  /** Completes every held commit (or, with `err`, fails them) and lets later ones through. */
+  release(err?: Error): void {
+    this.#open = true;
+    for (const held of this.#held.splice(0)) {
+      if (err === undefined) held.complete();
+      else held.fail(err);
+    }
+  }
+}
+
+/** An offsets store (a map) whose commits pass through a {@link CommitGate}, logging `commit <sequence>`. */
+class GatedOffsets implements OffsetStore {
+  readonly offsets = new Map<string, SourceOffset>();
+
+  constructor(
+    readonly events: string[],
+    readonly gate: CommitGate,
+  ) {}
+
+  async open(connector: string): Promise<OffsetSession> {
+    const key = (p: SourcePartition) => JSON.stringify([connector, p]);
+    return {
+      read: async (partitions) => partitions.map((p) => this.offsets.get(key(p))),
+      commit: (entries) => {
+        const sequence = String(entries.at(-1)?.offset?.sequence);
+        this.events.push(`commit ${sequence}`);
+        return this.gate.pass(sequence, () => {
+          for (const e of entries) if (e.offset !== null) this.offsets.set(key(e.partition), e.offset);
+        });
+      },
+      close: async () => {},
+    };
+  }
+}
+
+/** What a poll sees: `poll <n>`, and whether a commit is held then. */
+const pollEvent = (n: number, gate: CommitGate) =>
+  `poll ${n}${gate.inFlight > 0 ? ' (a commit in flight)' : ''}`;
+
+describe('source cycle, at-least-once commits', () => {
+  function gated() {
+    const events: string[] = [];
+    const gate = new CommitGate(events);
+    const kafka = new FakeKafka();
+    kafka.beforeSend = (records) => {
+      if (records[0]?.topic === 'out') events.push(`send ${sequences(records).join(',')}`);
+    };
+    const store = new GatedOffsets(events, gate);
+    const setup: Setup = {
+      kafka,
+      clock: new FakeClock(),
+      offsets: store,
+      delivery: () => ({ mode: 'at-least-once', writer: kafka.writer() }),
+    };
+    return { events, gate, kafka, setup, store };
+  }
+
+  it('polls the next batch while a commit is in flight, sends it only once that commit completed, and returns after the last', async () => {
+    const { events, gate, setup } = gated();
+    const task = new CountingTask({
+      taskId: 0,
+      total: 6,
+      batchSize: 3,
+      onPoll: (n) => {
+        events.push(pollEvent(n, gate));
+        if (n === 3) gate.release();
+      },
+    });
+    const summary = await invoke(setup, task);
+    events.push('returned');
+    expect(events).toEqual([
+      'poll 1',
+      'send 0,1,2',
+      'commit 3',
+      'poll 2 (a commit in flight)',
+      'poll 3 (a commit in flight)',
+      'committed 3',
+      'send 3,4,5',
+      'commit 6',
+      'committed 6',
+      'returned',
+    ]);
+    expect(summary).toMatchObject({ stopReason: 'idle', records: 6, batches: 2 });
+    expect(summary.committed).toEqual([{ partition: { task: 0 }, offset: { sequence: 6 } }]);
+  });
+
+  it('fails on a commit that fails while the next batch is prepared: that batch is never sent, nothing more committed', async () => {
+    const { events, gate, kafka, setup, store } = gated();
+    const task = new CountingTask({
+      taskId: 0,
+      total: 9,
+      batchSize: 3,
+      onPoll: (n) => {
+        events.push(`poll ${n}`);
+        if (n === 2) gate.release(new Error('offsets store went away'));
+      },
+    });
+    const failed = await invoke(setup, task);
+    expect(failed).toMatchObject({ stopReason: 'error', records: 0, batches: 0, committed: [] });
+    expect(failed.error?.message).toContain('offsets store went away');
+    expect(events).toEqual(['poll 1', 'send 0,1,2', 'commit 3', 'poll 2']);
+    expect(store.offsets.size).toBe(0);
+    expect(task.stopped).toBe(true);
+    // The next invocation resends the batch whose commit failed: one batch of duplicates, no loss.
+    await invoke(setup, new CountingTask({ taskId: 0, total: 9, batchSize: 3 }));
+    expect(sequences(kafka.committed('out'))).toEqual([0, 1, 2, ...range(9)]);
+    expect(store.offsets.get('["c",{"task":0}]')).toEqual({ sequence: 9 });
+  });
+
+  it('waits for a commit in flight when the next poll fails, and reports it as committed', async () => {
+    const { gate, setup, store } = gated();
+    const task = new CountingTask({
+      taskId: 0,
+      total: 9,
+      batchSize: 3,
+      onPoll: (n) => {
+        if (n === 2) {
+          setTimeout(() => gate.release(), 5);
+          throw new Error('source broke');
+        }
+      },
+    });
+    const summary = await invoke(setup, task);
+    expect(summary).toMatchObject({ stopReason: 'error', records: 3, batches: 1 });
+    expect(summary.error?.code).toBe('CONNECT_FN_TASK_POLL');
+    expect(summary.committed).toEqual([{ partition: { task: 0 }, offset: { sequence: 3 } }]);
+    expect(store.offsets.get('["c",{"task":0}]')).toEqual({ sequence: 3 });
+  });
+});
+
+describe('source cycle, exactly-once commits', () => {
+  /** The fake's transactional writer, each transaction's commit passing through a {@link CommitGate}. */
+  function gated() {
+    const events: string[] = [];
+    const gate = new CommitGate(events);
+    const setup = exactlyOnce();
+    const delivery = setup.delivery();
+    if (delivery.mode !== 'exactly-once') throw new Error('expected exactly-once');
+    const writer: TransactionalWriter = {
+      begin: async () => {
+        events.push('begin');
+        const tx = await delivery.writer.begin();
+        let sent = '';
+        return {
+          send: async (records) => {
+            sent = sequences(records.filter((r) => r.topic === 'out')).join(',');
+            events.push(`send ${sent}`);
+            await tx.send(records);
+          },
+          commit: () => {
+            events.push(`commit ${sent}`);
+            return gate.pass(sent, () => tx.commit());
+          },
+          abort: () => tx.abort(),
+        };
+      },
+      close: () => delivery.writer.close(),
+    };
+    return { events, gate, setup: { ...setup, delivery: (): Delivery => ({ ...delivery, writer }) } };
+  }
+
+  it('polls the next batch while a transaction commits, and begins the next transaction only after the commit', async () => {
+    const { events, gate, setup } = gated();
+    const task = new CountingTask({
+      taskId: 0,
+      total: 6,
+      batchSize: 3,
+      onPoll: (n) => {
+        events.push(pollEvent(n, gate));
+        if (n === 3) gate.release();
+      },
+    });
+    const summary = await invoke(setup, task);
+    events.push('returned');
+    expect(events).toEqual([
+      'begin',
+      'poll 1',
+      'send 0,1,2',
+      'commit 0,1,2',
+      'poll 2 (a commit in flight)',
+      'poll 3 (a commit in flight)',
+      'committed 0,1,2',
+      'begin',
+      'send 3,4,5',
+      'commit 3,4,5',
+      'committed 3,4,5',
+      'returned',
+    ]);
+    expect(summary).toMatchObject({ stopReason: 'idle', records: 6, batches: 2 });
+    expect(sequences(setup.kafka.committed('out'))).toEqual(range(6));
+  });
+
+  it('stops, fenced, when a commit is fenced while the next batch is polled; that batch is never sent', async () => {
+    const { events, gate, setup } = gated();
+    const task = new CountingTask({
+      taskId: 0,
+      total: 9,
+      batchSize: 3,
+      onPoll: (n) => {
+        events.push(`poll ${n}`);
+        if (n === 2) gate.release(new FencedError('fenced by a newer producer'));
+      },
+    });
+    const summary = await invoke(setup, task);
+    expect(summary).toMatchObject({ stopReason: 'fenced', records: 0, committed: [] });
+    expect(events).toEqual(['begin', 'poll 1', 'send 0,1,2', 'commit 0,1,2', 'poll 2']);
+    expect(setup.kafka.committed('out')).toEqual([]);
+    expect(task.stopped).toBe(true);
   });
 });
