@@ -153,7 +153,12 @@ function delivery(
   const w = bundle.worker.values;
   if (w['exactly.once.source.support'] === 'enabled' && offsets.encoder !== undefined) {
     const id = transactionalIdFor(w['group.id'], config.name, task);
-    return { mode: 'exactly-once', writer: cold.kafka.transactionalWriter(id), encoder: offsets.encoder };
+    // A transaction lives at most as long as the function may run: a killed invocation's open
+    // transaction is aborted by the broker after that, and holds up readers of its partitions no longer.
+    const writer = cold.kafka.transactionalWriter(id, {
+      transactionTimeoutMs: config.common['invocation.timeout.ms'],
+    });
+    return { mode: 'exactly-once', writer, encoder: offsets.encoder };
   }
   return { mode: 'at-least-once', writer: cold.kafka.recordWriter() };
 }

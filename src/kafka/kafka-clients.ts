@@ -28,7 +28,7 @@ import { type KafkaLogSink, kafkaLogOptions } from './kafka-log.ts';
 import { GrouplessPartitionReader } from './partition-reader.ts';
 import { IdempotentRecordWriter } from './record-writer.ts';
 import { TopicAdmin } from './topic-admin.ts';
-import { KafkaTransactionalWriter } from './transactional-writer.ts';
+import { KafkaTransactionalWriter, type TransactionalWriterOptions } from './transactional-writer.ts';
 
 /** The worker configuration the clients come from; `Bundle.worker` is one. */
 export interface KafkaWorkerConfig {
@@ -63,7 +63,10 @@ export interface KafkaClients {
   /** Where producers connect and how, as error messages describe it. */
   readonly producerEndpoint: Endpoint;
   recordWriter(): IdempotentRecordWriter;
-  transactionalWriter(transactionalId: string): KafkaTransactionalWriter;
+  transactionalWriter(
+    transactionalId: string,
+    options?: TransactionalWriterOptions,
+  ): KafkaTransactionalWriter;
   partitionReader(): GrouplessPartitionReader;
   topicAdmin(): TopicAdmin;
 }
@@ -157,7 +160,8 @@ export function createKafkaClients(
     consumerSettings: consumer.settings,
     producerEndpoint: producer.endpoint,
     recordWriter: () => new IdempotentRecordWriter(producerContext()),
-    transactionalWriter: (id) => new KafkaTransactionalWriter(producerContext(), id),
+    transactionalWriter: (id, writerOptions) =>
+      new KafkaTransactionalWriter(producerContext(), id, writerOptions),
     partitionReader: () =>
       new GrouplessPartitionReader({
         kafka: consumer.kafka(),

@@ -39,6 +39,15 @@ function isFencing(err: unknown): boolean {
   return false;
 }
 
+export interface TransactionalWriterOptions {
+  /**
+   * The producer's `transaction.timeout.ms` unless the worker sets `producer.transaction.timeout.ms`:
+   * how long the broker lets a transaction stay open before it aborts it (a killed invocation's transaction
+   * holds back read_committed readers of its partitions until then).
+   */
+  readonly transactionTimeoutMs?: number;
+}
+
 type WriterState = 'ready' | 'in-transaction' | 'needs-new-producer' | 'fenced' | 'closed';
 
 /**
@@ -53,13 +62,15 @@ type WriterState = 'ready' | 'in-transaction' | 'needs-new-producer' | 'fenced' 
 export class KafkaTransactionalWriter implements TransactionalWriter {
   readonly #context: ProducerContext;
   readonly #transactionalId: string;
+  readonly #transactionTimeoutMs: number | undefined;
   #producer: Producer | undefined;
   #openTransaction: KafkaTransaction | undefined;
   #state: WriterState = 'ready';
 
-  constructor(context: ProducerContext, transactionalId: string) {
+  constructor(context: ProducerContext, transactionalId: string, options: TransactionalWriterOptions = {}) {
     this.#context = context;
     this.#transactionalId = transactionalId;
+    this.#transactionTimeoutMs = context.settings.transactionTimeoutMs ?? options.transactionTimeoutMs;
   }
 
   async begin(): Promise<Transaction> {
@@ -103,9 +114,7 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
       retry: settings.retry,
       allowAutoTopicCreation: true,
       createPartitioner: Partitioners.DefaultPartitioner,
-      ...(settings.transactionTimeoutMs === undefined
-        ? {}
-        : { transactionTimeout: settings.transactionTimeoutMs }),
+      ...(this.#transactionTimeoutMs === undefined ? {} : { transactionTimeout: this.#transactionTimeoutMs }),
       ...(settings.metadataMaxAgeMs === undefined ? {} : { metadataMaxAge: settings.metadataMaxAgeMs }),
     });
     try {

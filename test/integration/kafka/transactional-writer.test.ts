@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FencedError } from '../../../src/errors.ts';
 import { createKafkaClients, type KafkaClients, transactionalIdFor } from '../../../src/kafka/index.ts';
 import { stackEnv } from '../../stack/env.ts';
@@ -138,4 +138,32 @@ describe('KafkaTransactionalWriter against the real broker', () => {
     expect(end).toBe(2); // the record and the abort marker: the last stable offset moved past both
     expect(await committedValues(topic)).toEqual([]);
   });
+
+  it('lets the broker abort a transaction left open for longer than its transaction timeout', async () => {
+    const topic = await freshTopic(admin, 'txn-timeout');
+    // As a killed invocation leaves it: open, with a record in it, never committed, aborted or closed.
+    const killed = clients.transactionalWriter(transactionalIdFor('connect-fn', `timeout-${topic}`, 0), {
+      transactionTimeoutMs: 1_000,
+    });
+    const open = await killed.begin();
+    await open.send([record(topic, 'left-open')]);
+    const reader = clients.partitionReader();
+    try {
+      expect((await reader.endOffsets(topic, [0])).get(0)).toBe(0);
+      // The broker looks for timed-out transactions every 10 s (its default): with kafkajs' default
+      // timeout of 60 s the last stable offset would stay at 0 for the whole wait.
+      await vi.waitFor(
+        async () => {
+          const high = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === 0)?.high;
+          expect(high).toBe('2'); // the record and the abort marker
+          expect((await reader.endOffsets(topic, [0])).get(0)).toBe(2);
+        },
+        { timeout: 25_000, interval: 200 },
+      );
+      expect(await committedValues(topic)).toEqual([]);
+    } finally {
+      await reader.close();
+      await killed.close();
+    }
+  }, 40_000);
 });

@@ -12,10 +12,19 @@ function kafkaError(type: string, message = `${type}!`) {
 
 /** kafkajs producers whose transactions end as `outcomes` says, one outcome per commit or abort. */
 function fakeKafka(outcomes: (Error | undefined)[]) {
-  const producers: { transactionalId: string; disconnect: ReturnType<typeof vi.fn> }[] = [];
+  const producers: {
+    transactionalId: string;
+    transactionTimeout?: number;
+    disconnect: ReturnType<typeof vi.fn>;
+  }[] = [];
   const aborts: ReturnType<typeof vi.fn>[] = [];
   const kafka = {
-    producer(config: { transactionalId: string; idempotent: boolean; maxInFlightRequests: number }) {
+    producer(config: {
+      transactionalId: string;
+      transactionTimeout?: number;
+      idempotent: boolean;
+      maxInFlightRequests: number;
+    }) {
       expect(config).toMatchObject({ idempotent: true, maxInFlightRequests: 1 });
       const end = async () => {
         const outcome = outcomes.shift();
@@ -23,6 +32,7 @@ function fakeKafka(outcomes: (Error | undefined)[]) {
       };
       const producer = {
         transactionalId: config.transactionalId,
+        ...(config.transactionTimeout === undefined ? {} : { transactionTimeout: config.transactionTimeout }),
         connect: vi.fn(async () => undefined),
         disconnect: vi.fn(async () => undefined),
         transaction: vi.fn(async () => {
@@ -38,7 +48,11 @@ function fakeKafka(outcomes: (Error | undefined)[]) {
   return { kafka: kafka as unknown as Kafka, producers, aborts };
 }
 
-function writer(kafka: Kafka) {
+function writer(
+  kafka: Kafka,
+  options: { transactionTimeoutMs?: number } = {},
+  settings = defaultSettings().producer,
+) {
   const endpoint = {
     brokers: ['b:9092'],
     securityProtocol: 'PLAINTEXT',
@@ -46,10 +60,7 @@ function writer(kafka: Kafka) {
     username: undefined,
     redactor: new Redactor(),
   };
-  return new KafkaTransactionalWriter(
-    { kafka, settings: defaultSettings().producer, endpoint },
-    'connect-fn-orders-0',
-  );
+  return new KafkaTransactionalWriter({ kafka, settings, endpoint }, 'connect-fn-orders-0', options);
 }
 
 describe('KafkaTransactionalWriter (kafkajs faked)', () => {
@@ -94,5 +105,24 @@ describe('KafkaTransactionalWriter (kafkajs faked)', () => {
     expect(aborts[0]).toHaveBeenCalledTimes(1);
     expect(producers[0]!.disconnect).toHaveBeenCalled();
     await expect(w.begin()).rejects.toThrow('closed');
+  });
+
+  it("gives its producer the caller's transaction timeout, unless the worker sets one", async () => {
+    const cases = [
+      { options: {}, settings: defaultSettings().producer, expected: undefined },
+      { options: { transactionTimeoutMs: 15_000 }, settings: defaultSettings().producer, expected: 15_000 },
+      {
+        options: { transactionTimeoutMs: 15_000 },
+        settings: { ...defaultSettings().producer, transactionTimeoutMs: 90_000 },
+        expected: 90_000,
+      },
+    ];
+    for (const { options, settings, expected } of cases) {
+      const { kafka, producers } = fakeKafka([undefined]);
+      const w = writer(kafka, options, settings);
+      await (await w.begin()).commit();
+      await w.close();
+      expect(producers[0]!.transactionTimeout).toBe(expected);
+    }
   });
 });
