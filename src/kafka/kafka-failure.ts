@@ -87,6 +87,34 @@ export function hasKafkaType(err: unknown, types: ReadonlySet<string>): boolean 
   return errorChain(err).some((link) => link.type !== undefined && types.has(link.type));
 }
 
+/** Failures worth fresh metadata and another try: leadership moved, a topic not ready yet, a lost connection. */
+const TRANSIENT_TYPES: ReadonlySet<string> = new Set([
+  'NOT_LEADER_FOR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'REPLICA_NOT_AVAILABLE',
+  'KAFKA_STORAGE_ERROR',
+  'OFFSET_NOT_AVAILABLE',
+  'REQUEST_TIMED_OUT',
+]);
+const TRANSIENT_NAMES: ReadonlySet<string> = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSLockTimeout',
+  'KafkaJSTopicMetadataNotLoaded',
+]);
+
+/** True when `err` (or a cause) is a failure that another try with fresh metadata may get past. */
+export function isTransientKafkaError(err: unknown): boolean {
+  return errorChain(err).some(
+    (l) => TRANSIENT_NAMES.has(l.name) || (l.type !== undefined && TRANSIENT_TYPES.has(l.type)),
+  );
+}
+
 /** `broker h:p over SASL_SSL with SCRAM-SHA-512 as "user"` (or `brokers a,b ...` when none is known). */
 export function describeEndpoint(endpoint: Endpoint, broker?: string): string {
   const where = broker ?? endpoint.brokers.join(',');

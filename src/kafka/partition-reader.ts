@@ -26,39 +26,12 @@ import type { Assigner, Broker, Cluster, Consumer, Kafka, PartitionAssigner } fr
 import type { FetchedRecord, PartitionRead, PartitionReader } from '../runtime/ports.ts';
 import type { ConsumerSettings } from './client-settings.ts';
 import { OffsetOutOfRangeError, TopicMissingError } from './errors.ts';
-import { type Endpoint, errorChain, kafkaFailure } from './kafka-failure.ts';
+import { type Endpoint, errorChain, isTransientKafkaError, kafkaFailure } from './kafka-failure.ts';
 import { EARLIEST, fetchPartition, LATEST, listOffsets } from './partition-fetch.ts';
 import { fetchedBytes } from './records.ts';
 
 /** kafkajs requires a group id to build a consumer; this one is never joined (tests assert it). */
 const UNUSED_GROUP_ID = 'connect-fn-groupless-reader';
-/** Failures worth new metadata and another try (leadership moved, or the connection went away). */
-const RETRY_TYPES = new Set([
-  'NOT_LEADER_FOR_PARTITION',
-  'LEADER_NOT_AVAILABLE',
-  'FENCED_LEADER_EPOCH',
-  'UNKNOWN_LEADER_EPOCH',
-  'UNKNOWN_TOPIC_OR_PARTITION',
-  'REPLICA_NOT_AVAILABLE',
-  'KAFKA_STORAGE_ERROR',
-  'OFFSET_NOT_AVAILABLE',
-  'REQUEST_TIMED_OUT',
-]);
-const RETRY_NAMES = new Set([
-  'KafkaJSConnectionError',
-  'KafkaJSConnectionClosedError',
-  'KafkaJSRequestTimeoutError',
-  'KafkaJSBrokerNotFound',
-  'KafkaJSLockTimeout',
-  'KafkaJSTopicMetadataNotLoaded',
-]);
-
-function retriable(err: unknown): boolean {
-  return errorChain(err).some(
-    (l) => RETRY_NAMES.has(l.name) || (l.type !== undefined && RETRY_TYPES.has(l.type)),
-  );
-}
-
 function isOffsetOutOfRange(err: unknown): boolean {
   return errorChain(err).some(
     (l) => l.name === 'KafkaJSOffsetOutOfRange' || l.type === 'OFFSET_OUT_OF_RANGE',
@@ -241,7 +214,7 @@ export class GrouplessPartitionReader implements PartitionReader {
         return await attempt();
       } catch (err) {
         if (isOffsetOutOfRange(err) || err instanceof TopicMissingError) throw err;
-        if (!retriable(err) || this.#now() + pauseMs >= deadlineMs) {
+        if (!isTransientKafkaError(err) || this.#now() + pauseMs >= deadlineMs) {
           throw kafkaFailure(err, this.#context.endpoint, action);
         }
       }

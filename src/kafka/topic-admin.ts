@@ -7,8 +7,8 @@
  */
 import type { Admin, Kafka } from 'kafkajs';
 import type { AdminSettings } from './client-settings.ts';
-import { TopicMissingError } from './errors.ts';
-import { describeEndpoint, type Endpoint, kafkaFailure } from './kafka-failure.ts';
+import { KafkaOperationError, TopicMissingError } from './errors.ts';
+import { describeEndpoint, type Endpoint, isTransientKafkaError, kafkaFailure } from './kafka-failure.ts';
 
 /** A topic to create when it is missing. */
 export interface TopicSpec {
@@ -52,12 +52,19 @@ export class TopicAdmin {
     this.#admin = context.kafka.admin({ retry: context.settings.retry });
   }
 
-  /** Creates `spec.topic` unless it exists; returns whether it did and the topic's partition count. */
+  /**
+   * Creates `spec.topic` unless it exists; returns whether it did and the topic's partition count, once
+   * every partition has a leader (a topic just created, by us or by someone else, takes a moment; on a
+   * loaded broker longer than kafkajs' own wait for leaders allows, so we wait ourselves).
+   */
   async ensureTopic(spec: TopicSpec): Promise<EnsuredTopic> {
-    if (await this.topicExists(spec.topic))
-      return { created: false, partitions: await this.partitionCount(spec.topic) };
+    const deadlineMs = Date.now() + (this.#context.settings.requestTimeoutMs ?? 30_000);
+    if (await this.topicExists(spec.topic)) {
+      return { created: false, partitions: await this.#readyPartitions(spec.topic, deadlineMs) };
+    }
     let created: boolean;
     try {
+      // false: someone else created it between our check and our request.
       created = await this.#admin.createTopics({
         topics: [
           {
@@ -67,14 +74,13 @@ export class TopicAdmin {
             configEntries: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
           },
         ],
-        waitForLeaders: true,
+        waitForLeaders: false,
         timeout: this.#context.settings.requestTimeoutMs ?? 30_000,
       });
     } catch (err) {
       throw kafkaFailure(err, this.#context.endpoint, `creating topic ${spec.topic}`);
     }
-    // false: someone else created it between our check and our request.
-    return { created, partitions: await this.partitionCount(spec.topic) };
+    return { created, partitions: await this.#readyPartitions(spec.topic, deadlineMs) };
   }
 
   async topicExists(topic: string): Promise<boolean> {
@@ -104,6 +110,41 @@ export class TopicAdmin {
     await this.#admin.disconnect();
   }
 
+  /**
+   * The partition count of an existing `topic` once every partition has a leader. Metadata that does not
+   * show the topic or its leaders yet (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE) is asked for
+   * again, with a doubling pause, until `deadlineMs`.
+   */
+  async #readyPartitions(topic: string, deadlineMs: number): Promise<number> {
+    let pauseMs = 50;
+    for (;;) {
+      let notReady: string;
+      try {
+        const { topics } = await this.#admin.fetchTopicMetadata({ topics: [topic] });
+        const partitions = topics.find((t) => t.name === topic)?.partitions ?? [];
+        const leaderless = partitions.filter((p) => p.leader < 0).map((p) => p.partitionId);
+        if (partitions.length > 0 && leaderless.length === 0) return partitions.length;
+        notReady =
+          partitions.length === 0
+            ? 'its metadata shows no partitions yet'
+            : `partitions ${leaderless.join(', ')} have no leader yet`;
+      } catch (err) {
+        if (!isTransientKafkaError(err) || Date.now() + pauseMs >= deadlineMs) {
+          throw kafkaFailure(err, this.#context.endpoint, `describing topic ${topic}`, topic);
+        }
+        notReady = String(err instanceof Error ? err.message : err);
+      }
+      if (Date.now() + pauseMs >= deadlineMs) {
+        const where = describeEndpoint(this.#context.endpoint);
+        throw new KafkaOperationError(`topic ${topic} at ${where} is not ready: ${notReady}`, {
+          retriable: true,
+        });
+      }
+      await sleep(pauseMs);
+      pauseMs = Math.min(pauseMs * 2, 1_000);
+    }
+  }
+
   async #connect(): Promise<void> {
     this.#connecting ??= this.#admin.connect().catch((err: unknown) => {
       this.#connecting = undefined;
@@ -112,3 +153,5 @@ export class TopicAdmin {
     await this.#connecting;
   }
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
