@@ -1,10 +1,10 @@
 import type { Kafka } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
-import { Redactor } from '../../../src/config/redaction.ts';
 import { defaultSettings } from '../../../src/kafka/client-settings.ts';
 import { KafkaUnreachableError, OffsetOutOfRangeError } from '../../../src/kafka/errors.ts';
 import { GrouplessPartitionReader } from '../../../src/kafka/partition-reader.ts';
 import type { FetchedRecord } from '../../../src/runtime/ports.ts';
+import { fakeEndpoint } from './worker-values.ts';
 
 /** kafkajs' decoded record: `base`..`base + lastDelta` is its record batch. */
 function message(offset: number, base: number, lastDelta: number, extra: Record<string, unknown> = {}) {
@@ -72,13 +72,7 @@ function fakeKafka(broker: {
 }
 
 function reader(kafka: Kafka) {
-  const endpoint = {
-    brokers: ['b:9092'],
-    securityProtocol: 'PLAINTEXT',
-    mechanism: undefined,
-    username: undefined,
-    redactor: new Redactor(),
-  };
+  const endpoint = fakeEndpoint();
   return new GrouplessPartitionReader({ kafka, settings: defaultSettings().consumer, endpoint });
 }
 

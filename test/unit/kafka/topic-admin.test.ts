@@ -1,9 +1,9 @@
 import type { Kafka } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
-import { Redactor } from '../../../src/config/redaction.ts';
 import { defaultSettings } from '../../../src/kafka/client-settings.ts';
 import { KafkaOperationError } from '../../../src/kafka/errors.ts';
 import { TopicAdmin } from '../../../src/kafka/topic-admin.ts';
+import { fakeEndpoint } from './worker-values.ts';
 
 function protocolError(type: string) {
   return Object.assign(new Error(`${type}!`), { name: 'KafkaJSProtocolError', type, retriable: true });
@@ -41,13 +41,7 @@ function fakeKafka(answers: (Error | ReturnType<typeof metadata>)[]) {
 }
 
 function topicAdmin(kafka: Kafka, requestTimeoutMs = 5_000) {
-  const endpoint = {
-    brokers: ['b:9092'],
-    securityProtocol: 'PLAINTEXT',
-    mechanism: undefined,
-    username: undefined,
-    redactor: new Redactor(),
-  };
+  const endpoint = fakeEndpoint();
   return new TopicAdmin({ kafka, settings: { ...defaultSettings().admin, requestTimeoutMs }, endpoint });
 }
 

@@ -1,10 +1,10 @@
 import type { Kafka } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
-import { Redactor } from '../../../src/config/redaction.ts';
 import { FencedError } from '../../../src/errors.ts';
 import { defaultSettings } from '../../../src/kafka/client-settings.ts';
 import { KafkaOperationError } from '../../../src/kafka/errors.ts';
 import { KafkaTransactionalWriter } from '../../../src/kafka/transactional-writer.ts';
+import { fakeEndpoint } from './worker-values.ts';
 
 function kafkaError(type: string, message = `${type}!`) {
   return Object.assign(new Error(message), { name: 'KafkaJSProtocolError', type, retriable: false });
@@ -53,13 +53,7 @@ function writer(
   options: { transactionTimeoutMs?: number } = {},
   settings = defaultSettings().producer,
 ) {
-  const endpoint = {
-    brokers: ['b:9092'],
-    securityProtocol: 'PLAINTEXT',
-    mechanism: undefined,
-    username: undefined,
-    redactor: new Redactor(),
-  };
+  const endpoint = fakeEndpoint();
   return new KafkaTransactionalWriter({ kafka, settings, endpoint }, 'connect-fn-orders-0', options);
 }
 

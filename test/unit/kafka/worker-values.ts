@@ -1,7 +1,20 @@
 /**
  * Worker configurations for the Kafka adapters' tests: every connection key at its default, plus overrides.
  */
+import { Redactor } from '../../../src/config/redaction.ts';
 import type { ConnectionValues, KafkaWorkerConfig } from '../../../src/kafka/index.ts';
+import type { Endpoint } from '../../../src/kafka/kafka-failure.ts';
+
+/** The endpoint faked adapters report in their errors: one plaintext broker `b:9092`. */
+export function fakeEndpoint(): Endpoint {
+  return {
+    brokers: ['b:9092'],
+    securityProtocol: 'PLAINTEXT',
+    mechanism: undefined,
+    username: undefined,
+    redactor: new Redactor(),
+  };
+}
 
 export function connectionValues(overrides: Partial<ConnectionValues> = {}): ConnectionValues {
   return {
