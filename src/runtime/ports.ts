@@ -6,6 +6,7 @@
  * @module
  */
 import type { OffsetEntry, SourceOffset, SourcePartition } from '../spi/records.ts';
+import type { TopicPartition, TopicPartitionOffset } from '../spi/sink.ts';
 
 /** A header as bytes. */
 export interface KafkaHeader {
@@ -113,6 +114,39 @@ export interface PartitionReader {
   highWatermarks?(topic: string, partitions: readonly number[]): Promise<ReadonlyMap<number, number>>;
   /** Yields batches from `fromOffset`, in offset order, until `untilOffset` / the end / a limit. */
   read(request: PartitionRead): AsyncIterable<readonly FetchedRecord[]>;
+}
+
+/**
+ * The committed positions of one sink task's partitions, for one invocation. Opening it fences every
+ * older invocation of the task: from then on their commits are refused.
+ */
+export interface SinkOffsetSession {
+  /** The committed next offset of each of `partitions`, in order (undefined where none is committed). */
+  read(partitions: readonly TopicPartition[]): Promise<readonly (number | undefined)[]>;
+  /**
+   * Commits `offsets` (each the next offset to read). Throws `FencedError` when a newer invocation of the
+   * task has opened its session: nothing is committed then.
+   */
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /** Releases the session. Never throws for a session already fenced. */
+  close(): Promise<void>;
+}
+
+/**
+ * Where sink offsets live: Kafka Connect's consumer group `connect-<connector>` (offset.storage=kafka), or
+ * the source offsets' stores with Connect's REST shape (`{"kafka_topic","kafka_partition"}` →
+ * `{"kafka_offset"}`).
+ */
+export interface SinkOffsetStore {
+  open(connector: string, taskId: number): Promise<SinkOffsetSession>;
+}
+
+/** The topics of the cluster and their partition counts, for assigning partitions to sink tasks. */
+export interface TopicCatalog {
+  /** The names of all topics, internal ones (`__consumer_offsets`, `__transaction_state`) left out. */
+  topics(): Promise<readonly string[]>;
+  /** The partition count of `topic`; throws `TopicMissingError` when it does not exist. */
+  partitionCount(topic: string): Promise<number>;
 }
 
 /** Time, injected so cycles are testable. */

@@ -1,0 +1,87 @@
+/**
+ * The sink connector SPI, with Kafka Connect's semantics.
+ *
+ * Lifecycle of one invocation of a sink task (the runtime drives it; a task never sees Kafka):
+ * 1. the runtime opens the offsets session (fencing any older invocation of the same task), computes the
+ *    task's partitions and reads their committed offsets;
+ * 2. `start(context)`: the task opens what it writes to. `context.assignment` lists its partitions;
+ * 3. `put(records)`, repeatedly: records of one partition arrive in offset order. `put` may buffer, or write
+ *    at once. It may throw an error with `retriable: true` (Connect's `RetriableException`): the same
+ *    records are put again within the invocation's budget (`errors.retry.timeout`). Any other error fails
+ *    the batch: nothing after the last commit is committed, and the invocation fails;
+ * 4. before each commit, `preCommit(offsets)` (default: `flush(offsets)`, then commit all of `offsets`):
+ *    `offsets` maps each partition to the offset after the last record put (Kafka's convention: the
+ *    next offset to read). It returns the offsets that are safe to commit: everything `put` so far must be
+ *    durable up to them. A task may return less (it still buffers), never more;
+ * 5. `stop()`: releases what `start` acquired. Called once, also after a failure.
+ *
+ * Connect's `flush(offsets)` is optional here: a task that writes durably in `put` needs none.
+ *
+ * @example
+ * ```ts
+ * const connector: SinkConnector = {
+ *   taskConfigs: (config, maxTasks) => Array.from({ length: maxTasks }, () => config),
+ *   createTask: () => new LinesSinkTask(),
+ * };
+ * ```
+ * @module
+ */
+import type { RecordHeader } from './records.ts';
+import type { TaskConfig } from './source.ts';
+
+/** One partition of a topic. */
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** A position in a partition: `offset` is the next offset to read (what Kafka and Connect commit). */
+export interface TopicPartitionOffset extends TopicPartition {
+  readonly offset: number;
+}
+
+/** A record as a sink task sees it (Connect's `SinkRecord`): converted from the Kafka record's bytes. */
+export interface SinkRecord {
+  readonly topic: string;
+  readonly kafkaPartition: number;
+  readonly kafkaOffset: number;
+  /** Epoch ms. */
+  readonly timestamp: number;
+  /** The key after the key converter (a string, bytes, a JSON-like value, or null). */
+  readonly key: unknown;
+  /** The value after the value converter; null for a tombstone. */
+  readonly value: unknown;
+  readonly headers: readonly RecordHeader[];
+}
+
+/** What a sink task may use while it runs. */
+export interface SinkTaskContext {
+  readonly connector: string;
+  readonly taskId: number;
+  /** The partitions this invocation reads (scheduled), or the partitions of the event (triggered). */
+  readonly assignment: readonly TopicPartition[];
+}
+
+export interface SinkTask {
+  start(context: SinkTaskContext): Promise<void>;
+  /** Writes (or buffers) `records`; see the module doc for retriable errors. */
+  put(records: readonly SinkRecord[]): Promise<void>;
+  /** Makes everything put so far durable (Connect's `flush`). Called by the default `preCommit`. */
+  flush?(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /**
+   * The offsets safe to commit, given the offsets after everything put (default: `flush(offsets)` and all
+   * of `offsets`). Returning a partition's offset promises that every record before it is durable.
+   */
+  preCommit?(offsets: readonly TopicPartitionOffset[]): Promise<readonly TopicPartitionOffset[]>;
+  stop(): Promise<void>;
+}
+
+/** A sink connector class: splits its work into task configs and creates tasks. */
+export interface SinkConnector {
+  /**
+   * At most `maxTasks` task configs; task `i` runs with the `i`-th. Which partitions a task reads is the
+   * runtime's choice (sorted topic-partitions, round robin over `tasks.max`), not the connector's.
+   */
+  taskConfigs(config: TaskConfig, maxTasks: number): readonly TaskConfig[];
+  createTask(config: TaskConfig): SinkTask;
+}
