@@ -1,0 +1,364 @@
+/**
+ * The bounded scheduled sink cycle (DESIGN.md §3): one invocation of one sink task, reading Kafka itself
+ * without joining a consumer group.
+ *
+ * 1. open the offsets session: it fences every older invocation of the task (their commits are refused);
+ * 2. compute the task's partitions from metadata, read their committed offsets; a partition without one
+ *    starts at `consumer.auto.offset.reset` (`earliest` by default, as Connect's sinks);
+ * 3. `task.start(context)`;
+ * 4. per batch (at most `max.poll.records` records of one partition, partitions taken in turn), until the
+ *    budget is spent or every partition is read up to where it ended when the invocation began: read
+ *    (read_committed) → convert → `put` → `preCommit`/`flush` → commit. Pipelined one deep: the next batch
+ *    is read and converted while this one is put and committed, and is put only once this one's commit
+ *    has completed. An offset out of range is reset per `auto.offset.reset` and logged;
+ * 5. `task.stop()`, close the session, return the summary.
+ *
+ * An offset is never committed past a record that `put` did not take and `preCommit` did not call safe.
+ * A fenced invocation stops with `stopReason: "fenced"` and commits nothing more; it is not an error.
+ * @module
+ */
+import { ConnectFnError, FencedError, Stage } from '../errors.ts';
+import type { OffsetEntry } from '../spi/records.ts';
+import type { SinkTask, TopicPartition, TopicPartitionOffset } from '../spi/sink.ts';
+import { type BudgetLimits, beforeHardDeadline, InvocationBudget, StopReason } from './budget.ts';
+import type { Clock, FetchedRecord, PartitionReader, SinkOffsetSession, SinkOffsetStore } from './ports.ts';
+import type { RecordConverters } from './record-converter.ts';
+import {
+  convertRecords,
+  keyOf,
+  putBatch,
+  type SinkBatch,
+  safeOffsets,
+  sinkOffsetEntry,
+} from './sink-pipeline.ts';
+import type { CycleLog, ErrorPolicy } from './source-cycle.ts';
+import type { InvocationSummary } from './summary.ts';
+
+/** Cleanup after the hard deadline still gets this long (stop the task, close the session). */
+const CLEANUP_MIN_MS = 500;
+
+export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
+
+/** The reader a scheduled sink needs: the group-less reader, with the start of each partition too. */
+export interface SinkPartitionReader extends PartitionReader {
+  /** The log start offset of each partition: where `auto.offset.reset=earliest` starts. */
+  startOffsets(topic: string, partitions: readonly number[]): Promise<ReadonlyMap<number, number>>;
+}
+
+export interface SinkCycleOptions {
+  readonly connector: string;
+  readonly taskId: number;
+  readonly task: SinkTask;
+  readonly converters: RecordConverters;
+  readonly offsets: SinkOffsetStore;
+  readonly reader: SinkPartitionReader;
+  /** The task's partitions, computed after the session is open (see `assignPartitions`). */
+  readonly assignment: () => Promise<readonly TopicPartition[]>;
+  readonly autoOffsetReset: AutoOffsetReset;
+  /** Connect's `consumer.max.poll.records`: the most records one `put` gets. */
+  readonly maxPollRecords: number;
+  readonly limits: BudgetLimits;
+  readonly errors: ErrorPolicy;
+  readonly clock: Clock;
+  readonly log?: CycleLog;
+  /** Where records come from, for errors (e.g. `broker 10.0.0.1:9092 over SASL_SSL`); never a secret. */
+  readonly source?: string;
+}
+
+/** A partition has no committed offset and `auto.offset.reset=none`, or its offset is out of range then. */
+export class NoValidOffsetError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_SINK_NO_OFFSET';
+}
+
+/** What the invocation has committed. */
+interface Progress {
+  records: number;
+  bytes: number;
+  batches: number;
+  skipped: number;
+  /** The last committed offset of each partition, in first-commit order. */
+  readonly committed: Map<string, TopicPartitionOffset>;
+}
+
+/** An offset-out-of-range failure from the reader (its adapter's error, recognised by shape). */
+interface OutOfRange {
+  readonly code: 'CONNECT_FN_KAFKA_OFFSET_OUT_OF_RANGE';
+  readonly range: { readonly startOffset: number; readonly endOffset: number };
+}
+
+function isOutOfRange(err: unknown): err is OutOfRange {
+  return (
+    err instanceof ConnectFnError &&
+    err.code === 'CONNECT_FN_KAFKA_OFFSET_OUT_OF_RANGE' &&
+    typeof (err as { range?: unknown }).range === 'object'
+  );
+}
+
+/** One partition being read: its reader's batches, and what it has read but not yet handed out. */
+interface PartitionCursor {
+  readonly tp: TopicPartition;
+  /** The next offset to hand out. */
+  position: number;
+  batches: AsyncIterator<readonly FetchedRecord[]>;
+  pending: FetchedRecord[];
+}
+
+/** Hands out batches of the task's partitions, one partition after another in turn. */
+class PartitionRotation {
+  readonly #cursors: PartitionCursor[];
+  readonly #options: SinkCycleOptions;
+  readonly #budget: InvocationBudget;
+  #turn = 0;
+
+  constructor(
+    positions: readonly TopicPartitionOffset[],
+    options: SinkCycleOptions,
+    budget: InvocationBudget,
+  ) {
+    this.#options = options;
+    this.#budget = budget;
+    this.#cursors = positions.map((p) => ({
+      tp: { topic: p.topic, partition: p.partition },
+      position: p.offset,
+      batches: this.#read(p),
+      pending: [],
+    }));
+  }
+
+  /** The next up-to-`max` records of one partition, or undefined once every partition is read to its end. */
+  async next(max: number): Promise<readonly FetchedRecord[] | undefined> {
+    while (this.#cursors.length > 0) {
+      const index = this.#turn % this.#cursors.length;
+      const cursor = this.#cursors[index]!;
+      if (cursor.pending.length === 0) {
+        const fetched = await this.#fetch(cursor);
+        if (fetched === undefined) {
+          this.#cursors.splice(index, 1);
+          continue;
+        }
+        cursor.pending = [...fetched];
+      }
+      this.#turn = index + 1;
+      const records = cursor.pending.splice(0, max);
+      if (records.length === 0) continue;
+      cursor.position = records[records.length - 1]!.offset + 1;
+      return records;
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    for (const cursor of this.#cursors) await cursor.batches.return?.().catch(() => undefined);
+  }
+
+  #read(from: TopicPartitionOffset): AsyncIterator<readonly FetchedRecord[]> {
+    return this.#options.reader
+      .read({
+        topic: from.topic,
+        partition: from.partition,
+        fromOffset: from.offset,
+        deadlineMs: this.#budget.deadlineMs,
+      })
+      [Symbol.asyncIterator]();
+  }
+
+  /** The cursor's next fetched records; resets an offset out of range per `auto.offset.reset`. */
+  async #fetch(cursor: PartitionCursor): Promise<readonly FetchedRecord[] | undefined> {
+    for (let resets = 0; ; resets++) {
+      try {
+        const result = await cursor.batches.next();
+        return result.done === true ? undefined : result.value;
+      } catch (err) {
+        if (!isOutOfRange(err) || resets > 0) throw err;
+        const policy = this.#options.autoOffsetReset;
+        const at = `${keyOf(cursor.tp)} offset ${cursor.position}`;
+        if (policy === 'none') {
+          throw new NoValidOffsetError(
+            `${at} is out of range (${err.range.startOffset}..${err.range.endOffset}) and consumer.auto.offset.reset is none`,
+            { cause: err, stage: Stage.KAFKA_CONSUME },
+          );
+        }
+        const to = policy === 'earliest' ? err.range.startOffset : err.range.endOffset;
+        this.#options.log?.warn('offset out of range: reset per consumer.auto.offset.reset', {
+          topic: cursor.tp.topic,
+          partition: cursor.tp.partition,
+          offset: cursor.position,
+          startOffset: err.range.startOffset,
+          endOffset: err.range.endOffset,
+          resetTo: to,
+          policy,
+        });
+        cursor.position = to;
+        cursor.batches = this.#read({ ...cursor.tp, offset: to });
+      }
+    }
+  }
+}
+
+/** Where each partition starts: its committed offset, or `auto.offset.reset` where none is committed. */
+async function startPositions(
+  assignment: readonly TopicPartition[],
+  session: SinkOffsetSession,
+  options: SinkCycleOptions,
+): Promise<TopicPartitionOffset[]> {
+  const committed = await session.read(assignment);
+  const missing = assignment.filter((_, i) => committed[i] === undefined);
+  const resets = new Map<string, number>();
+  if (missing.length > 0 && options.autoOffsetReset === 'none') {
+    throw new NoValidOffsetError(
+      `no committed offset for ${missing.map(keyOf).join(', ')} and consumer.auto.offset.reset is none`,
+      { stage: Stage.KAFKA_CONSUME },
+    );
+  }
+  const byTopic = new Map<string, number[]>();
+  for (const tp of missing) byTopic.set(tp.topic, [...(byTopic.get(tp.topic) ?? []), tp.partition]);
+  for (const [topic, partitions] of byTopic) {
+    const offsets =
+      options.autoOffsetReset === 'earliest'
+        ? await options.reader.startOffsets(topic, partitions)
+        : await options.reader.endOffsets(topic, partitions);
+    for (const p of partitions) resets.set(keyOf({ topic, partition: p }), offsets.get(p) ?? 0);
+  }
+  return assignment.map((tp, i) => ({ ...tp, offset: committed[i] ?? resets.get(keyOf(tp)) ?? 0 }));
+}
+
+function errorSummary(err: unknown): InvocationSummary['error'] {
+  if (err instanceof ConnectFnError) {
+    return { code: err.code, message: err.message, ...(err.stage === undefined ? {} : { stage: err.stage }) };
+  }
+  return { code: 'CONNECT_FN_UNEXPECTED', message: err instanceof Error ? err.message : String(err) };
+}
+
+const ignore = () => undefined;
+
+/** The batches, pipelined one deep (see the module doc); returns why reading stopped. */
+async function runBatches(
+  rotation: PartitionRotation,
+  session: SinkOffsetSession,
+  options: SinkCycleOptions,
+  budget: InvocationBudget,
+  progress: Progress,
+): Promise<StopReason> {
+  // Where each partition stands once everything put so far is flushed: what preCommit is offered.
+  const positions = new Map<string, TopicPartitionOffset>();
+  let stop: StopReason | undefined;
+  const nextBatch = async (): Promise<SinkBatch | undefined> => {
+    for (;;) {
+      const spent = budget.exhausted();
+      if (spent !== undefined) {
+        stop = spent;
+        return undefined;
+      }
+      const max = Math.min(options.maxPollRecords, budget.remainingRecords);
+      const records = await rotation.next(max);
+      if (records === undefined) {
+        stop = StopReason.idle;
+        return undefined;
+      }
+      const batch = convertRecords(records, options, () => progress.skipped++);
+      // Counted now, not once committed: the next batch is read while this one is in flight.
+      budget.spend(batch.count, batch.bytes);
+      return batch;
+    }
+  };
+  let committing: Promise<void> = Promise.resolve();
+  let upcoming = nextBatch();
+  try {
+    for (;;) {
+      const batch = await upcoming;
+      if (batch === undefined) break;
+      upcoming = nextBatch();
+      upcoming.catch(ignore);
+      await committing;
+      await putBatch(batch, { ...options, deadlineMs: budget.deadlineMs });
+      const position = { topic: batch.topic, partition: batch.partition, offset: batch.nextOffset };
+      positions.set(keyOf(position), position);
+      const offered = [...positions.values()];
+      committing = (async () => {
+        const safe = await safeOffsets(options.task, offered);
+        const changed = safe.filter((o) => progress.committed.get(keyOf(o))?.offset !== o.offset);
+        if (changed.length > 0) await session.commit(changed);
+        for (const o of changed) progress.committed.set(keyOf(o), o);
+        progress.records += batch.count;
+        progress.bytes += batch.bytes;
+        progress.batches++;
+      })();
+      committing.catch(ignore);
+    }
+    await committing;
+    return stop ?? StopReason.idle;
+  } finally {
+    await upcoming.catch(ignore);
+    await committing.catch(ignore);
+  }
+}
+
+/** Runs one invocation of a scheduled sink task and returns its summary. Never throws for fencing. */
+export async function runSinkCycle(options: SinkCycleOptions): Promise<InvocationSummary> {
+  const startMs = options.clock.nowMs();
+  const budget = new InvocationBudget(options.limits, options.clock);
+  const progress: Progress = { records: 0, bytes: 0, batches: 0, skipped: 0, committed: new Map() };
+  let session: SinkOffsetSession | undefined;
+  let rotation: PartitionRotation | undefined;
+  let started = false;
+  let stopReason: StopReason;
+  let error: InvocationSummary['error'];
+  let phase = 'opening the offsets store';
+  const run = async (): Promise<StopReason> => {
+    session = await options.offsets.open(options.connector, options.taskId);
+    phase = 'assigning partitions';
+    const assignment = await options.assignment();
+    phase = 'reading committed offsets';
+    const positions = await startPositions(assignment, session, options);
+    phase = 'starting the task';
+    await options.task.start({ connector: options.connector, taskId: options.taskId, assignment });
+    started = true;
+    phase = 'reading and delivering a batch';
+    rotation = new PartitionRotation(positions, options, budget);
+    return runBatches(rotation, session, options, budget, progress);
+  };
+  const from = options.source === undefined ? '' : ` (from ${options.source})`;
+  try {
+    stopReason = await beforeHardDeadline(run(), options.limits.hardDeadlineMs, () => `${phase}${from}`);
+  } catch (err) {
+    stopReason = err instanceof FencedError ? StopReason.fenced : StopReason.error;
+    error = errorSummary(err);
+  } finally {
+    const cleanupUntilMs = Math.max(Date.now() + CLEANUP_MIN_MS, options.limits.hardDeadlineMs ?? 0);
+    await beforeHardDeadline(
+      closeAll(started ? options.task : undefined, rotation, session),
+      cleanupUntilMs,
+      () => 'cleanup',
+    ).catch(ignore);
+  }
+  const committed: OffsetEntry[] = [...progress.committed.values()].map(sinkOffsetEntry);
+  return {
+    connector: options.connector,
+    task: options.taskId,
+    kind: 'sink',
+    records: progress.records,
+    bytes: progress.bytes,
+    batches: progress.batches,
+    durationMs: options.clock.nowMs() - startMs,
+    stopReason,
+    committed,
+    ...(progress.skipped > 0 ? { skipped: progress.skipped } : {}),
+    ...(error === undefined ? {} : { error }),
+  };
+}
+
+/** Stops the task, ends the reads, closes the session; a failing cleanup never hides the outcome. */
+async function closeAll(
+  task: SinkTask | undefined,
+  rotation: PartitionRotation | undefined,
+  session: SinkOffsetSession | undefined,
+): Promise<void> {
+  const steps = [() => task?.stop(), () => rotation?.close(), () => session?.close()];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch {
+      // Cleanup after the outcome is decided: the next invocation starts from what was committed.
+    }
+  }
+}
