@@ -9,13 +9,11 @@
  * @module
  */
 import middy from '@middy/core';
-import { type Bundle, loadBundle } from '../src/config/bundle.ts';
+import type { Bundle } from '../src/config/bundle.ts';
 import type { ConnectorConfig } from '../src/config/connector-config.ts';
-import { builtinRegistry, sourceConnectors } from '../src/connectors/builtins.ts';
-import { createConverter, createHeaderConverter } from '../src/data/converters/index.ts';
-import { ConfigInvalidError, ConnectFnError } from '../src/errors.ts';
+import { sourceConnectors } from '../src/connectors/builtins.ts';
+import { ConfigInvalidError } from '../src/errors.ts';
 import {
-  checkKafkaClientConfig,
   createKafkaClients,
   describeEndpoint,
   type KafkaClients,
@@ -23,24 +21,26 @@ import {
 } from '../src/kafka/index.ts';
 import { invocationLog } from '../src/lambda/invocation-log.ts';
 import { type InvocationContext, taskOf } from '../src/lambda/lambda-context.ts';
-import { createLogger, type Logger } from '../src/observability/logger.ts';
+import type { Logger } from '../src/observability/logger.ts';
 import { type BudgetLimits, beforeHardDeadline, budgetLimits } from '../src/runtime/budget.ts';
 import type { RecordConverters } from '../src/runtime/record-converter.ts';
 import { systemClock } from '../src/runtime/retry.ts';
 import { type Delivery, runSourceCycle } from '../src/runtime/source-cycle.ts';
 import type { InvocationSummary } from '../src/runtime/summary.ts';
 import type { SourceConnector, TaskConfig } from '../src/spi/source.ts';
+import {
+  connectorConverters,
+  errorPolicy,
+  type FunctionOptions,
+  failedBeforeStart,
+  InvocationFailedError,
+  loadFunctionBundle,
+} from './function-common.ts';
 import { type OffsetStoreChoice, openOffsetStore } from './offset-store.ts';
 
-export interface SourceFunctionOptions {
-  readonly bundleDir: string;
-  readonly connector: string;
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Where log lines go (default stdout, as Lambda expects). */
-  readonly logSink?: (line: string) => void;
-  /** Local runs: create the DynamoDB offsets table when missing. */
-  readonly createOffsetsTable?: boolean;
-}
+export { InvocationFailedError } from './function-common.ts';
+
+export type SourceFunctionOptions = FunctionOptions;
 
 export type SourceHandler = (event: unknown, context: InvocationContext) => Promise<InvocationSummary>;
 
@@ -51,49 +51,6 @@ export interface SourceFunction {
   readonly handler: SourceHandler;
   /** Closes what the cold start opened (local runs; Lambda just freezes the process). */
   close(): Promise<void>;
-}
-
-/** The summary of an invocation that failed before its cycle began (the offsets store could not be set up). */
-function failedBeforeStart(
-  connector: string,
-  task: number,
-  durationMs: number,
-  err: unknown,
-): InvocationSummary {
-  const error =
-    err instanceof ConnectFnError
-      ? { code: err.code, message: err.message, ...(err.stage === undefined ? {} : { stage: err.stage }) }
-      : { code: 'CONNECT_FN_UNEXPECTED', message: err instanceof Error ? err.message : String(err) };
-  return {
-    connector,
-    task,
-    kind: 'source',
-    records: 0,
-    bytes: 0,
-    batches: 0,
-    durationMs,
-    stopReason: 'error',
-    committed: [],
-    error,
-  };
-}
-
-/** The invocation failed (`stopReason: "error"`); the summary says how far it got. */
-export class InvocationFailedError extends ConnectFnError {
-  readonly code = 'CONNECT_FN_INVOCATION_FAILED';
-  readonly summary: InvocationSummary;
-
-  constructor(summary: InvocationSummary) {
-    super(
-      `${summary.connector}/${summary.task}: ${summary.error?.code ?? 'error'}: ${summary.error?.message ?? ''}`,
-      {
-        ...(summary.error?.stage === undefined
-          ? {}
-          : { stage: summary.error.stage as ConnectFnError['stage'] & string }),
-      },
-    );
-    this.summary = summary;
-  }
 }
 
 interface ColdStart {
@@ -134,11 +91,7 @@ function coldStart(
     env: options.env ?? process.env,
     log: (level, message, fields) => logger[level](message, fields),
   });
-  const converters: RecordConverters = {
-    key: createConverter(config.converters.key.name, config.converters.key.config, true),
-    value: createConverter(config.converters.value.name, config.converters.value.config, false),
-    header: createHeaderConverter(config.converters.header.name, config.converters.header.config),
-  };
+  const converters = connectorConverters(config);
   const taskConfigs = plugin.taskConfigs(config.config, config.common['tasks.max']);
   return { kafka, converters, plugin, taskConfigs, offsets: undefined };
 }
@@ -165,17 +118,7 @@ function delivery(
 
 /** Builds the function for `options.connector`: validates the bundle now (cold start), fails fast. */
 export function createSourceFunction(options: SourceFunctionOptions): SourceFunction {
-  const env = options.env ?? process.env;
-  const bundle = loadBundle(options.bundleDir, {
-    registry: builtinRegistry(),
-    env,
-    workerChecks: [(worker) => checkKafkaClientConfig(worker, { env })],
-  });
-  const logger = createLogger({
-    env,
-    redact: (v) => bundle.redactor.deep(v),
-    ...(options.logSink ? { sink: options.logSink } : {}),
-  });
+  const { bundle, logger, env } = loadFunctionBundle(options);
   const { config, plugin } = sourceConnector(bundle, options.connector, logger);
   const cold = coldStart(bundle, config, plugin, options, logger);
 
@@ -201,7 +144,9 @@ export function createSourceFunction(options: SourceFunctionOptions): SourceFunc
     } catch (err) {
       if (cold.offsets === pending) cold.offsets = undefined; // the next invocation tries again
       pending.then((o) => o.close()).catch(() => undefined);
-      throw new InvocationFailedError(failedBeforeStart(config.name, task, Date.now() - startedMs, err));
+      throw new InvocationFailedError(
+        failedBeforeStart('source', config.name, task, Date.now() - startedMs, err),
+      );
     }
   }
 
@@ -220,11 +165,7 @@ export function createSourceFunction(options: SourceFunctionOptions): SourceFunc
         offsets: offsets.store,
         delivery: chosen,
         limits,
-        errors: {
-          tolerance: config.common['errors.tolerance'],
-          retryTimeoutMs: config.common['errors.retry.timeout'],
-          retryDelayMaxMs: config.common['errors.retry.delay.max.ms'],
-        },
+        errors: errorPolicy(config),
         clock: systemClock,
         log: logger,
         target: describeEndpoint(cold.kafka.producerEndpoint),
