@@ -9,6 +9,7 @@ const concrete = [
   new errors.UsageError('x'),
   new errors.FencedError('x'),
   new errors.ConversionError('x', { stage: errors.Stage.VALUE_CONVERTER }),
+  new errors.EventDecodeError('x'),
 ];
 
 describe('errors', () => {
