@@ -8,7 +8,7 @@
  * not yet committed at any moment — what an invocation killed then delivers again.
  * @module
  */
-import { ConnectFnError, ConversionError, Stage } from '../errors.ts';
+import { ConnectFnError, type ConnectFnErrorOptions, ConversionError, Stage } from '../errors.ts';
 import type { RecordHeader } from '../spi/records.ts';
 import type { SinkRecord, SinkTask, TopicPartition, TopicPartitionOffset } from '../spi/sink.ts';
 import type { Clock, FetchedRecord } from './ports.ts';
@@ -24,6 +24,16 @@ export class TaskPutError extends ConnectFnError {
 /** The task's `preCommit` / `flush` failed, or returned an offset past what was put. */
 export class TaskFlushError extends ConnectFnError {
   readonly code = 'CONNECT_FN_TASK_FLUSH';
+}
+
+/** A record of a batch could not be converted: `offset` names it (the records before it converted). */
+export class RecordConversionError extends ConversionError {
+  readonly offset: number;
+
+  constructor(message: string, offset: number, options: ConnectFnErrorOptions = {}) {
+    super(message, options);
+    this.offset = offset;
+  }
 }
 
 /** Records of one partition, in offset order, converted and ready for `put`. */
@@ -75,13 +85,12 @@ export function convertRecords(
     } catch (err) {
       const at = `${record.topic}-${record.partition}@${record.offset}`;
       if (options.errors.tolerance !== 'all') {
-        if (err instanceof ConversionError) {
-          throw new ConversionError(`${err.message} (record ${at})`, {
-            cause: err,
-            ...(err.stage === undefined ? {} : { stage: err.stage }),
-          });
-        }
-        throw err;
+        const stage = err instanceof ConnectFnError ? err.stage : undefined;
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new RecordConversionError(`${reason} (record ${at})`, record.offset, {
+          cause: err,
+          ...(stage === undefined ? {} : { stage }),
+        });
       }
       onSkipped();
       options.log?.warn('record skipped (errors.tolerance=all)', {
@@ -105,10 +114,10 @@ export function convertRecords(
   };
 }
 
-function stageFailure(stage: Stage, record: FetchedRecord, err: unknown): ConversionError {
+function stageFailure(stage: Stage, err: unknown): ConversionError {
   if (err instanceof ConversionError) return err;
   const reason = err instanceof Error ? err.message : String(err);
-  return new ConversionError(`${stage} failed for a record of ${record.topic}: ${reason}`, {
+  return new ConversionError(`${stage} failed: ${reason}`, {
     stage,
     cause: err,
   });
@@ -142,7 +151,7 @@ export function toSinkRecord(record: FetchedRecord, converters: RecordConverters
       headers,
     };
   } catch (err) {
-    throw stageFailure(stage, record, err);
+    throw stageFailure(stage, err);
   }
 }
 

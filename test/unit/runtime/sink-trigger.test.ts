@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { ConnectFnError } from '../../../src/errors.ts';
+import type { FetchedRecord } from '../../../src/runtime/ports.ts';
+import { runTriggeredSink, type TriggeredSinkOptions } from '../../../src/runtime/sink-trigger.ts';
+import type { TopicPartitionOffset } from '../../../src/spi/sink.ts';
+import { converters } from '../../support/counting-task.ts';
+import { FakeClock } from '../../support/fake-kafka.ts';
+import { RecordingSinkTask } from '../../support/fake-sink.ts';
+
+class Retriable extends ConnectFnError {
+  readonly code = 'TEST_RETRIABLE';
+}
+
+const encoder = new TextEncoder();
+
+function partition(topic: string, p: number, from: number, values: readonly unknown[]) {
+  const records: FetchedRecord[] = values.map((value, i) => ({
+    topic,
+    partition: p,
+    offset: from + i,
+    timestampMs: 1_700_000_000_000,
+    key: null,
+    value: encoder.encode(JSON.stringify(value)),
+    headers: [],
+  }));
+  return { topic, partition: p, records };
+}
+
+function invoke(task: RecordingSinkTask, overrides: Partial<TriggeredSinkOptions> = {}) {
+  const clock = new FakeClock();
+  return runTriggeredSink({
+    connector: 'sink',
+    taskId: 0,
+    task,
+    converters,
+    partitions: [
+      partition('orders-eu', 0, 10, ['a', 'b', 'c', 'd']),
+      partition('orders-eu', 1, 7, ['x', 'y']),
+    ],
+    maxPollRecords: 2,
+    deadlineMs: clock.now + 60_000,
+    errors: { tolerance: 'none', retryTimeoutMs: 0, retryDelayMaxMs: 1_000 },
+    clock,
+    ...overrides,
+  });
+}
+
+describe('runTriggeredSink', () => {
+  it('puts every partition in offset order, flushes, and reports nothing failed', async () => {
+    const task = new RecordingSinkTask();
+
+    const { summary, failures } = await invoke(task);
+
+    expect(task.context?.assignment).toEqual([
+      { topic: 'orders-eu', partition: 0 },
+      { topic: 'orders-eu', partition: 1 },
+    ]);
+    expect(task.coordinates()).toEqual([
+      'orders-eu-0@10',
+      'orders-eu-0@11',
+      'orders-eu-0@12',
+      'orders-eu-0@13',
+      'orders-eu-1@7',
+      'orders-eu-1@8',
+    ]);
+    expect(task.flushes).toEqual([
+      [
+        { topic: 'orders-eu', partition: 0, offset: 14 },
+        { topic: 'orders-eu', partition: 1, offset: 9 },
+      ],
+    ]);
+    expect(failures).toEqual([]);
+    expect(summary).toMatchObject({ kind: 'sink', records: 6, batches: 3, stopReason: 'idle' });
+    expect(task.stopped).toBe(true);
+  });
+
+  it('reports the first chunk a put could not take, and every later record of that partition only', async () => {
+    const task = new RecordingSinkTask();
+    let puts = 0;
+    task.beforePut = () => {
+      puts++;
+      if (puts === 2) throw new Retriable('busy', { retriable: true }); // retried
+      if (puts === 4) throw new Error('target refused');
+    };
+
+    const { summary, failures } = await invoke(task, {
+      errors: { tolerance: 'none', retryTimeoutMs: 10_000, retryDelayMaxMs: 100 },
+      partitions: [partition('t', 0, 0, ['a', 'b', 'c', 'd', 'e', 'f']), partition('t', 1, 0, ['x'])],
+    });
+
+    expect(task.coordinates()).toEqual(['t-0@0', 't-0@1', 't-0@2', 't-0@3', 't-1@0']);
+    expect(failures).toEqual([{ topic: 't', partition: 0, offset: 4 }]);
+    expect(summary).toMatchObject({
+      records: 5,
+      stopReason: 'error',
+      error: { code: 'CONNECT_FN_TASK_PUT' },
+    });
+    expect(summary.committed).toEqual([
+      { partition: { kafka_topic: 't', kafka_partition: 0 }, offset: { kafka_offset: 4 } },
+      { partition: { kafka_topic: 't', kafka_partition: 1 }, offset: { kafka_offset: 1 } },
+    ]);
+  });
+
+  it('puts the records before one it cannot convert, and reports from that record on', async () => {
+    const task = new RecordingSinkTask();
+    const bad = {
+      ...converters.value,
+      toConnectData: (t: string, bytes: Uint8Array | null) => {
+        const v = converters.value.toConnectData(t, bytes);
+        if (v === 'c') throw new Error('bad value');
+        return v;
+      },
+    };
+
+    const { failures, summary } = await invoke(task, {
+      converters: { ...converters, value: bad },
+      maxPollRecords: 10,
+    });
+
+    expect(task.coordinates()).toEqual([
+      'orders-eu-0@10',
+      'orders-eu-0@11',
+      'orders-eu-1@7',
+      'orders-eu-1@8',
+    ]);
+    expect(failures).toEqual([{ topic: 'orders-eu', partition: 0, offset: 12 }]);
+    expect(summary.error).toMatchObject({ code: 'CONNECT_FN_CONVERSION', stage: 'VALUE_CONVERTER' });
+    expect(summary.error?.message).toBe('VALUE_CONVERTER failed: bad value (record orders-eu-0@12)');
+  });
+
+  it('reports from where preCommit says a partition is not yet durable', async () => {
+    const task = new RecordingSinkTask() as RecordingSinkTask & { preCommit?: unknown };
+    task.preCommit = async (offsets: readonly TopicPartitionOffset[]) =>
+      offsets.map((o) => (o.partition === 0 ? { ...o, offset: 12 } : o));
+
+    const { failures, summary } = await invoke(task);
+
+    expect(failures).toEqual([{ topic: 'orders-eu', partition: 0, offset: 12 }]);
+    expect(summary.records).toBe(4);
+  });
+
+  it('reports every partition from its first record when flush fails, or when start fails', async () => {
+    const task = new RecordingSinkTask();
+    task.flush = async () => {
+      throw new Error('fsync failed');
+    };
+    const flushFailed = await invoke(task);
+    expect(flushFailed.failures).toEqual([
+      { topic: 'orders-eu', partition: 0, offset: 10 },
+      { topic: 'orders-eu', partition: 1, offset: 7 },
+    ]);
+    expect(flushFailed.summary).toMatchObject({ records: 0, error: { code: 'CONNECT_FN_TASK_FLUSH' } });
+
+    const notStarted = new RecordingSinkTask();
+    notStarted.start = async () => {
+      throw new Error('cannot open');
+    };
+    const startFailed = await invoke(notStarted);
+    expect(startFailed.failures.map((f) => f.offset)).toEqual([10, 7]);
+    expect(notStarted.records).toEqual([]);
+  });
+
+  it('reports what it had no time for once the deadline has passed', async () => {
+    const task = new RecordingSinkTask();
+    const clock = new FakeClock();
+    task.beforePut = () => {
+      clock.now += 1_000;
+    };
+
+    const { failures } = await invoke(task, { clock, deadlineMs: clock.now + 1_500 });
+
+    expect(task.coordinates()).toEqual([
+      'orders-eu-0@10',
+      'orders-eu-0@11',
+      'orders-eu-0@12',
+      'orders-eu-0@13',
+    ]);
+    expect(failures).toEqual([{ topic: 'orders-eu', partition: 1, offset: 7 }]);
+  });
+});
