@@ -71,7 +71,8 @@ export function defaultSettings(): Settings {
       ...common(),
       fetchMaxBytes: 52_428_800,
       partitionFetchMaxBytes: 1_048_576,
-      autoOffsetReset: 'latest',
+      // Kafka Connect's sink consumers default to earliest (the plain consumer's default is latest).
+      autoOffsetReset: 'earliest',
       maxPollRecords: 500,
     },
     admin: common(),

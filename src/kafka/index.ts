@@ -1,6 +1,7 @@
 /**
  * The Kafka adapters (DESIGN.md §1): the client factory, the idempotent and transactional writers, the
- * group-less partition reader and the topic admin, behind the runtime's ports. Only `src/kafka/`,
+ * group-less partition reader, the topic admin (the runtime's `TopicCatalog`) and the sink offsets store
+ * in Connect's consumer group, behind the runtime's ports. Only `src/kafka/`,
  * `src/offsets/` and `src/connectors/` import kafkajs.
  * @module
  */
@@ -15,6 +16,13 @@ export {
   type OffsetRange,
   TopicMissingError,
 } from './errors.ts';
+export {
+  type GroupOffsetsWriter,
+  KafkaGroupOffsetSession,
+  KafkaGroupOffsetStore,
+  type KafkaGroupOffsetStoreOptions,
+  sinkGroupId,
+} from './group-offsets.ts';
 export { type JaasEntry, JaasSyntaxError, parseJaasConfig } from './jaas.ts';
 export {
   checkKafkaClientConfig,
@@ -22,6 +30,7 @@ export {
   type KafkaClients,
   type KafkaClientsOptions,
   type KafkaWorkerConfig,
+  type SinkOffsetStoreOptions,
   transactionalIdFor,
 } from './kafka-clients.ts';
 export { describeEndpoint, type Endpoint } from './kafka-failure.ts';
@@ -29,4 +38,8 @@ export type { KafkaLogLevel, KafkaLogSink } from './kafka-log.ts';
 export { GrouplessPartitionReader } from './partition-reader.ts';
 export { IdempotentRecordWriter } from './record-writer.ts';
 export { type EnsuredTopic, TopicAdmin, type TopicSpec } from './topic-admin.ts';
-export { KafkaTransactionalWriter } from './transactional-writer.ts';
+export {
+  type KafkaTransaction,
+  KafkaTransactionalWriter,
+  type TransactionalWriterOptions,
+} from './transactional-writer.ts';

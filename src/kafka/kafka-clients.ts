@@ -10,6 +10,7 @@
  * ```ts
  * const clients = createKafkaClients(bundle.worker, { clientId: `connect-fn-${connector}` }); // module scope
  * const writer = clients.transactionalWriter(transactionalIdFor(groupId, connector, task));
+ * const sinkOffsets = clients.sinkOffsetStore({ groupId, transactionTimeoutMs }); // offset.storage=kafka
  * ```
  * @module
  */
@@ -23,6 +24,7 @@ import {
   type ProducerSettings,
 } from './client-settings.ts';
 import { type ConnectionValues, type Problem, resolveConnection, withOverrides } from './connection.ts';
+import { KafkaGroupOffsetStore } from './group-offsets.ts';
 import type { Endpoint } from './kafka-failure.ts';
 import { type KafkaLogSink, kafkaLogOptions } from './kafka-log.ts';
 import { GrouplessPartitionReader } from './partition-reader.ts';
@@ -55,6 +57,17 @@ interface KindSetup<S> {
   readonly kafka: () => Kafka;
 }
 
+/** The sink offsets store of `offset.storage=kafka`: Connect's consumer group `connect-<connector>`. */
+export interface SinkOffsetStoreOptions {
+  /** The worker's `group.id`: the prefix of the tasks' transactional ids (not the consumer group). */
+  readonly groupId: string;
+  /**
+   * The transaction timeout of the commits (the connector's invocation timeout), unless the worker sets
+   * `producer.transaction.timeout.ms`: a transaction a killed invocation left open is aborted after it.
+   */
+  readonly transactionTimeoutMs?: number;
+}
+
 export interface KafkaClients {
   /** Accepted keys that have no effect, each with the reason. */
   readonly warnings: readonly ConfigProblem[];
@@ -69,9 +82,14 @@ export interface KafkaClients {
   ): KafkaTransactionalWriter;
   partitionReader(): GrouplessPartitionReader;
   topicAdmin(): TopicAdmin;
+  /** Sink offsets in Connect's consumer group; each session has its own producer and admin. */
+  sinkOffsetStore(options: SinkOffsetStoreOptions): KafkaGroupOffsetStore;
 }
 
-/** `<group.id>-<connector>-<task>` (KIP-618's transactional id of a source task). */
+/**
+ * `<group.id>-<connector>-<task>`: KIP-618's transactional id of a source task; a sink task's offset commits
+ * use the same form (a source and a sink connector never share a name).
+ */
 export function transactionalIdFor(groupId: string, connector: string, task: number): string {
   return `${groupId}-${connector}-${task}`;
 }
@@ -155,6 +173,7 @@ export function createKafkaClients(
     settings: producer.settings,
     endpoint: producer.endpoint,
   });
+  const adminContext = () => ({ kafka: admin.kafka(), settings: admin.settings, endpoint: admin.endpoint });
   return {
     warnings,
     consumerSettings: consumer.settings,
@@ -168,7 +187,16 @@ export function createKafkaClients(
         settings: consumer.settings,
         endpoint: consumer.endpoint,
       }),
-    topicAdmin: () =>
-      new TopicAdmin({ kafka: admin.kafka(), settings: admin.settings, endpoint: admin.endpoint }),
+    topicAdmin: () => new TopicAdmin(adminContext()),
+    sinkOffsetStore: ({ groupId, transactionTimeoutMs }) =>
+      new KafkaGroupOffsetStore({
+        newWriter: (connector, task) =>
+          new KafkaTransactionalWriter(
+            producerContext(),
+            transactionalIdFor(groupId, connector, task),
+            transactionTimeoutMs === undefined ? {} : { transactionTimeoutMs },
+          ),
+        admin: adminContext(),
+      }),
   };
 }

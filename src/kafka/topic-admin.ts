@@ -1,11 +1,13 @@
 /**
  * The few admin operations connect-fn needs: make sure a topic exists (the `connect-offsets` topic, created
- * compacted with `offset.storage.partitions` and `offset.storage.replication.factor` like Connect does) and
- * count a topic's partitions. A missing topic is a `TopicMissingError`; nothing here ever creates a topic
- * by accident (kafkajs' admin asks for metadata without auto-creation).
+ * compacted with `offset.storage.partitions` and `offset.storage.replication.factor` like Connect does),
+ * list the topics and count a topic's partitions (the runtime's `TopicCatalog`, for assigning partitions
+ * to sink tasks). A missing topic is a `TopicMissingError`; nothing here ever creates a topic by accident
+ * (kafkajs' admin asks for metadata without auto-creation).
  * @module
  */
 import type { Admin, Kafka } from 'kafkajs';
+import type { TopicCatalog } from '../runtime/ports.ts';
 import type { AdminSettings } from './client-settings.ts';
 import { KafkaOperationError, TopicMissingError } from './errors.ts';
 import { describeEndpoint, type Endpoint, isTransientKafkaError, kafkaFailure } from './kafka-failure.ts';
@@ -19,6 +21,17 @@ export interface TopicSpec {
   /** Topic configs, e.g. `{ 'cleanup.policy': 'compact' }`. */
   readonly configs?: Readonly<Record<string, string>>;
 }
+
+/**
+ * Kafka's internal topics (`Topic.INTERNAL_TOPICS`, plus Kafka 4's share-group state). The metadata
+ * response flags them (`is_internal`), but kafkajs' admin drops the flag, so we know them by name, as a
+ * Java consumer's pattern subscription leaves them out (`exclude.internal.topics=true`).
+ */
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set([
+  '__consumer_offsets',
+  '__transaction_state',
+  '__share_group_state',
+]);
 
 export interface EnsuredTopic {
   /** False when it existed already (then it is left as it is). */
@@ -39,10 +52,11 @@ export interface AdminContext {
  * const { partitions } = await admin.ensureTopic({
  *   topic: 'connect-offsets', partitions: 25, replicationFactor: 3, configs: { 'cleanup.policy': 'compact' },
  * });
+ * const topics = (await admin.topics()).filter((t) => /^orders-/.test(t)); // a sink's topics.regex
  * await admin.close();
  * ```
  */
-export class TopicAdmin {
+export class TopicAdmin implements TopicCatalog {
   readonly #context: AdminContext;
   readonly #admin: Admin;
   #connecting: Promise<void> | undefined;
@@ -84,12 +98,12 @@ export class TopicAdmin {
   }
 
   async topicExists(topic: string): Promise<boolean> {
-    await this.#connect();
-    try {
-      return (await this.#admin.listTopics()).includes(topic);
-    } catch (err) {
-      throw kafkaFailure(err, this.#context.endpoint, 'listing topics');
-    }
+    return (await this.#listTopics()).includes(topic);
+  }
+
+  /** The names of the cluster's topics, in the broker's order; Kafka's internal topics are left out. */
+  async topics(): Promise<readonly string[]> {
+    return (await this.#listTopics()).filter((topic) => !INTERNAL_TOPICS.has(topic));
   }
 
   /** The number of partitions of `topic`; `TopicMissingError` when it does not exist. */
@@ -108,6 +122,15 @@ export class TopicAdmin {
 
   async close(): Promise<void> {
     await this.#admin.disconnect();
+  }
+
+  async #listTopics(): Promise<string[]> {
+    await this.#connect();
+    try {
+      return await this.#admin.listTopics();
+    } catch (err) {
+      throw kafkaFailure(err, this.#context.endpoint, 'listing topics');
+    }
   }
 
   /**

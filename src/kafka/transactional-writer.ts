@@ -11,11 +11,15 @@
  * A commit or abort that fails for another reason leaves kafkajs' transaction state machine stuck
  * (it cannot retry EndTxn), so the next `begin()` replaces the producer: its InitProducerId aborts the
  * unfinished transaction on the broker, and the writer carries on.
+ *
+ * Beyond the runtime's `Transaction` port, a transaction can also commit a consumer group's offsets
+ * ({@link KafkaTransaction.sendOffsets}): what the sink offsets store of `offset.storage=kafka` uses.
  * @module
  */
-import { type Transaction as KafkaTransaction, Partitioners, type Producer } from 'kafkajs';
+import { type Transaction as KafkajsTransaction, Partitioners, type Producer } from 'kafkajs';
 import { FencedError } from '../errors.ts';
 import type { KafkaRecord, Transaction, TransactionalWriter } from '../runtime/ports.ts';
+import type { TopicPartitionOffset } from '../spi/sink.ts';
 import { hasKafkaType, kafkaFailure } from './kafka-failure.ts';
 import { type ProducerContext, sendRequest } from './record-writer.ts';
 import { produceRequests } from './records.ts';
@@ -28,6 +32,25 @@ const FENCED_TYPES: ReadonlySet<string> = new Set([
 ]);
 /** kafkajs 2.2.4 predates PRODUCER_FENCED (90) and reports it as an unknown code. */
 const UNKNOWN_PRODUCER_FENCED = /Unknown error code 90\b/;
+
+/**
+ * Answers to `sendOffsets` worth another try. CONCURRENT_TRANSACTIONS: this producer's previous
+ * transaction is still completing (its markers are written after EndTxn returned); Kafka's clients retry
+ * it, kafkajs' `sendOffsets` does not (kafkajs issue #430). The group coordinator loading or moving: kafkajs
+ * means to retry these, but under names its own error table does not use (`COORDINATOR_LOAD_IN_PROGRESS`
+ * for `GROUP_LOAD_IN_PROGRESS`), so it never does.
+ * Each try asks for the coordinators afresh. Pauses double from 20 ms up to 1 s, at most 10 tries (~5 s in
+ * all; a commit normally completes within tens of ms).
+ */
+const SEND_OFFSETS_RETRIABLE: ReadonlySet<string> = new Set([
+  'CONCURRENT_TRANSACTIONS',
+  'GROUP_LOAD_IN_PROGRESS',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+  'NOT_COORDINATOR_FOR_GROUP',
+]);
+const SEND_OFFSETS_TRIES = 10;
+const FIRST_PAUSE_MS = 20;
+const MAX_PAUSE_MS = 1_000;
 
 function isFencing(err: unknown): boolean {
   if (hasKafkaType(err, FENCED_TYPES)) return true;
@@ -50,6 +73,19 @@ export interface TransactionalWriterOptions {
 
 type WriterState = 'ready' | 'in-transaction' | 'needs-new-producer' | 'fenced' | 'closed';
 
+/** One open Kafka transaction of {@link KafkaTransactionalWriter}: the runtime's port, plus group offsets. */
+export interface KafkaTransaction extends Transaction {
+  /**
+   * Adds `offsets` (each the next offset to read) of consumer group `groupId` to the transaction
+   * (AddOffsetsToTxn, then TxnOffsetCommit, without joining the group): they become the group's committed
+   * offsets when the transaction commits and are discarded if it aborts or its producer is fenced.
+   * CONCURRENT_TRANSACTIONS and a loading or moved group coordinator are retried, within ~5 s. Throws
+   * `FencedError` once a newer producer with the same transactional id has begun; after any other
+   * failure, abort the transaction.
+   */
+  sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void>;
+}
+
 /**
  * @example
  * ```ts
@@ -64,7 +100,7 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
   readonly #transactionalId: string;
   readonly #transactionTimeoutMs: number | undefined;
   #producer: Producer | undefined;
-  #openTransaction: KafkaTransaction | undefined;
+  #openTransaction: KafkajsTransaction | undefined;
   #state: WriterState = 'ready';
 
   constructor(context: ProducerContext, transactionalId: string, options: TransactionalWriterOptions = {}) {
@@ -73,12 +109,12 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
     this.#transactionTimeoutMs = context.settings.transactionTimeoutMs ?? options.transactionTimeoutMs;
   }
 
-  async begin(): Promise<Transaction> {
+  async begin(): Promise<KafkaTransaction> {
     this.#check();
     if (this.#state === 'in-transaction') throw new Error('a transaction is already open on this writer');
     if (this.#state === 'needs-new-producer') await this.#dropProducer();
     const producer = await this.#connectedProducer();
-    let transaction: KafkaTransaction;
+    let transaction: KafkajsTransaction;
     try {
       transaction = await producer.transaction();
     } catch (err) {
@@ -144,7 +180,31 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
     return kafkaFailure(err, this.#context.endpoint, `${action} (${this.#id})`);
   }
 
-  #wrap(transaction: KafkaTransaction): Transaction {
+  /** kafkajs' `sendOffsets`, retrying what kafkajs does not (CONCURRENT_TRANSACTIONS: issue #430). */
+  async #sendOffsets(
+    transaction: KafkajsTransaction,
+    groupId: string,
+    offsets: readonly TopicPartitionOffset[],
+  ): Promise<void> {
+    this.#check();
+    const request = { consumerGroupId: groupId, topics: offsetTopics(offsets) };
+    let pauseMs = FIRST_PAUSE_MS;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await transaction.sendOffsets(request);
+        return;
+      } catch (err) {
+        const again =
+          attempt < SEND_OFFSETS_TRIES && hasKafkaType(err, SEND_OFFSETS_RETRIABLE) && !isFencing(err);
+        if (!again) throw this.#failure(err, `sending offsets of group ${groupId}`);
+      }
+      await sleep(pauseMs);
+      this.#check(); // closed while we waited
+      pauseMs = Math.min(pauseMs * 2, MAX_PAUSE_MS);
+    }
+  }
+
+  #wrap(transaction: KafkajsTransaction): KafkaTransaction {
     this.#openTransaction = transaction;
     const end = async (how: 'commit' | 'abort') => {
       this.#check();
@@ -170,8 +230,33 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
           }
         }
       },
+      sendOffsets: (groupId: string, offsets: readonly TopicPartitionOffset[]) =>
+        this.#sendOffsets(transaction, groupId, offsets),
       commit: () => end('commit'),
       abort: () => end('abort'),
     };
   }
 }
+
+/**
+ * kafkajs' shape of offsets to commit: per topic in first-seen order, offsets as decimal strings; of a
+ * partition given twice, the last offset counts.
+ */
+function offsetTopics(offsets: readonly TopicPartitionOffset[]) {
+  const topics = new Map<string, Map<number, string>>();
+  for (const { topic, partition, offset } of offsets) {
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new RangeError(
+        `an offset to commit must be an integer >= 0, got ${offset} for ${topic}-${partition}`,
+      );
+    }
+    const partitions = topics.get(topic) ?? new Map<number, string>();
+    topics.set(topic, partitions.set(partition, String(offset)));
+  }
+  return [...topics].map(([topic, partitions]) => ({
+    topic,
+    partitions: [...partitions].map(([partition, offset]) => ({ partition, offset })),
+  }));
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

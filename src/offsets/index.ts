@@ -1,7 +1,9 @@
 /**
  * The offset stores behind the runtime's `OffsetStore` port (DESIGN.md §4): `kafka` (Kafka Connect's
  * connect-offsets topic, byte for byte), `dynamodb` (a table with a fencing lease per task) and `file`
- * (local runs). Composition roots pick one by `offset.storage`.
+ * (local runs). Composition roots pick one by `offset.storage`. Sink connectors keep theirs in the
+ * `dynamodb` and `file` stores through `sinkOffsetsIn` (Connect's REST shape); with `kafka`, in Connect's
+ * consumer group (src/kafka/group-offsets.ts).
  *
  * @example
  * ```ts
@@ -38,4 +40,5 @@ export {
   type OffsetsTopicAdmin,
   type OffsetsTopicSpec,
 } from './kafka-store.ts';
+export { sinkOffset, sinkOffsetsIn, sinkPartition } from './sink-offsets.ts';
 export { systemClock } from './system-clock.ts';

@@ -81,4 +81,20 @@ describe('TopicAdmin (kafkajs faked)', () => {
     await expect(topicAdmin(denied.kafka).ensureTopic(spec)).rejects.toThrow(/connect-offsets/);
     expect(denied.admin.fetchTopicMetadata).toHaveBeenCalledTimes(1);
   });
+
+  it("lists the cluster's topics without Kafka's internal ones", async () => {
+    // Prepare
+    const { kafka, admin } = fakeKafka([]);
+    admin.listTopics.mockResolvedValue([
+      'orders',
+      '__consumer_offsets',
+      'connect-offsets',
+      '__transaction_state',
+      '_orders-archive',
+    ]);
+    // Act
+    const topics = await topicAdmin(kafka).topics();
+    // Assess
+    expect(topics).toEqual(['orders', 'connect-offsets', '_orders-archive']);
+  });
 });
