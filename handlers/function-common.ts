@@ -24,12 +24,15 @@ export interface FunctionOptions {
   readonly createOffsetsTable?: boolean;
 }
 
+/** A loaded bundle with the logger that redacts with its redactor, and the environment it was loaded with. */
+export interface LoadedBundle {
+  readonly bundle: Bundle;
+  readonly logger: Logger;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
 /** The bundle, loaded and validated (cold start), and the logger that redacts with its redactor. */
-export function loadFunctionBundle(options: FunctionOptions): {
-  bundle: Bundle;
-  logger: Logger;
-  env: Readonly<Record<string, string | undefined>>;
-} {
+export function loadFunctionBundle(options: FunctionOptions): LoadedBundle {
   const env = options.env ?? process.env;
   const bundle = loadBundle(options.bundleDir, {
     registry: builtinRegistry(),

@@ -5,14 +5,16 @@
 import { isAbsolute, join } from 'node:path';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { Bundle } from '../src/config/bundle.ts';
+import type { ConnectorConfig } from '../src/config/connector-config.ts';
 import type { KafkaClients } from '../src/kafka/index.ts';
 import {
   DynamoDbOffsetStore,
   dynamoDbClientConfig,
   FileOffsetStore,
   KafkaOffsetStore,
+  sinkOffsetsIn,
 } from '../src/offsets/index.ts';
-import type { OffsetRecordEncoder, OffsetStore } from '../src/runtime/ports.ts';
+import type { OffsetRecordEncoder, OffsetStore, SinkOffsetStore } from '../src/runtime/ports.ts';
 
 export interface OffsetStoreChoice {
   readonly store: OffsetStore;
@@ -85,4 +87,35 @@ export async function openOffsetStore(
       return { store, close: async () => {} };
     }
   }
+}
+
+export interface SinkOffsetStoreChoice {
+  readonly store: SinkOffsetStore;
+  /** Closes the clients the store uses (for local runs; a Lambda keeps them for the next invocation). */
+  close(): Promise<void>;
+}
+
+/**
+ * Where a sink's offsets live, by `offset.storage`: `kafka` is Kafka Connect's own consumer group for the
+ * sink, `connect-<name>` (so a sink moved from Connect keeps its position), committed in transactions
+ * that fence older invocations; `dynamodb` and `file` hold them in Connect's REST shape, under the task's
+ * lease (DynamoDB).
+ */
+export async function openSinkOffsetStore(
+  bundle: Bundle,
+  config: ConnectorConfig,
+  kafka: KafkaClients,
+  options: OffsetStoreOptions = {},
+): Promise<SinkOffsetStoreChoice> {
+  const w = bundle.worker.values;
+  if (w['offset.storage'] === 'kafka') {
+    const store = kafka.sinkOffsetStore({
+      groupId: w['group.id'],
+      // As for exactly-once sources: a killed invocation's transaction outlives the function no longer.
+      transactionTimeoutMs: config.common['invocation.timeout.ms'],
+    });
+    return { store, close: async () => {} };
+  }
+  const records = await openOffsetStore(bundle, kafka, options);
+  return { store: sinkOffsetsIn(records.store), close: () => records.close() };
 }

@@ -34,6 +34,7 @@ import {
   type FunctionOptions,
   failedBeforeStart,
   InvocationFailedError,
+  type LoadedBundle,
   loadFunctionBundle,
 } from './function-common.ts';
 import { type OffsetStoreChoice, openOffsetStore } from './offset-store.ts';
@@ -117,8 +118,11 @@ function delivery(
 }
 
 /** Builds the function for `options.connector`: validates the bundle now (cold start), fails fast. */
-export function createSourceFunction(options: SourceFunctionOptions): SourceFunction {
-  const { bundle, logger, env } = loadFunctionBundle(options);
+export function createSourceFunction(
+  options: SourceFunctionOptions,
+  loaded: LoadedBundle = loadFunctionBundle(options),
+): SourceFunction {
+  const { bundle, logger, env } = loaded;
   const { config, plugin } = sourceConnector(bundle, options.connector, logger);
   const cold = coldStart(bundle, config, plugin, options, logger);
 

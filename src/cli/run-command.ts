@@ -1,18 +1,21 @@
 /**
  * `connect-fn run <bundle> <connector> [--task N] [--invocations N] [--timeout-ms T] [--json]`: invokes the
- * connector's Lambda handler in-process — the same handler, one call per invocation, each with a real
- * deadline of `--timeout-ms` (default: the connector's `invocation.timeout.ms`). A line per invocation;
+ * connector's Lambda handler in-process — the same handler (a source's, or a scheduled sink's), one call
+ * per invocation, each with a real deadline of `--timeout-ms` (default: the connector's
+ * `invocation.timeout.ms`). A line per invocation;
  * with `--json` the invocation summaries as JSON lines. Function logs go to stderr (LOG_LEVEL, default warn).
  * @module
  */
-import { createSourceFunction, InvocationFailedError } from '../../handlers/source-function.ts';
+import { readFile } from 'node:fs/promises';
+import { type ConnectorFunction, createConnectorFunction } from '../../handlers/connector-function.ts';
+import { InvocationFailedError } from '../../handlers/function-common.ts';
 import { UsageError } from '../errors.ts';
 import { localContext } from '../lambda/lambda-context.ts';
 import type { InvocationSummary } from '../runtime/summary.ts';
 import { type CliIo, Exit } from './io.ts';
 
 export const RUN_USAGE =
-  'usage: connect-fn run <bundle-dir> <connector> [--task N] [--invocations N] [--timeout-ms T] [--json]';
+  'usage: connect-fn run <bundle-dir> <connector> [--task N] [--invocations N] [--timeout-ms T] [--event FILE] [--json]';
 
 interface RunArgs {
   readonly dir: string;
@@ -20,6 +23,8 @@ interface RunArgs {
   readonly task: number;
   readonly invocations: number;
   readonly timeoutMs: number | undefined;
+  /** A Kafka event (JSON) for a triggered sink, instead of scheduled invocations. */
+  readonly event: string | undefined;
   readonly json: boolean;
 }
 
@@ -32,14 +37,23 @@ function intFlag(name: string, value: string | undefined, min: number): number {
 
 export function parseRunArgs(args: readonly string[]): RunArgs {
   const positional: string[] = [];
-  const flags = { task: 0, invocations: 1, timeoutMs: undefined as number | undefined, json: false };
+  const flags = {
+    task: 0,
+    invocations: 1,
+    timeoutMs: undefined as number | undefined,
+    event: undefined as string | undefined,
+    json: false,
+  };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === '--json') flags.json = true;
     else if (arg === '--task') flags.task = intFlag(arg, args[++i], 0);
     else if (arg === '--invocations') flags.invocations = intFlag(arg, args[++i], 1);
     else if (arg === '--timeout-ms') flags.timeoutMs = intFlag(arg, args[++i], 1);
-    else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}\n${RUN_USAGE}`);
+    else if (arg === '--event') {
+      flags.event = args[++i];
+      if (flags.event === undefined) throw new UsageError(`--event takes a file\n${RUN_USAGE}`);
+    } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}\n${RUN_USAGE}`);
     else positional.push(arg);
   }
   const [dir, connector] = positional;
@@ -58,11 +72,14 @@ export function describeSummary(n: number, s: InvocationSummary): string {
   return `#${n} ${s.connector}/${s.task}  ${s.records} records  ${mb} MB  ${s.batches} batches  ${s.durationMs} ms  ${s.stopReason}${committed ? `  committed ${committed}` : ''}${error}`;
 }
 
-/** Runs the invocations one after another; returns the exit code (1 if any invocation failed). */
+/**
+ * Runs the invocations one after another (a source's, or a scheduled sink's); with `--event`, feeds that
+ * Kafka event to a sink's triggered handler instead. Returns the exit code (1 if any invocation failed).
+ */
 export async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
   const a = parseRunArgs(args);
   const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
-  const fn = createSourceFunction({
+  const fn = createConnectorFunction({
     bundleDir: a.dir,
     connector: a.connector,
     env,
@@ -70,6 +87,13 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
     createOffsetsTable: true,
   });
   const timeoutMs = a.timeoutMs ?? fn.connector.common['invocation.timeout.ms'];
+  if (a.event !== undefined) {
+    try {
+      return await runEvent(fn, a.event, a, timeoutMs, io);
+    } finally {
+      await fn.close();
+    }
+  }
   let failed = false;
   try {
     for (let n = 1; n <= a.invocations; n++) {
@@ -88,4 +112,52 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
     await fn.close();
   }
   return failed ? Exit.failed : Exit.ok;
+}
+
+/** Reads the Kafka event in `file` (JSON); a usage error names the file and what is wrong with it. */
+async function readEvent(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--event ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--event ${file}: not JSON (${err instanceof Error ? err.message : err})`);
+  }
+}
+
+/**
+ * Feeds one Kafka event to a sink's triggered handler; prints the summary and where the event source
+ * mapping would resume each failed partition. Exit 1 when a partition failed.
+ */
+async function runEvent(
+  fn: ConnectorFunction,
+  file: string,
+  a: RunArgs,
+  timeoutMs: number,
+  io: CliIo,
+): Promise<number> {
+  if (fn.kind !== 'sink') {
+    throw new UsageError(
+      `--event feeds a Kafka event to a sink connector; ${a.connector} is a source\n${RUN_USAGE}`,
+    );
+  }
+  const event = await readEvent(file);
+  const { summary, response } = await fn.triggerInvocation(
+    event,
+    localContext(`connect-fn-${a.connector}`, timeoutMs),
+  );
+  const redacted = fn.bundle.redactor;
+  if (a.json) {
+    io.out(JSON.stringify(redacted.deep({ ...summary, batchItemFailures: response.batchItemFailures })));
+  } else {
+    io.out(redacted.text(describeSummary(1, summary)));
+    for (const { itemIdentifier } of response.batchItemFailures) {
+      io.out(`  retry ${itemIdentifier.partition} from offset ${itemIdentifier.offset}`);
+    }
+  }
+  return response.batchItemFailures.length > 0 ? Exit.failed : Exit.ok;
 }

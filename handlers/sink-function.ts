@@ -1,0 +1,229 @@
+/**
+ * A sink connector's functions: the composition root that wires a validated bundle to the Kafka client
+ * layer, the sink offsets store, the converters and the sink pipeline. Two entry points share one cold
+ * start:
+ * - scheduled (`handlers/sink.ts`): every invocation reads the task's partitions itself, group-less, from
+ *   the committed offsets, until its budget is spent or it has caught up ({@link SinkFunction.handler});
+ * - triggered (`handlers/sink-trigger.ts`): Lambda's Kafka event source mapping polls and hands over a
+ *   batch; the function puts it and reports what it could not deliver ({@link SinkFunction.triggerHandler}).
+ *
+ * `connect-fn run` calls the same handlers in-process.
+ * @module
+ */
+import middy from '@middy/core';
+import type { Bundle } from '../src/config/bundle.ts';
+import type { ConnectorConfig } from '../src/config/connector-config.ts';
+import { sinkConnectors } from '../src/connectors/builtins.ts';
+import { ConfigInvalidError } from '../src/errors.ts';
+import { createKafkaClients, describeEndpoint, type KafkaClients } from '../src/kafka/index.ts';
+import { invocationLog } from '../src/lambda/invocation-log.ts';
+import {
+  decodeKafkaEvent,
+  type KafkaBatchResponse,
+  partialBatchResponse,
+} from '../src/lambda/kafka-event.ts';
+import { type InvocationContext, taskOf } from '../src/lambda/lambda-context.ts';
+import type { Logger } from '../src/observability/logger.ts';
+import { type BudgetLimits, beforeHardDeadline, budgetLimits } from '../src/runtime/budget.ts';
+import type { RecordConverters } from '../src/runtime/record-converter.ts';
+import { systemClock } from '../src/runtime/retry.ts';
+import { assignPartitions, type Subscription } from '../src/runtime/sink-assignment.ts';
+import { runSinkCycle, type SinkPartitionReader } from '../src/runtime/sink-cycle.ts';
+import { runTriggeredSink } from '../src/runtime/sink-trigger.ts';
+import type { InvocationSummary } from '../src/runtime/summary.ts';
+import type { SinkConnector } from '../src/spi/sink.ts';
+import type { TaskConfig } from '../src/spi/source.ts';
+import {
+  connectorConverters,
+  errorPolicy,
+  type FunctionOptions,
+  failedBeforeStart,
+  InvocationFailedError,
+  type LoadedBundle,
+  loadFunctionBundle,
+} from './function-common.ts';
+import { openSinkOffsetStore, type SinkOffsetStoreChoice } from './offset-store.ts';
+
+export type SinkFunctionOptions = FunctionOptions;
+
+export type SinkHandler = (event: unknown, context: InvocationContext) => Promise<InvocationSummary>;
+
+export type SinkTriggerHandler = (event: unknown, context: InvocationContext) => Promise<KafkaBatchResponse>;
+
+/** What a triggered invocation did: its summary, and the response the event source mapping gets. */
+export interface TriggeredInvocation {
+  readonly summary: InvocationSummary;
+  readonly response: KafkaBatchResponse;
+}
+
+export interface SinkFunction {
+  readonly bundle: Bundle;
+  readonly connector: ConnectorConfig;
+  readonly logger: Logger;
+  /** The scheduled handler: event `{"task": N}` (EventBridge schedule input) picks the task. */
+  readonly handler: SinkHandler;
+  /**
+   * The triggered handler: a Kafka event source mapping's event (MSK or self-managed) in, the partial
+   * batch response out. Runs task 0's configuration; the mapping's concurrency is its own business.
+   */
+  readonly triggerHandler: SinkTriggerHandler;
+  /** The same, also returning the invocation summary (for `connect-fn run --event`). */
+  triggerInvocation(event: unknown, context: InvocationContext): Promise<TriggeredInvocation>;
+  /** Closes what the cold start opened (local runs; Lambda just freezes the process). */
+  close(): Promise<void>;
+}
+
+interface ColdStart {
+  readonly kafka: KafkaClients;
+  readonly converters: RecordConverters;
+  readonly plugin: SinkConnector;
+  readonly taskConfigs: readonly TaskConfig[];
+  /** Kept across invocations: its connections to the partition leaders stay warm. */
+  reader: SinkPartitionReader & { close(): Promise<void> };
+  offsets: Promise<SinkOffsetStoreChoice> | undefined;
+}
+
+function sinkConnector(
+  bundle: Bundle,
+  name: string,
+  logger: Logger,
+): { config: ConnectorConfig; plugin: SinkConnector } {
+  const config = bundle.connector(name);
+  const log = {
+    warn: (message: string, fields?: Readonly<Record<string, unknown>>) => logger.warn(message, fields),
+  };
+  const plugin = sinkConnectors({ log, baseDir: bundle.dir }).get(config.plugin);
+  if (config.kind !== 'sink' || plugin === undefined) {
+    throw new ConfigInvalidError([
+      { file: config.file, key: 'connector.class', expected: 'a sink connector', got: config.className },
+    ]);
+  }
+  return { config, plugin };
+}
+
+function subscriptionOf(config: ConnectorConfig): Subscription {
+  const regex = config.common['topics.regex'];
+  if (regex !== undefined) return { regex };
+  return { topics: config.common.topics ?? [] };
+}
+
+/** Builds the functions for `options.connector`: validates the bundle now (cold start), fails fast. */
+export function createSinkFunction(
+  options: SinkFunctionOptions,
+  loaded: LoadedBundle = loadFunctionBundle(options),
+): SinkFunction {
+  const { bundle, logger, env } = loaded;
+  const { config, plugin } = sinkConnector(bundle, options.connector, logger);
+  const kafka = createKafkaClients(bundle.worker, {
+    clientId: `connect-fn-${config.name}`,
+    env,
+    log: (level, message, fields) => logger[level](message, fields),
+  });
+  const cold: ColdStart = {
+    kafka,
+    converters: connectorConverters(config),
+    plugin,
+    taskConfigs: plugin.taskConfigs(config.config, config.common['tasks.max']),
+    reader: kafka.partitionReader(),
+    offsets: undefined,
+  };
+  const source = describeEndpoint(kafka.producerEndpoint);
+
+  /** The offsets store, set up on first use within the invocation's hard deadline; a failure fails the invocation. */
+  async function offsetStore(task: number, limits: BudgetLimits, startedMs: number) {
+    cold.offsets ??= openSinkOffsetStore(bundle, config, cold.kafka, {
+      createTable: options.createOffsetsTable ?? false,
+      env,
+    });
+    const pending = cold.offsets;
+    try {
+      const storage = bundle.worker.values['offset.storage'];
+      return await beforeHardDeadline(
+        pending,
+        limits.hardDeadlineMs,
+        () => `opening the ${storage} offsets store of ${config.name}`,
+      );
+    } catch (err) {
+      if (cold.offsets === pending) cold.offsets = undefined; // the next invocation tries again
+      pending.then((o) => o.close()).catch(() => undefined);
+      throw new InvocationFailedError(
+        failedBeforeStart('sink', config.name, task, Date.now() - startedMs, err),
+      );
+    }
+  }
+
+  async function scheduledInvocation(event: unknown, context: InvocationContext): Promise<InvocationSummary> {
+    const task = taskOf(event, cold.taskConfigs.length);
+    const startedMs = Date.now();
+    const limits = budgetLimits(config.common, context.getRemainingTimeInMillis(), startedMs);
+    const offsets = await offsetStore(task, limits, startedMs);
+    const catalog = cold.kafka.topicAdmin();
+    try {
+      const summary = await runSinkCycle({
+        connector: config.name,
+        taskId: task,
+        task: cold.plugin.createTask(cold.taskConfigs[task] ?? {}),
+        converters: cold.converters,
+        offsets: offsets.store,
+        reader: cold.reader,
+        assignment: () => assignPartitions(subscriptionOf(config), catalog, task, cold.taskConfigs.length),
+        autoOffsetReset: cold.kafka.consumerSettings.autoOffsetReset,
+        maxPollRecords: cold.kafka.consumerSettings.maxPollRecords,
+        limits,
+        errors: errorPolicy(config),
+        clock: systemClock,
+        log: logger,
+        source,
+      });
+      logger.info('invocation finished', { ...summary });
+      if (summary.stopReason === 'error') throw new InvocationFailedError(summary);
+      return summary;
+    } finally {
+      await catalog.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * One event: decoded (a malformed event fails the invocation, so the mapping retries it and its metrics
+   * show it), delivered partition by partition, and answered with the records to retry.
+   */
+  async function triggerInvocation(event: unknown, context: InvocationContext): Promise<TriggeredInvocation> {
+    const decoded = decodeKafkaEvent(event);
+    const startedMs = Date.now();
+    const limits = budgetLimits(config.common, context.getRemainingTimeInMillis(), startedMs);
+    const { summary, failures } = await runTriggeredSink({
+      connector: config.name,
+      taskId: 0,
+      task: cold.plugin.createTask(cold.taskConfigs[0] ?? {}),
+      converters: cold.converters,
+      partitions: decoded.partitions,
+      maxPollRecords: cold.kafka.consumerSettings.maxPollRecords,
+      deadlineMs: limits.deadlineMs,
+      errors: errorPolicy(config),
+      clock: systemClock,
+      log: logger,
+    });
+    logger.info('invocation finished', { ...summary, failedPartitions: failures.length });
+    return { summary, response: partialBatchResponse(failures) };
+  }
+
+  const triggerHandler = middy(async (event: unknown, context: InvocationContext) => {
+    return (await triggerInvocation(event, context)).response;
+  }).use(invocationLog(logger, config.name, 1));
+  const handler = middy(scheduledInvocation).use(invocationLog(logger, config.name, cold.taskConfigs.length));
+  async function close(): Promise<void> {
+    const offsets = cold.offsets;
+    cold.offsets = undefined;
+    await offsets?.then((o) => o.close()).catch(() => undefined);
+    await cold.reader.close().catch(() => undefined);
+  }
+  return {
+    bundle,
+    connector: config,
+    logger,
+    handler: (event, context) => handler(event, context),
+    triggerHandler: (event, context) => triggerHandler(event, context),
+    triggerInvocation,
+    close,
+  };
+}
