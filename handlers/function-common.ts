@@ -8,7 +8,7 @@ import type { ConnectorConfig } from '../src/config/connector-config.ts';
 import { builtinRegistry } from '../src/connectors/builtins.ts';
 import { createConverter, createHeaderConverter } from '../src/data/converters/index.ts';
 import { ConnectFnError } from '../src/errors.ts';
-import { checkKafkaClientConfig } from '../src/kafka/index.ts';
+import { checkClientOverrides, checkKafkaClientConfig } from '../src/kafka/index.ts';
 import { createLogger, type Logger } from '../src/observability/logger.ts';
 import type { RecordConverters } from '../src/runtime/record-converter.ts';
 import type { ErrorPolicy } from '../src/runtime/source-cycle.ts';
@@ -38,6 +38,7 @@ export function loadFunctionBundle(options: FunctionOptions): LoadedBundle {
     registry: builtinRegistry(),
     env,
     workerChecks: [(worker) => checkKafkaClientConfig(worker, { env })],
+    connectorChecks: [(worker, c) => checkClientOverrides(worker, c.overrides, c.file, { env })],
   });
   const logger = createLogger({
     env,

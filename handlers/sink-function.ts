@@ -15,7 +15,12 @@ import type { Bundle } from '../src/config/bundle.ts';
 import type { ConnectorConfig } from '../src/config/connector-config.ts';
 import { sinkConnectors } from '../src/connectors/builtins.ts';
 import { ConfigInvalidError } from '../src/errors.ts';
-import { createKafkaClients, describeEndpoint, type KafkaClients } from '../src/kafka/index.ts';
+import {
+  createKafkaClients,
+  describeEndpoint,
+  type KafkaClients,
+  withClientOverrides,
+} from '../src/kafka/index.ts';
 import { invocationLog } from '../src/lambda/invocation-log.ts';
 import {
   decodeKafkaEvent,
@@ -114,7 +119,7 @@ export function createSinkFunction(
 ): SinkFunction {
   const { bundle, logger, env } = loaded;
   const { config, plugin } = sinkConnector(bundle, options.connector, logger);
-  const kafka = createKafkaClients(bundle.worker, {
+  const kafka = createKafkaClients(withClientOverrides(bundle.worker, config.overrides, config.file), {
     clientId: `connect-fn-${config.name}`,
     env,
     log: (level, message, fields) => logger[level](message, fields),
@@ -127,7 +132,7 @@ export function createSinkFunction(
     reader: kafka.partitionReader(),
     offsets: undefined,
   };
-  const source = describeEndpoint(kafka.producerEndpoint);
+  const source = describeEndpoint(kafka.consumerEndpoint);
 
   /** The offsets store, set up on first use within the invocation's hard deadline; a failure fails the invocation. */
   async function offsetStore(task: number, limits: BudgetLimits, startedMs: number) {

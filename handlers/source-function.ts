@@ -18,6 +18,7 @@ import {
   describeEndpoint,
   type KafkaClients,
   transactionalIdFor,
+  withClientOverrides,
 } from '../src/kafka/index.ts';
 import { invocationLog } from '../src/lambda/invocation-log.ts';
 import { type InvocationContext, taskOf } from '../src/lambda/lambda-context.ts';
@@ -87,7 +88,7 @@ function coldStart(
   options: SourceFunctionOptions,
   logger: Logger,
 ): ColdStart {
-  const kafka = createKafkaClients(bundle.worker, {
+  const kafka = createKafkaClients(withClientOverrides(bundle.worker, config.overrides, config.file), {
     clientId: `connect-fn-${config.name}`,
     env: options.env ?? process.env,
     log: (level, message, fields) => logger[level](message, fields),

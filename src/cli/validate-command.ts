@@ -11,7 +11,7 @@ import type { ConnectorConfig } from '../config/connector-config.ts';
 import type { Redactor } from '../config/redaction.ts';
 import type { Registry } from '../config/registry.ts';
 import { formatProblem, UsageError } from '../errors.ts';
-import { checkKafkaClientConfig } from '../kafka/index.ts';
+import { checkClientOverrides, checkKafkaClientConfig } from '../kafka/index.ts';
 import { type CliIo, Exit } from './io.ts';
 
 export const VALIDATE_USAGE = 'usage: connect-fn validate <bundle-dir> [--json]';
@@ -55,7 +55,11 @@ function describe(c: ConnectorConfig, redactor: Redactor): string {
 /** Runs `validate`; returns the exit code. */
 export function validateCommand(args: readonly string[], io: CliIo, registry: Registry): number {
   const { dir, json } = parseArgs(args);
-  const result = inspectBundle(dir, { registry, workerChecks: [(w) => checkKafkaClientConfig(w)] });
+  const result = inspectBundle(dir, {
+    registry,
+    workerChecks: [(w) => checkKafkaClientConfig(w)],
+    connectorChecks: [(w, c) => checkClientOverrides(w, c.overrides, c.file)],
+  });
   // Problems and warnings come redacted from inspectBundle; connector summaries are redacted field by
   // field. Never search-and-replace in the serialised text: JSON escaping would hide a secret from it.
   const warnings = result.warnings.map(formatProblem);

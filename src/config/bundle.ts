@@ -52,12 +52,23 @@ export type WorkerCheck = (worker: WorkerConfig) => {
   readonly warnings: readonly ConfigProblem[];
 };
 
+/** A check of one validated connector the config layer cannot make itself (see {@link WorkerCheck}). */
+export type ConnectorCheck = (
+  worker: WorkerConfig,
+  connector: ConnectorConfig,
+) => {
+  readonly problems: readonly ConfigProblem[];
+  readonly warnings: readonly ConfigProblem[];
+};
+
 export interface LoadOptions {
   readonly registry: Registry;
   /** Environment for `${env:...}` references (default: `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Run on the validated worker when it has no problems of its own. */
   readonly workerChecks?: readonly WorkerCheck[];
+  /** Run on each valid connector (with the valid worker), e.g. the Kafka layer's check of client overrides. */
+  readonly connectorChecks?: readonly ConnectorCheck[];
 }
 
 export interface Inspection {
@@ -393,6 +404,15 @@ export function inspectBundle(dir: string, options: LoadOptions): Inspection {
     problems.push(...outcome.problems);
     warnings.push(...outcome.warnings);
     if (outcome.connector !== undefined) valid.push(outcome.connector);
+  }
+  if (!problems.some((p) => p.file === workerFile)) {
+    for (const connector of valid) {
+      for (const check of options.connectorChecks ?? []) {
+        const checked = check(worker, connector);
+        problems.push(...checked.problems);
+        warnings.push(...checked.warnings);
+      }
+    }
   }
   checkUniqueNames(resolved.connectors, problems);
 

@@ -25,6 +25,8 @@ export {
 } from './group-offsets.ts';
 export { type JaasEntry, JaasSyntaxError, parseJaasConfig } from './jaas.ts';
 export {
+  type ClientOverrides,
+  checkClientOverrides,
   checkKafkaClientConfig,
   createKafkaClients,
   type KafkaClients,
@@ -32,6 +34,7 @@ export {
   type KafkaWorkerConfig,
   type SinkOffsetStoreOptions,
   transactionalIdFor,
+  withClientOverrides,
 } from './kafka-clients.ts';
 export { describeEndpoint, type Endpoint } from './kafka-failure.ts';
 export type { KafkaLogLevel, KafkaLogSink } from './kafka-log.ts';

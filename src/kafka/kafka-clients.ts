@@ -75,6 +75,8 @@ export interface KafkaClients {
   readonly consumerSettings: ConsumerSettings;
   /** Where producers connect and how, as error messages describe it. */
   readonly producerEndpoint: Endpoint;
+  /** Where reads go (`consumer.*` overrides applied), for messages. */
+  readonly consumerEndpoint: Endpoint;
   recordWriter(): IdempotentRecordWriter;
   transactionalWriter(
     transactionalId: string,
@@ -161,6 +163,51 @@ export function checkKafkaClientConfig(
   return { problems, warnings };
 }
 
+/** A connector's `producer.override.*`, `consumer.override.*`, `admin.override.*`, prefixes removed. */
+export type ClientOverrides = Readonly<Partial<Record<ClientKind, Readonly<Record<string, string>>>>>;
+
+/**
+ * The worker's Kafka settings with a connector's client overrides on top (Connect's
+ * `<kind>.override.*`, allowed by its default `connector.client.config.override.policy=All`); problems of
+ * the result are reported in `file`, the connector's.
+ */
+export function withClientOverrides(
+  worker: KafkaWorkerConfig,
+  overrides: ClientOverrides,
+  file: string,
+): KafkaWorkerConfig {
+  const kinds: readonly ClientKind[] = ['producer', 'consumer', 'admin'];
+  const has = kinds.some((kind) => Object.keys(overrides[kind] ?? {}).length > 0);
+  if (!has) return worker;
+  const clients: Partial<Record<ClientKind, Readonly<Record<string, string>>>> = {};
+  for (const kind of kinds) clients[kind] = { ...worker.clients[kind], ...overrides[kind] };
+  return { ...worker, file, clients };
+}
+
+/**
+ * The problems and warnings of a connector's client overrides alone, named `<kind>.override.<key>` in the
+ * connector's `file` (the worker's own keys are checked once, with the worker).
+ */
+export function checkClientOverrides(
+  worker: KafkaWorkerConfig,
+  overrides: ClientOverrides,
+  file: string,
+  options: KafkaClientsOptions = {},
+): { problems: ConfigProblem[]; warnings: ConfigProblem[] } {
+  const merged = withClientOverrides(worker, overrides, file);
+  if (merged === worker) return { problems: [], warnings: [] };
+  const { problems, warnings } = setupAll(merged, options);
+  const own = (list: ConfigProblem[]) =>
+    list.flatMap((p) => {
+      const dot = p.key.indexOf('.');
+      const kind = p.key.slice(0, dot) as ClientKind;
+      const key = p.key.slice(dot + 1);
+      if (dot < 0 || overrides[kind]?.[key] === undefined) return [];
+      return [{ ...p, file, key: `${kind}.override.${key}` }];
+    });
+  return { problems: own(problems), warnings: own(warnings) };
+}
+
 /** Builds the factory; throws `ConfigInvalidError` listing every problem of the worker's Kafka keys. */
 export function createKafkaClients(
   worker: KafkaWorkerConfig,
@@ -178,6 +225,7 @@ export function createKafkaClients(
     warnings,
     consumerSettings: consumer.settings,
     producerEndpoint: producer.endpoint,
+    consumerEndpoint: consumer.endpoint,
     recordWriter: () => new IdempotentRecordWriter(producerContext()),
     transactionalWriter: (id, writerOptions) =>
       new KafkaTransactionalWriter(producerContext(), id, writerOptions),

@@ -49,6 +49,19 @@ describe('connect-fn validate', () => {
     ]);
   });
 
+  it("checks a connector's client overrides as the Kafka layer reads them, in the connector's file", async () => {
+    const dir = writeBundle({
+      'connectors/a.properties': sinkProps(
+        'consumer.override.max.poll.records=50\nconsumer.override.auto.offset.reset=sometimes\n',
+      ),
+    });
+    const r = await validate(dir);
+    expect(r.code).toBe(1);
+    expect(r.out).toEqual([
+      'connectors/a.properties:6: consumer.override.auto.offset.reset: earliest, latest or none (got sometimes)',
+    ]);
+  });
+
   it('reports missing required keys, wrong types and out-of-range values, all of them', async () => {
     const dir = writeBundle({
       'connectors/a.properties':

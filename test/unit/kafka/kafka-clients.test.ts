@@ -6,7 +6,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigInvalidError, type ConfigProblem } from '../../../src/errors.ts';
 import { clientSettings } from '../../../src/kafka/client-settings.ts';
 import { type Problem, resolveConnection } from '../../../src/kafka/connection.ts';
-import { checkKafkaClientConfig, createKafkaClients } from '../../../src/kafka/index.ts';
+import {
+  checkClientOverrides,
+  checkKafkaClientConfig,
+  createKafkaClients,
+  withClientOverrides,
+} from '../../../src/kafka/index.ts';
 import { connectionValues, kafkaWorker, scramJaas } from './worker-values.ts';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
@@ -282,5 +287,40 @@ describe('createKafkaClients', () => {
 
     expect(clients.producerEndpoint).toMatchObject({ brokers: ['p:9092'], securityProtocol: 'SSL' });
     expect(checkKafkaClientConfig(worker).problems).toEqual([]);
+  });
+});
+
+describe("a connector's client overrides", () => {
+  it('apply on top of the worker: the connector wins, other keys stay the worker', () => {
+    const worker = kafkaWorker(
+      'b:9092',
+      {},
+      { consumer: { 'max.poll.records': '100', 'fetch.max.bytes': '1000' } },
+    );
+
+    const merged = withClientOverrides(
+      worker,
+      { consumer: { 'max.poll.records': '7' } },
+      'connectors/s.properties',
+    );
+    const settings = createKafkaClients(merged).consumerSettings;
+
+    expect(settings.maxPollRecords).toBe(7);
+    expect(settings.fetchMaxBytes).toBe(1000);
+    expect(withClientOverrides(worker, {}, 'connectors/s.properties')).toBe(worker);
+  });
+
+  it("are checked on their own, named <kind>.override.<key> in the connector's file", () => {
+    const worker = kafkaWorker('b:9092', {}, { consumer: { 'auto.offset.reset': 'bogus-but-not-ours' } });
+
+    const { problems } = checkClientOverrides(
+      worker,
+      { consumer: { 'max.poll.records': 'many' }, producer: { acks: 'all' } },
+      'connectors/s.properties',
+    );
+
+    expect(problems.map((p) => [p.file, p.key])).toEqual([
+      ['connectors/s.properties', 'consumer.override.max.poll.records'],
+    ]);
   });
 });
