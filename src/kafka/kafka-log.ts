@@ -41,6 +41,9 @@ const SAFE_FIELDS = [
 function levelOf(namespace: string, level: KafkaLogLevel, message: string): KafkaLogLevel {
   if (namespace === 'Connection' && message.startsWith('Response ')) return 'debug';
   if (message.startsWith('Limiting retries for the idempotent producer')) return 'debug';
+  // CONCURRENT_TRANSACTIONS on the first send after a commit: the coordinator is still completing the
+  // previous transaction; kafkajs retries the send, and a send that still fails reaches us as an error.
+  if (message.includes('another concurrent operation on the same transaction')) return 'debug';
   return level;
 }
 
