@@ -23,7 +23,7 @@
  * @module
  */
 import type { Assigner, Broker, Cluster, Consumer, Kafka, PartitionAssigner } from 'kafkajs';
-import type { FetchedRecord, PartitionRead, PartitionReader } from '../runtime/ports.ts';
+import type { FetchedRecord, PartitionRead, PartitionReader, PositionedBatch } from '../runtime/ports.ts';
 import type { ConsumerSettings } from './client-settings.ts';
 import { OffsetOutOfRangeError, TopicMissingError } from './errors.ts';
 import { type Endpoint, errorChain, isTransientKafkaError, kafkaFailure } from './kafka-failure.ts';
@@ -102,6 +102,12 @@ export class GrouplessPartitionReader implements PartitionReader {
   }
 
   async *read(request: PartitionRead): AsyncIterable<readonly FetchedRecord[]> {
+    for await (const batch of this.readPositioned(request)) {
+      if (batch.records.length > 0) yield batch.records;
+    }
+  }
+
+  async *readPositioned(request: PartitionRead): AsyncIterable<PositionedBatch> {
     const { topic, partition, untilOffset, maxBytes, deadlineMs } = request;
     let offset = request.fromOffset;
     // A caller's end (a settled ListOffsets) is trusted over a fetch's: under load a fetch can report a
@@ -130,8 +136,8 @@ export class GrouplessPartitionReader implements PartitionReader {
         await sleep(Math.max(0, Math.min(NOT_YET_STABLE_PAUSE_MS, deadlineMs - this.#now())));
         continue;
       }
-      if (records.length === 0) continue;
-      yield records;
+      // Records at or past the end are left for the next read: the position stops at the end.
+      yield { records, nextOffset: Math.min(offset, stopAt) };
       for (const record of records) bytes += fetchedBytes(record);
       if (maxBytes !== undefined && bytes >= maxBytes) return;
     }

@@ -100,6 +100,13 @@ export interface PartitionRead {
   readonly deadlineMs: number;
 }
 
+/** The records of one fetch, and the offset after everything fetched (control and aborted batches too). */
+export interface PositionedBatch {
+  readonly records: readonly FetchedRecord[];
+  /** Where reading continues: what a consumer commits once it has handled `records`. */
+  readonly nextOffset: number;
+}
+
 /**
  * Reads partitions without joining a consumer group (read_committed: aborted transactions and control
  * records are skipped). Leader changes are retried with fresh metadata.
@@ -114,6 +121,11 @@ export interface PartitionReader {
   highWatermarks?(topic: string, partitions: readonly number[]): Promise<ReadonlyMap<number, number>>;
   /** Yields batches from `fromOffset`, in offset order, until `untilOffset` / the end / a limit. */
   read(request: PartitionRead): AsyncIterable<readonly FetchedRecord[]>;
+  /**
+   * As `read`, with the position after each batch; also yields a batch with no records when only control
+   * records (transaction markers), aborted or compacted batches moved the position.
+   */
+  readPositioned?(request: PartitionRead): AsyncIterable<PositionedBatch>;
 }
 
 /**

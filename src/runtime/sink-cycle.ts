@@ -4,7 +4,8 @@
  *
  * 1. open the offsets session: it fences every older invocation of the task (their commits are refused);
  * 2. compute the task's partitions from metadata, read their committed offsets; a partition without one
- *    starts at `consumer.auto.offset.reset` (`earliest` by default, as Connect's sinks);
+ *    starts at `consumer.auto.offset.reset` (`earliest` by default, as Connect's sinks); a start at
+ *    `latest` is committed at once, so the next invocation does not skip what arrives in between;
  * 3. `task.start(context)`;
  * 4. per batch (at most `max.poll.records` records of one partition, partitions taken in turn), until the
  *    budget is spent or every partition is read up to where it ended when the invocation began: read
@@ -21,7 +22,15 @@ import { ConnectFnError, FencedError, Stage } from '../errors.ts';
 import type { OffsetEntry } from '../spi/records.ts';
 import type { SinkTask, TopicPartition, TopicPartitionOffset } from '../spi/sink.ts';
 import { type BudgetLimits, beforeHardDeadline, InvocationBudget, StopReason } from './budget.ts';
-import type { Clock, FetchedRecord, PartitionReader, SinkOffsetSession, SinkOffsetStore } from './ports.ts';
+import type {
+  Clock,
+  FetchedRecord,
+  PartitionRead,
+  PartitionReader,
+  PositionedBatch,
+  SinkOffsetSession,
+  SinkOffsetStore,
+} from './ports.ts';
 import type { RecordConverters } from './record-converter.ts';
 import {
   convertRecords,
@@ -43,6 +52,8 @@ export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
 export interface SinkPartitionReader extends PartitionReader {
   /** The log start offset of each partition: where `auto.offset.reset=earliest` starts. */
   startOffsets(topic: string, partitions: readonly number[]): Promise<ReadonlyMap<number, number>>;
+  /** Batches with their positions: a sink commits past transaction markers too, as a consumer does. */
+  readPositioned(request: PartitionRead): AsyncIterable<PositionedBatch>;
 }
 
 export interface SinkCycleOptions {
@@ -99,8 +110,23 @@ interface PartitionCursor {
   readonly tp: TopicPartition;
   /** The next offset to hand out. */
   position: number;
-  batches: AsyncIterator<readonly FetchedRecord[]>;
+  batches: AsyncIterator<PositionedBatch>;
   pending: FetchedRecord[];
+  /** The position once `pending` is handed out: past the fetch's control records too. */
+  pendingEnd: number;
+  /** Resets after an offset out of range, in this invocation. */
+  resets: number;
+}
+
+/** Resets of one partition per invocation before an offset out of range fails it. */
+const MAX_RESETS = 2;
+
+/** Records of one partition, handed out in turn, and the partition's position after them. */
+interface RotationBatch {
+  readonly tp: TopicPartition;
+  /** May be empty: only transaction markers (or aborted or compacted batches) moved the position. */
+  readonly records: readonly FetchedRecord[];
+  readonly nextOffset: number;
 }
 
 /** Hands out batches of the task's partitions, one partition after another in turn. */
@@ -122,11 +148,13 @@ class PartitionRotation {
       position: p.offset,
       batches: this.#read(p),
       pending: [],
+      pendingEnd: p.offset,
+      resets: 0,
     }));
   }
 
   /** The next up-to-`max` records of one partition, or undefined once every partition is read to its end. */
-  async next(max: number): Promise<readonly FetchedRecord[] | undefined> {
+  async next(max: number): Promise<RotationBatch | undefined> {
     while (this.#cursors.length > 0) {
       const index = this.#turn % this.#cursors.length;
       const cursor = this.#cursors[index]!;
@@ -136,13 +164,16 @@ class PartitionRotation {
           this.#cursors.splice(index, 1);
           continue;
         }
-        cursor.pending = [...fetched];
+        cursor.pending = [...fetched.records];
+        cursor.pendingEnd = fetched.nextOffset;
       }
       this.#turn = index + 1;
       const records = cursor.pending.splice(0, max);
-      if (records.length === 0) continue;
-      cursor.position = records[records.length - 1]!.offset + 1;
-      return records;
+      const nextOffset =
+        cursor.pending.length > 0 ? records[records.length - 1]!.offset + 1 : cursor.pendingEnd;
+      if (records.length === 0 && nextOffset === cursor.position) continue;
+      cursor.position = nextOffset;
+      return { tp: cursor.tp, records, nextOffset };
     }
     return undefined;
   }
@@ -151,9 +182,9 @@ class PartitionRotation {
     for (const cursor of this.#cursors) await cursor.batches.return?.().catch(() => undefined);
   }
 
-  #read(from: TopicPartitionOffset): AsyncIterator<readonly FetchedRecord[]> {
+  #read(from: TopicPartitionOffset): AsyncIterator<PositionedBatch> {
     return this.#options.reader
-      .read({
+      .readPositioned({
         topic: from.topic,
         partition: from.partition,
         fromOffset: from.offset,
@@ -162,45 +193,52 @@ class PartitionRotation {
       [Symbol.asyncIterator]();
   }
 
-  /** The cursor's next fetched records; resets an offset out of range per `auto.offset.reset`. */
-  async #fetch(cursor: PartitionCursor): Promise<readonly FetchedRecord[] | undefined> {
-    for (let resets = 0; ; resets++) {
-      try {
-        const result = await cursor.batches.next();
-        return result.done === true ? undefined : result.value;
-      } catch (err) {
-        if (!isOutOfRange(err) || resets > 0) throw err;
-        const policy = this.#options.autoOffsetReset;
-        const at = `${keyOf(cursor.tp)} offset ${cursor.position}`;
-        if (policy === 'none') {
-          throw new NoValidOffsetError(
-            `${at} is out of range (${err.range.startOffset}..${err.range.endOffset}) and consumer.auto.offset.reset is none`,
-            { cause: err, stage: Stage.KAFKA_CONSUME },
-          );
-        }
-        const to = policy === 'earliest' ? err.range.startOffset : err.range.endOffset;
-        this.#options.log?.warn('offset out of range: reset per consumer.auto.offset.reset', {
-          topic: cursor.tp.topic,
-          partition: cursor.tp.partition,
-          offset: cursor.position,
-          startOffset: err.range.startOffset,
-          endOffset: err.range.endOffset,
-          resetTo: to,
-          policy,
-        });
-        cursor.position = to;
-        cursor.batches = this.#read({ ...cursor.tp, offset: to });
+  /**
+   * The cursor's next fetched records. An offset out of range is reset per `auto.offset.reset` (and
+   * logged); the reset position comes back as a batch of no records, so it is committed even if nothing
+   * follows it — the next invocation must not reset again (to a later end, skipping what arrived).
+   */
+  async #fetch(cursor: PartitionCursor): Promise<PositionedBatch | undefined> {
+    try {
+      const result = await cursor.batches.next();
+      return result.done === true ? undefined : result.value;
+    } catch (err) {
+      // A partition that is out of range again right after a reset is not reset in a loop.
+      if (!isOutOfRange(err) || cursor.resets >= MAX_RESETS) throw err;
+      cursor.resets++;
+      const policy = this.#options.autoOffsetReset;
+      const at = `${keyOf(cursor.tp)} offset ${cursor.position}`;
+      if (policy === 'none') {
+        throw new NoValidOffsetError(
+          `${at} is out of range (${err.range.startOffset}..${err.range.endOffset}) and consumer.auto.offset.reset is none`,
+          { cause: err, stage: Stage.KAFKA_CONSUME },
+        );
       }
+      const to = policy === 'earliest' ? err.range.startOffset : err.range.endOffset;
+      this.#options.log?.warn('offset out of range: reset per consumer.auto.offset.reset', {
+        topic: cursor.tp.topic,
+        partition: cursor.tp.partition,
+        offset: cursor.position,
+        startOffset: err.range.startOffset,
+        endOffset: err.range.endOffset,
+        resetTo: to,
+        policy,
+      });
+      cursor.batches = this.#read({ ...cursor.tp, offset: to });
+      return { records: [], nextOffset: to };
     }
   }
 }
 
-/** Where each partition starts: its committed offset, or `auto.offset.reset` where none is committed. */
+/**
+ * Where each partition starts: its committed offset, or `auto.offset.reset` where none is committed
+ * (`reset`: those partitions).
+ */
 async function startPositions(
   assignment: readonly TopicPartition[],
   session: SinkOffsetSession,
   options: SinkCycleOptions,
-): Promise<TopicPartitionOffset[]> {
+): Promise<{ positions: TopicPartitionOffset[]; reset: TopicPartitionOffset[] }> {
   const committed = await session.read(assignment);
   const missing = assignment.filter((_, i) => committed[i] === undefined);
   const resets = new Map<string, number>();
@@ -219,7 +257,11 @@ async function startPositions(
         : await options.reader.endOffsets(topic, partitions);
     for (const p of partitions) resets.set(keyOf({ topic, partition: p }), offsets.get(p) ?? 0);
   }
-  return assignment.map((tp, i) => ({ ...tp, offset: committed[i] ?? resets.get(keyOf(tp)) ?? 0 }));
+  const positions = assignment.map((tp, i) => ({
+    ...tp,
+    offset: committed[i] ?? resets.get(keyOf(tp)) ?? 0,
+  }));
+  return { positions, reset: positions.filter((_, i) => committed[i] === undefined) };
 }
 
 function errorSummary(err: unknown): InvocationSummary['error'] {
@@ -230,6 +272,11 @@ function errorSummary(err: unknown): InvocationSummary['error'] {
 }
 
 const ignore = () => undefined;
+
+/** A batch of no records that moves a partition's position (past transaction markers). */
+function emptyBatch(tp: TopicPartition, nextOffset: number): SinkBatch {
+  return { ...tp, firstOffset: nextOffset, nextOffset, records: [], count: 0, bytes: 0 };
+}
 
 /** The batches, pipelined one deep (see the module doc); returns why reading stopped. */
 async function runBatches(
@@ -250,12 +297,18 @@ async function runBatches(
         return undefined;
       }
       const max = Math.min(options.maxPollRecords, budget.remainingRecords);
-      const records = await rotation.next(max);
-      if (records === undefined) {
+      const next = await rotation.next(max);
+      if (next === undefined) {
         stop = StopReason.idle;
         return undefined;
       }
-      const batch = convertRecords(records, options, () => progress.skipped++);
+      const batch =
+        next.records.length === 0
+          ? emptyBatch(next.tp, next.nextOffset)
+          : {
+              ...convertRecords(next.records, options, () => progress.skipped++),
+              nextOffset: next.nextOffset,
+            };
       // Counted now, not once committed: the next batch is read while this one is in flight.
       budget.spend(batch.count, batch.bytes);
       return batch;
@@ -309,7 +362,14 @@ export async function runSinkCycle(options: SinkCycleOptions): Promise<Invocatio
     phase = 'assigning partitions';
     const assignment = await options.assignment();
     phase = 'reading committed offsets';
-    const positions = await startPositions(assignment, session, options);
+    const { positions, reset } = await startPositions(assignment, session, options);
+    if (options.autoOffsetReset === 'latest' && reset.length > 0) {
+      // A consumer keeps its reset position in memory; an invocation ends, so it commits it: otherwise the
+      // next invocation would reset to a later end and skip whatever arrived in between.
+      phase = 'committing the offsets reset to latest';
+      await session.commit(reset);
+      for (const o of reset) progress.committed.set(keyOf(o), o);
+    }
     phase = 'starting the task';
     await options.task.start({ connector: options.connector, taskId: options.taskId, assignment });
     started = true;

@@ -8,6 +8,7 @@ import { OffsetOutOfRangeError, TopicMissingError } from '../../src/kafka/errors
 import type {
   FetchedRecord,
   PartitionRead,
+  PositionedBatch,
   SinkOffsetSession,
   SinkOffsetStore,
   TopicCatalog,
@@ -25,7 +26,8 @@ const encoder = new TextEncoder();
 
 /** Topics of JSON-valued records; offsets below `logStart` are deleted (as by retention). */
 export class FakeTopics implements SinkPartitionReader, TopicCatalog {
-  readonly #logs = new Map<string, FetchedRecord[][]>();
+  /** Per partition, by offset: a record, or null for a transaction marker (a control record). */
+  readonly #logs = new Map<string, (FetchedRecord | null)[][]>();
   readonly #logStart = new Map<string, number>();
   /** Records returned by one fetch. */
   fetchSize = 3;
@@ -59,6 +61,11 @@ export class FakeTopics implements SinkPartitionReader, TopicCatalog {
     });
   }
 
+  /** Appends a transaction marker (a control record: it takes an offset, but no one reads it). */
+  marker(topic: string, partition: number): void {
+    this.#partition(topic, partition).push(null);
+  }
+
   /** Deletes the records before `offset` of `topic`-`partition`. */
   truncate(topic: string, partition: number, offset: number): void {
     this.#logStart.set(`${topic}-${partition}`, offset);
@@ -83,6 +90,12 @@ export class FakeTopics implements SinkPartitionReader, TopicCatalog {
   }
 
   async *read(request: PartitionRead): AsyncIterable<readonly FetchedRecord[]> {
+    for await (const batch of this.readPositioned(request)) {
+      if (batch.records.length > 0) yield batch.records;
+    }
+  }
+
+  async *readPositioned(request: PartitionRead): AsyncIterable<PositionedBatch> {
     this.reads.push(request);
     const log = this.#partition(request.topic, request.partition);
     const start = this.#logStart.get(`${request.topic}-${request.partition}`) ?? 0;
@@ -92,11 +105,13 @@ export class FakeTopics implements SinkPartitionReader, TopicCatalog {
       throw new OffsetOutOfRangeError(at, { startOffset: start, endOffset: log.length });
     }
     for (let offset = request.fromOffset; offset < end; offset += this.fetchSize) {
-      yield log.slice(offset, Math.min(end, offset + this.fetchSize));
+      const nextOffset = Math.min(end, offset + this.fetchSize);
+      const records = log.slice(offset, nextOffset).filter((r): r is FetchedRecord => r !== null);
+      yield { records, nextOffset };
     }
   }
 
-  #partition(topic: string, partition: number): FetchedRecord[] {
+  #partition(topic: string, partition: number): (FetchedRecord | null)[] {
     const log = this.#logs.get(topic)?.[partition];
     if (log === undefined) throw new Error(`no partition ${topic}-${partition}`);
     return log;

@@ -136,6 +136,27 @@ describe('GrouplessPartitionReader (kafkajs faked)', () => {
     });
   });
 
+  it('reports the position after each fetch, past control records, also when a fetch holds nothing else', async () => {
+    const fetch = vi
+      .fn()
+      .mockResolvedValueOnce(fetchResponse([message(0, 0, 1), message(1, 0, 1)], 3))
+      .mockResolvedValueOnce(
+        fetchResponse([message(2, 2, 0, { isControlRecord: true, key: Buffer.from([0, 0, 0, 1]) })], 3),
+      );
+    const { kafka } = fakeKafka({ fetch });
+
+    const batches: { offsets: number[]; nextOffset: number }[] = [];
+    const read = { topic: 't', partition: 0, fromOffset: 0, deadlineMs: Date.now() + 5_000 };
+    for await (const b of reader(kafka).readPositioned(read)) {
+      batches.push({ offsets: b.records.map((r) => r.offset), nextOffset: b.nextOffset });
+    }
+
+    expect(batches).toEqual([
+      { offsets: [0, 1], nextOffset: 2 },
+      { offsets: [], nextOffset: 3 },
+    ]);
+  });
+
   it('steps over empty batches at the end of the partition', async () => {
     const fetch = vi.fn().mockResolvedValue(fetchResponse([], 3));
     const { kafka } = fakeKafka({ fetch });

@@ -77,6 +77,28 @@ describe('runSinkCycle', () => {
     expect(s.task.stopped).toBe(true);
   });
 
+  it("commits past transaction markers, as a consumer's position moves past them", async () => {
+    const s = setup();
+    s.topics.create('t', 1);
+    s.topics.append('t', 0, values(2));
+    s.topics.marker('t', 0);
+
+    const first = await invoke(s);
+
+    expect(s.task.coordinates()).toEqual(['t-0@0', 't-0@1']);
+    expect(committedOf(s, 't', 1)).toEqual([3]);
+    expect(first.committed).toEqual([
+      { partition: { kafka_topic: 't', kafka_partition: 0 }, offset: { kafka_offset: 3 } },
+    ]);
+
+    // Only a marker left to read: nothing is put, the position still moves to the end.
+    s.topics.marker('t', 0);
+    const second = await invoke(s);
+    expect(s.task.records).toHaveLength(2);
+    expect(committedOf(s, 't', 1)).toEqual([4]);
+    expect(second).toMatchObject({ records: 0, stopReason: 'idle' });
+  });
+
   it('takes partitions in turn, one fetch each, so one busy partition does not starve the others', async () => {
     const s = setup();
     s.topics.create('t', 2);
@@ -130,6 +152,35 @@ describe('runSinkCycle', () => {
         expect.objectContaining({ topic: 't', partition: 0, offset: 1, startOffset: 4, resetTo: 4 }),
       ],
     ]);
+  });
+
+  it('commits a reset position even when nothing follows it, so the next invocation does not reset again', async () => {
+    const s = setup();
+    s.topics.create('t', 1);
+    s.topics.append('t', 0, values(6));
+    s.offsets.set({ topic: 't', partition: 0 }, 10); // past the end: the topic was recreated
+
+    const summary = await invoke(s, { autoOffsetReset: 'latest' });
+
+    expect(s.task.records).toEqual([]);
+    expect(committedOf(s, 't', 1)).toEqual([6]);
+    expect(summary.stopReason).toBe('idle');
+    s.topics.append('t', 0, ['late']);
+    await invoke(s, { autoOffsetReset: 'latest' });
+    expect(s.task.coordinates()).toEqual(['t-0@6']);
+  });
+
+  it('commits a latest start at once, so what arrives before the next invocation is delivered', async () => {
+    const s = setup();
+    s.topics.create('t', 1);
+    s.topics.append('t', 0, values(3));
+
+    await invoke(s, { autoOffsetReset: 'latest' });
+    expect(committedOf(s, 't', 1)).toEqual([3]);
+    s.topics.append('t', 0, ['new']);
+    await invoke(s, { autoOffsetReset: 'latest' });
+
+    expect(s.task.coordinates()).toEqual(['t-0@3']);
   });
 
   it('gives put at most max.poll.records and stops at the budget, committing only what was put', async () => {
