@@ -3,7 +3,9 @@
  * compared with what every datagen task had to produce.
  * @module
  */
-import { openOffsetStore } from '../../handlers/offset-store.ts';
+import { readFile } from 'node:fs/promises';
+import { openOffsetStore, openSinkOffsetStore } from '../../handlers/offset-store.ts';
+import type { SinkFunction } from '../../handlers/sink-function.ts';
 import type { SourceFunction } from '../../handlers/source-function.ts';
 import { iterationShare } from '../connectors/datagen/connector.ts';
 import type { KafkaClients } from '../kafka/index.ts';
@@ -86,5 +88,71 @@ export async function checkTasks(
     return checks;
   } finally {
     await offsets.close();
+  }
+}
+
+export interface SinkCheck {
+  /** Lines in the sink's file. */
+  readonly lines: number;
+  /** Records of the topic with no line. */
+  readonly missing: number;
+  /** Lines beyond one per record. */
+  readonly duplicates: number;
+  /** Per partition: the committed offset and the end of the partition. */
+  readonly partitions: readonly {
+    readonly partition: number;
+    readonly committed: number | undefined;
+    readonly end: number;
+  }[];
+}
+
+/**
+ * Compares the sink's file with the topic: one line per record (`{task, sequence}` pairs), and the
+ * committed offsets of every partition at its end.
+ */
+export async function checkSink(
+  fn: SinkFunction,
+  clients: KafkaClients,
+  file: string,
+  topic: string,
+  byTask: ReadonlyMap<number, readonly number[]>,
+): Promise<SinkCheck> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const lines = text.split('\n').filter((line) => line !== '');
+  const seen = new Map<string, number>();
+  for (const line of lines) {
+    const { task, sequence } = JSON.parse(line) as { task: number; sequence: number };
+    seen.set(`${task}/${sequence}`, (seen.get(`${task}/${sequence}`) ?? 0) + 1);
+  }
+  let missing = 0;
+  for (const [task, sequences] of byTask) {
+    for (const sequence of new Set(sequences)) if (!seen.has(`${task}/${sequence}`)) missing++;
+  }
+  const admin = clients.topicAdmin();
+  const reader = clients.partitionReader();
+  const offsets = await openSinkOffsetStore(fn.bundle, fn.connector, clients);
+  try {
+    const assignment = [...Array(await admin.partitionCount(topic)).keys()].map((partition) => ({
+      topic,
+      partition,
+    }));
+    const ends = await reader.endOffsets(
+      topic,
+      assignment.map((tp) => tp.partition),
+    );
+    const session = await offsets.store.open(fn.connector.name, 0);
+    const committed = await session.read(assignment).finally(() => session.close());
+    return {
+      lines: lines.length,
+      missing,
+      duplicates: lines.length - seen.size,
+      partitions: assignment.map((tp, i) => ({
+        partition: tp.partition,
+        committed: committed[i],
+        end: ends.get(tp.partition) ?? 0,
+      })),
+    };
+  } finally {
+    await Promise.allSettled([admin.close(), reader.close(), offsets.close()]);
   }
 }

@@ -4,30 +4,54 @@
  * 1. start Kafka and DynamoDB Local (or use KAFKA_BROKERS / DYNAMODB_ENDPOINT when set);
  * 2. run the `examples/quickstart` bundle's `orders` connector (datagen → Kafka, exactly-once), invoking
  *    each task's function until it is idle, a progress line per invocation;
- * 3. check what a person would: read the topic back (read_committed) and the committed offsets, and
+ * 3. run its `orders-file` connector (Kafka → a file, Connect's FileStreamSink as a scheduled function
+ *    that reads without joining a consumer group) until it has caught up: records flow both ways;
+ * 4. check what a person would: read the topic back (read_committed) and the committed offsets, and
  *    show that every task's sequence numbers arrived exactly once and the offsets point past the last;
- * 4. stop what it started. Exit 1 when the numbers disagree.
+ *    then that the file holds one line per record and the sink's committed offsets (consumer group
+ *    `connect-orders-file`, as Kafka Connect keeps them) are at the end of the topic;
+ * 5. stop what it started. Exit 1 when the numbers disagree.
  * @module
  */
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  createSourceFunction,
-  InvocationFailedError,
-  type SourceFunction,
-} from '../../handlers/source-function.ts';
+import { InvocationFailedError } from '../../handlers/function-common.ts';
+import { createSinkFunction } from '../../handlers/sink-function.ts';
+import { createSourceFunction } from '../../handlers/source-function.ts';
 import { startStack } from '../../test/stack/index.ts';
 import { createKafkaClients } from '../kafka/index.ts';
 import { localContext } from '../lambda/lambda-context.ts';
+import type { InvocationSummary } from '../runtime/summary.ts';
 import { type CliIo, Exit } from './io.ts';
-import { checkTasks, readTaskSequences, type TaskCheck } from './quickstart-check.ts';
+import {
+  checkSink,
+  checkTasks,
+  readTaskSequences,
+  type SinkCheck,
+  type TaskCheck,
+} from './quickstart-check.ts';
 import { describeSummary } from './run-command.ts';
 
 const CONNECTOR = 'orders';
+const SINK = 'orders-file';
+/** The sink's file, relative to the bundle (its `file`); emptied before each run. */
+const SINK_DIR = 'out';
+const SINK_FILE = 'out/orders.jsonl';
 /** A task runs until idle; this bounds a misbehaving one. */
 const MAX_INVOCATIONS_PER_TASK = 20;
 
+/** What `runUntilIdle` needs of a function: its connector's timeout, and its handler. */
+interface Invocable {
+  readonly connector: {
+    readonly name: string;
+    readonly common: { readonly 'invocation.timeout.ms': number };
+  };
+  handler(event: unknown, context: ReturnType<typeof localContext>): Promise<InvocationSummary>;
+}
+
+/** Invokes task `task` until it is idle (a progress line each); false when an invocation failed. */
 async function runUntilIdle(
-  fn: SourceFunction,
+  fn: Invocable,
   task: number,
   io: CliIo,
   counter: { n: number },
@@ -36,7 +60,7 @@ async function runUntilIdle(
   for (let i = 0; i < MAX_INVOCATIONS_PER_TASK; i++) {
     counter.n++;
     try {
-      const summary = await fn.handler({ task }, localContext(`connect-fn-${CONNECTOR}`, timeoutMs));
+      const summary = await fn.handler({ task }, localContext(`connect-fn-${fn.connector.name}`, timeoutMs));
       io.err(describeSummary(counter.n, summary));
       if (summary.stopReason === 'idle') return true;
     } catch (err) {
@@ -62,6 +86,22 @@ function report(checks: readonly TaskCheck[], io: CliIo): boolean {
   const total = checks.reduce((n, c) => n + c.received, 0);
   io.out(`  ${total} records produced to topic ${CONNECTOR}, exactly once: ${ok ? 'yes' : 'NO'}`);
   return ok;
+}
+
+function reportSink(check: SinkCheck, records: number, io: CliIo): boolean {
+  const delivered = check.missing === 0 && check.duplicates === 0 && check.lines === records;
+  const caughtUp = check.partitions.every((p) => p.committed === p.end);
+  const offsets = check.partitions
+    .map((p) => `${CONNECTOR}-${p.partition}=${p.committed ?? 'none'} (end ${p.end})`)
+    .join(', ');
+  io.out(
+    `  sink ${SINK}: ${check.lines} lines in ${SINK_FILE}, ${check.missing} records missing, ` +
+      `${check.duplicates} duplicates: ${delivered ? 'OK' : 'MISMATCH'}`,
+  );
+  io.out(
+    `  committed offsets of consumer group connect-${SINK}: ${offsets}: ${caughtUp ? 'OK' : 'MISMATCH'}`,
+  );
+  return delivered && caughtUp;
 }
 
 /** Runs the quickstart; returns the exit code. */
@@ -93,13 +133,28 @@ export async function quickstartCommand(io: CliIo, rootDir: string): Promise<num
     } finally {
       await fn.close();
     }
+    await rm(join(bundleDir, SINK_DIR), { recursive: true, force: true });
+    await mkdir(join(bundleDir, SINK_DIR), { recursive: true });
+    const sink = createSinkFunction({
+      bundleDir,
+      connector: SINK,
+      env,
+      logSink: (line) => process.stderr.write(line),
+    });
+    io.err(`running ${SINK} (${sink.connector.className}) until it has caught up with topic ${CONNECTOR}`);
+    try {
+      finished = (await runUntilIdle(sink, 0, io, counter)) && finished;
+    } finally {
+      await sink.close();
+    }
     const clients = createKafkaClients(fn.bundle.worker, { env });
-    const checks = await checkTasks(
-      fn,
-      clients,
-      await readTaskSequences(clients, String(fn.connector.config['kafka.topic'])),
-    );
-    const ok = report(checks, io) && finished;
+    const byTask = await readTaskSequences(clients, String(fn.connector.config['kafka.topic']));
+    const checks = await checkTasks(fn, clients, byTask);
+    const sinkCheck = await checkSink(sink, clients, join(bundleDir, SINK_FILE), CONNECTOR, byTask);
+    const produced = checks.reduce((n, c) => n + c.received, 0);
+    const sourceOk = report(checks, io);
+    const sinkOk = reportSink(sinkCheck, produced, io);
+    const ok = sourceOk && sinkOk && finished;
     return ok ? Exit.ok : Exit.failed;
   } finally {
     await stack.stop();
