@@ -205,7 +205,12 @@ class GroupAdmin {
   /** Connects on first use; tries again while the coordinator loads or moves, or the broker is briefly away. */
   async #call<T>(action: string, request: () => Promise<T>, topic?: string): Promise<T> {
     const { endpoint } = this.#context;
-    this.#connecting ??= this.#admin.connect().catch((err: unknown) => {
+    // A fresh kafkajs admin knows no brokers until it has metadata: without this, its first group request
+    // fails internally ("no brokers in the broker pool") and waits a retry pause (~100 ms per invocation).
+    this.#connecting ??= (async () => {
+      await this.#admin.connect();
+      await this.#admin.fetchTopicMetadata({ topics: [] });
+    })().catch((err: unknown) => {
       this.#connecting = undefined;
       throw kafkaFailure(err, endpoint, 'connecting');
     });

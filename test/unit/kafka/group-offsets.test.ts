@@ -18,6 +18,7 @@ function fakeStore(options: { group?: Group; offsets?: unknown; sendOutcomes?: (
   const admin = {
     connect: vi.fn(async () => undefined),
     disconnect: vi.fn(async () => undefined),
+    fetchTopicMetadata: vi.fn(async () => ({ topics: [] })),
     describeGroups: vi.fn(async () => ({ groups: [options.group ?? { state: 'Empty', members: [] }] })),
     fetchOffsets: vi.fn(async () => options.offsets ?? []),
   };
