@@ -23,6 +23,9 @@ import { withStack } from './lib/stack.ts';
 import { formatTable } from './lib/table.ts';
 import { loggerColdStart } from './logger-cold-start.ts';
 import { offsetCommit } from './offset-commit.ts';
+import { sinkFirstRecord } from './sink-first-record.ts';
+import { sinkThroughput } from './sink-throughput.ts';
+import { sinkTrigger } from './sink-trigger.ts';
 import { sourceRss } from './source-rss.ts';
 import { sourceThroughput } from './source-throughput.ts';
 
@@ -33,6 +36,9 @@ const BENCHMARKS: readonly Benchmark[] = [
   sourceThroughput,
   offsetCommit,
   sourceRss,
+  sinkFirstRecord,
+  sinkThroughput,
+  sinkTrigger,
 ];
 
 interface Report {

@@ -1,7 +1,7 @@
 /**
  * The fresh topics the Kafka benchmarks write to: created before a run (outside the timed region, one
- * partition, replication factor 1) and deleted at the end, so a cluster from `KAFKA_BROKERS` is left as
- * it was found (the shared offsets topic `connect-fn-bench-offsets` stays).
+ * partition unless asked for more, replication factor 1) and deleted at the end, so a cluster from
+ * `KAFKA_BROKERS` is left as it was found (the shared offsets topic `connect-fn-bench-offsets` stays).
  * @module
  */
 import type { Kafka } from 'kafkajs';
@@ -14,13 +14,13 @@ export class BenchTopics {
     this.#kafka = kafka;
   }
 
-  /** Creates `topic` and waits for its leader. */
-  async create(topic: string): Promise<string> {
+  /** Creates `topic` with `partitions` partitions (default 1) and waits for their leaders. */
+  async create(topic: string, partitions = 1): Promise<string> {
     const admin = this.#kafka.admin();
     await admin.connect();
     try {
       await admin.createTopics({
-        topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
+        topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
         waitForLeaders: true,
       });
       this.#created.push(topic);
