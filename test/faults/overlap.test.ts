@@ -10,17 +10,16 @@
  *
  * The zombie freezes itself at an exact point of the cycle through the phase probe (FAULT_STOP_AT).
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, type ExpectStatic, it } from 'vitest';
-import {
-  describeOutcome,
-  type InvocationOutcome,
-  runInvocation,
-  sleep,
-  startInvocation,
-  waitForEvents,
-} from './support/invocation.ts';
+import { describeOutcome, type InvocationOutcome, runInvocation } from './support/invocation.ts';
 import { runToCompletion } from './support/kill-rounds.ts';
+import {
+  fencingOf,
+  interleaving,
+  type ZombieRound as StoreZombieRound,
+  stopReasonOf,
+  zombieRound as storeZombieRound,
+} from './support/overlap.ts';
 import {
   FaultStack,
   type Guarantee,
@@ -56,27 +55,13 @@ async function newBundle(guarantee: Guarantee, prefix: string): Promise<Scenario
   });
 }
 
-function run(bundle: ScenarioBundle, extra: { stopAt?: string } = {}) {
-  return { bundle: bundle.dir, connector: bundle.connector, task: 0, env: stack.childEnv, ...extra };
-}
-
-function stopReasonOf(outcome: InvocationOutcome): string {
-  return outcome.summaries[0]?.stopReason ?? `no summary (exit ${outcome.code ?? outcome.signal})`;
+function run(bundle: ScenarioBundle) {
+  return { bundle: bundle.dir, connector: bundle.connector, task: 0, env: stack.childEnv };
 }
 
 function sequenceOf(outcome: InvocationOutcome): number | undefined {
   const offset = outcome.summaries[0]?.committed[0]?.offset?.sequence;
   return typeof offset === 'number' ? offset : undefined;
-}
-
-/** Whether the process is stopped (state T in /proc/<pid>/stat). */
-function isStopped(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
-  } catch {
-    return false;
-  }
 }
 
 async function completeAndTally(bundle: ScenarioBundle, failures: string[]): Promise<TaskTally> {
@@ -94,85 +79,11 @@ async function overlappingPairs(bundle: ScenarioBundle): Promise<InvocationOutco
   return pairs;
 }
 
-/**
- * When an invocation took the task over: its lease acquisition (DynamoDB), or the coordinator's answer to
- * its transactional InitProducerId (the first one after FindCoordinator), by which time the epoch is bumped
- * and an older producer fenced — even when the answer is CONCURRENT_TRANSACTIONS and is retried.
- */
-function tookOverAt(o: InvocationOutcome, guarantee: Guarantee): number | undefined {
-  if (guarantee === 'at-least-once')
-    return o.events.find((e) => e.kind === 'hres' && e.name === 'UpdateItem')?.atMs;
-  const coordinator = o.events.findIndex((e) => e.kind === 'kres' && e.name === 'FindCoordinator');
-  if (coordinator < 0) return undefined;
-  return o.events.slice(coordinator).find((e) => e.kind === 'kres' && e.name === 'InitProducerId')?.atMs;
-}
-
-/**
- * When an invocation last asked for something the takeover must refuse: exactly-once, any request of a
- * transaction (AddPartitionsToTxn, Produce, EndTxn); DynamoDB, an offset commit.
- */
-function lastGuardedRequestAt(o: InvocationOutcome, guarantee: Guarantee): number | undefined {
-  const guarded =
-    guarantee === 'exactly-once'
-      ? (kind: string, name: string) =>
-          kind === 'kreq' && (name === 'AddPartitionsToTxn' || name === 'Produce' || name === 'EndTxn')
-      : (kind: string, name: string) => kind === 'hreq' && name === 'TransactWriteItems';
-  return o.events.filter((e) => guarded(e.kind, e.name)).at(-1)?.atMs;
-}
-
-/** Time stamps of two processes taken within this long of each other are not ordered. */
-const CLOCK_SLACK_MS = 20;
-
-/**
- * Whether the two invocations interleaved: each still made a guarded request (one a takeover must refuse)
- * after the other had taken the task. Then they cannot both have finished unfenced. Symmetric, so it does
- * not matter which took the task first when both did within a few milliseconds.
- */
-function interleaving(pair: InvocationOutcome[], guarantee: Guarantee) {
-  const [a, b] = pair as [InvocationOutcome, InvocationOutcome];
-  const after = (x: InvocationOutcome, y: InvocationOutcome) =>
-    (lastGuardedRequestAt(x, guarantee) ?? -Infinity) - (tookOverAt(y, guarantee) ?? Infinity);
-  const interleaved = Math.min(after(a, b), after(b, a)) > CLOCK_SLACK_MS;
-  const t0 = Math.min(a.spawnedAtMs, b.spawnedAtMs);
-  const at = (ms: number | undefined) => (ms === undefined ? '-' : `+${ms - t0}`);
-  const describe = (x: InvocationOutcome) =>
-    `${stopReasonOf(x)}: took the task at ${at(tookOverAt(x, guarantee))} ms, last guarded request at ` +
-    `${at(lastGuardedRequestAt(x, guarantee))}`;
-  const reasons = pair.map(stopReasonOf);
-  return { interleaved, reasons, timeline: `[${describe(a)}] [${describe(b)}]` };
-}
-
-interface ZombieRound {
-  readonly stopAt: string;
-  readonly zombie: InvocationOutcome;
-  readonly newer: InvocationOutcome;
-  readonly storedAfterNewer: number | undefined;
-  readonly storedAfterZombie: number | undefined;
-  readonly frozenMs: number;
-}
+type ZombieRound = StoreZombieRound<number | undefined>;
 
 /** Freezes an invocation at `stopAt`, runs a newer one to its end, thaws the zombie. */
-async function zombieRound(bundle: ScenarioBundle, stopAt: string): Promise<ZombieRound> {
-  const zombie = startInvocation(run(bundle, { stopAt }));
-  const froze = await waitForEvents(zombie, (events) => events.some((e) => e.kind === 'stop'), 30_000);
-  const pid = zombie.child.pid!;
-  if (!froze) {
-    zombie.signal('SIGKILL');
-    throw new Error(`the zombie never reached ${stopAt}: ${describeOutcome(await zombie.done)}`);
-  }
-  while (!isStopped(pid)) await sleep(5);
-  const frozenAt = Date.now();
-  const newer = await runInvocation(run(bundle));
-  const storedAfterNewer = await stack.committedSequence(bundle, 0);
-  const frozenMs = Date.now() - frozenAt;
-  zombie.signal('SIGCONT');
-  const thawed = await Promise.race([zombie.done, sleep(60_000).then(() => undefined)]);
-  if (thawed === undefined) {
-    zombie.signal('SIGKILL');
-    throw new Error(`the zombie (${stopAt}) hung after SIGCONT: ${describeOutcome(await zombie.done)}`);
-  }
-  const storedAfterZombie = await stack.committedSequence(bundle, 0);
-  return { stopAt, zombie: thawed, newer, storedAfterNewer, storedAfterZombie, frozenMs };
+function zombieRound(bundle: ScenarioBundle, stopAt: string): Promise<ZombieRound> {
+  return storeZombieRound(run(bundle), stopAt, () => stack.committedSequence(bundle, 0));
 }
 
 function describeZombie(r: ZombieRound): string {
@@ -199,7 +110,7 @@ describe.concurrent('two overlapping invocations of one task', () => {
     const failures: string[] = [];
     const t = await completeAndTally(bundle, failures);
     const reasons = pairs.map((p) => p.map(stopReasonOf).join('+'));
-    const orders = pairs.map((p) => interleaving(p, 'exactly-once'));
+    const orders = pairs.map((p) => interleaving(p, fencingOf('exactly-once')));
     const interleaved = orders.filter((o) => o.interleaved).length;
     const fenced = pairs.flat().filter((o) => o.summaries[0]?.stopReason === 'fenced').length;
     console.log(
@@ -232,7 +143,7 @@ describe.concurrent('two overlapping invocations of one task', () => {
     const t = await completeAndTally(bundle, failures);
     const reasons = pairs.map((p) => p.map(stopReasonOf).join('+'));
     const fenced = pairs.flat().filter((o) => o.summaries[0]?.stopReason === 'fenced').length;
-    const orders = pairs.map((p) => interleaving(p, 'at-least-once'));
+    const orders = pairs.map((p) => interleaving(p, fencingOf('at-least-once')));
     const interleaved = orders.filter((o) => o.interleaved).length;
     console.log(
       `[faults] overlapping pairs, at-least-once (DynamoDB lease): ${PAIRS} pairs started together ` +

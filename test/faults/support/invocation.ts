@@ -22,11 +22,11 @@ let probeCount = 0;
 export interface ProbeEvent {
   readonly atMs: number;
   /**
-   * `start`, `connect`, `kreq`/`kres` (Kafka request/response), `hreq`/`hres` (DynamoDB), `kill`, `stop`,
-   * `continued`, `exit`.
+   * `start`, `connect`, `kreq`/`kres` (Kafka request/response), `hreq`/`hres` (DynamoDB), `fwrite`/`fwritten`
+   * and `fsync`/`fsynced` (a file write / datasync issued and completed), `kill`, `stop`, `continued`, `exit`.
    */
   readonly kind: string;
-  /** The Kafka API or DynamoDB operation. */
+  /** The Kafka API, DynamoDB operation or file (base name). */
   readonly name: string;
 }
 
@@ -36,7 +36,7 @@ export interface InvocationOptions {
   readonly task: number;
   readonly timeoutMs?: number;
   readonly invocations?: number;
-  /** The probe's self-kill point, `<before|after>:<kreq|hreq>:<Name>:<n>` (see ./phase-probe.mjs). */
+  /** The probe's self-kill point, `<before|after>:<kind>:<Name>:<n>` (see ./phase-probe.mjs). */
   readonly killAt?: string;
   /** The probe's self-SIGSTOP point, same syntax: the child freezes there until it gets SIGCONT. */
   readonly stopAt?: string;

@@ -1,22 +1,34 @@
 // Preloaded into each `connect-fn run` child of the fault tests (`node --import <this> bin/connect-fn.mjs`):
-// watches the process's own Kafka and DynamoDB traffic, without changing it, so a test can tell in which
-// phase of the cycle a `kill -9` landed. Product code is not touched; this only wraps `net.Socket` and
-// `http.ClientRequest` methods and passes every call through.
+// watches the process's own Kafka and DynamoDB traffic and its file writes and syncs, without changing
+// them, so a test can tell in which phase of the cycle a `kill -9` landed. Product code is not touched;
+// this only wraps `net.Socket`, `http.ClientRequest` and `fs/promises` FileHandle methods and passes every
+// call through.
 //
 // FAULT_PROBE_FILE=<path>: one line per event, written synchronously (so it is on disk before a kill):
 //   `<epoch ms> start` | `connect` | `kreq <Api>` | `kres <Api>` | `hreq <Operation>` | `hres <Operation>` | `exit`
 // where kreq/kres are Kafka requests written / responses received (by API name) and hreq/hres are DynamoDB
 // requests written / responses received (by X-Amz-Target operation).
 //
+// Local file I/O through `fs/promises` file handles (what the file sink does) is watched too:
+//   `fwrite <file>` (a FileHandle write issued) | `fwritten <file>` (it completed) | `fsync <file>` (a
+//   datasync/sync issued) | `fsynced <file>` (it completed), where <file> is the file's base name.
+// The file sink appends each put with one write and runs one fdatasync per flush, so the n-th `fwrite` of
+// its file is the n-th put and the n-th `fsync` the n-th flush.
+//
 // FAULT_KILL_AT=<before|after>:<kind>:<Name>:<n> makes the process SIGKILL itself right before or right
 // after its n-th such event: a kill at an exact point of the cycle (e.g. `before:kreq:Produce:3` = after
 // the 3rd poll, before its records are sent). Requests (kreq/hreq) can be `before` or `after` the write
 // (of the whole request: a DynamoDB request's body goes out after its head); responses (kres/hres) fire
-// when they arrive, before the client sees them. FAULT_STOP_AT (same syntax)
-// SIGSTOPs the process there instead: a zombie, frozen at a known point until the test sends SIGCONT.
-import { openSync, writeSync } from 'node:fs';
+// when they arrive, before the client sees them. File calls (fwrite/fsync) can be `before` the call or
+// `after` it was issued (handed to the thread pool: the system call may be running, e.g. inside the
+// fdatasync); their completions (fwritten/fsynced) fire before the caller sees them. FAULT_STOP_AT (same
+// syntax) SIGSTOPs the process there instead: a zombie, frozen at a known point until the test sends SIGCONT.
+import { openSync, readlinkSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
+import { devNull } from 'node:os';
+import { basename } from 'node:path';
 
 const file = process.env.FAULT_PROBE_FILE;
 const triggers = [
@@ -32,6 +44,7 @@ const KAFKA_APIS = {
   8: 'OffsetCommit',
   9: 'OffsetFetch',
   10: 'FindCoordinator',
+  15: 'DescribeGroups',
   17: 'SaslHandshake',
   18: 'ApiVersions',
   19: 'CreateTopics',
@@ -39,6 +52,7 @@ const KAFKA_APIS = {
   24: 'AddPartitionsToTxn',
   25: 'AddOffsetsToTxn',
   26: 'EndTxn',
+  28: 'TxnOffsetCommit',
   32: 'DescribeConfigs',
   36: 'SaslAuthenticate',
   60: 'DescribeCluster',
@@ -185,4 +199,42 @@ if (file !== undefined || triggers.length > 0) {
     }
     return requestEmit.call(this, event, ...args);
   };
+
+  // File handles: FileHandle is not exported, so its prototype is taken from a handle of our own.
+  const probeHandle = await open(devNull, 'r');
+  const fileHandleProto = Object.getPrototypeOf(probeHandle);
+  await probeHandle.close();
+  const names = new WeakMap(); // handle -> the file's base name
+  const nameOf = (handle) => {
+    let name = names.get(handle);
+    if (name === undefined) {
+      try {
+        name = basename(readlinkSync(`/proc/self/fd/${handle.fd}`));
+      } catch {
+        name = `fd${handle.fd}`;
+      }
+      names.set(handle, name);
+    }
+    return name;
+  };
+  /** Wraps a FileHandle method: `<issued> <file>` around the call, `<completed> <file>` when it resolves. */
+  const probeFileCall = (method, issued, completed) => {
+    const original = fileHandleProto[method];
+    fileHandleProto[method] = function probedFileCall(...args) {
+      const name = nameOf(this);
+      const hits = due(issued, name);
+      fire(hits, 'before', `${issued} ${name}`);
+      emit(`${issued} ${name}`);
+      const result = original.apply(this, args);
+      fire(hits, 'after', `${issued} ${name}`);
+      return result.then((value) => {
+        emit(`${completed} ${name}`);
+        fire(due(completed, name), 'after', `${completed} ${name}`);
+        return value;
+      });
+    };
+  };
+  probeFileCall('write', 'fwrite', 'fwritten');
+  probeFileCall('datasync', 'fsync', 'fsynced');
+  probeFileCall('sync', 'fsync', 'fsynced');
 }

@@ -36,34 +36,39 @@ export interface BundleSpec {
   readonly worker?: Properties;
 }
 
-/** A bundle in a temp dir: worker.properties + connectors/<name>.properties. */
-export class ScenarioBundle {
+/** The names a bundle gets: its connector and data topic, with a unique suffix. */
+export interface BundleNames {
+  readonly id: string;
+  readonly connector: string;
+  readonly topic: string;
+}
+
+/**
+ * A bundle in a temp dir: worker.properties + connectors/<name>.properties, rewritable with changed keys
+ * (same name and topic: the same connector). What the source and the sink scenarios' bundles share.
+ */
+export abstract class BundleDir {
+  /** The unique suffix of its names. */
+  readonly id: string;
   readonly dir: string;
   readonly connector: string;
   readonly topic: string;
-  readonly offsetsTopic: string;
-  readonly guarantee: Guarantee;
   #connectorProps: Properties;
   #workerProps: Properties;
 
-  constructor(spec: BundleSpec) {
+  protected constructor(
+    prefix: string,
+    props: (names: BundleNames) => { readonly connector: Properties; readonly worker: Properties },
+  ) {
     const id = randomUUID().slice(0, 8);
-    this.guarantee = spec.guarantee;
-    this.connector = `${spec.prefix}-${id}`;
-    this.topic = `faults-${spec.prefix}-${id}`;
-    this.offsetsTopic = `faults-offsets-${spec.prefix}-${id}`;
-    this.dir = mkdtempSync(join(tmpdir(), `connect-fn-faults-${spec.prefix}-`));
+    this.id = id;
+    this.connector = `${prefix}-${id}`;
+    this.topic = `faults-${prefix}-${id}`;
+    this.dir = mkdtempSync(join(tmpdir(), `connect-fn-faults-${prefix}-`));
     mkdirSync(join(this.dir, 'connectors'));
-    this.#workerProps = { ...workerDefaults(spec.guarantee, this.offsetsTopic), ...spec.worker };
-    this.#connectorProps = {
-      name: this.connector,
-      'connector.class': 'datagen',
-      'kafka.topic': this.topic,
-      quickstart: 'orders',
-      seed: 7,
-      'record.bytes': 64,
-      ...spec.connector,
-    };
+    const initial = props({ id, connector: this.connector, topic: this.topic });
+    this.#connectorProps = { name: this.connector, ...initial.connector };
+    this.#workerProps = initial.worker;
     this.#write();
   }
 
@@ -71,14 +76,8 @@ export class ScenarioBundle {
     return Number(this.#connectorProps['tasks.max'] ?? 1);
   }
 
-  /** The records each task generates over its life (`iterations` split as datagen splits it). */
-  expectedPerTask(): number[] {
-    const iterations = Number(this.#connectorProps.iterations);
-    const tasks = this.tasks;
-    return Array.from(
-      { length: tasks },
-      (_, t) => Math.floor(iterations / tasks) + (t < iterations % tasks ? 1 : 0),
-    );
+  protected get connectorProps(): Properties {
+    return this.#connectorProps;
   }
 
   /** Rewrites the bundle with changed connector keys (same name, topic and offsets: the same connector). */
@@ -101,16 +100,51 @@ export class ScenarioBundle {
   }
 }
 
+/** A datagen source bundle. */
+export class ScenarioBundle extends BundleDir {
+  readonly offsetsTopic: string;
+  readonly guarantee: Guarantee;
+
+  constructor(spec: BundleSpec) {
+    const offsetsTopic = (id: string) => `faults-offsets-${spec.prefix}-${id}`;
+    super(spec.prefix, ({ id, topic }) => ({
+      worker: { ...workerDefaults(spec.guarantee, offsetsTopic(id)), ...spec.worker },
+      connector: {
+        'connector.class': 'datagen',
+        'kafka.topic': topic,
+        quickstart: 'orders',
+        seed: 7,
+        'record.bytes': 64,
+        ...spec.connector,
+      },
+    }));
+    this.offsetsTopic = offsetsTopic(this.id);
+    this.guarantee = spec.guarantee;
+  }
+
+  /** The records each task generates over its life (`iterations` split as datagen splits it). */
+  expectedPerTask(): number[] {
+    const iterations = Number(this.connectorProps.iterations);
+    const tasks = this.tasks;
+    return Array.from(
+      { length: tasks },
+      (_, t) => Math.floor(iterations / tasks) + (t < iterations % tasks ? 1 : 0),
+    );
+  }
+}
+
+/** Every scenario's worker: the stack's broker, string keys, JSON values without schemas. */
+export const WORKER_COMMON: Properties = {
+  'bootstrap.servers': '${env:KAFKA_BROKERS}',
+  'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
+  'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
+  'value.converter.schemas.enable': 'false',
+};
+
 function workerDefaults(guarantee: Guarantee, offsetsTopic: string): Properties {
-  const common = {
-    'bootstrap.servers': '${env:KAFKA_BROKERS}',
-    'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
-    'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-    'value.converter.schemas.enable': 'false',
-  };
   if (guarantee === 'exactly-once') {
     return {
-      ...common,
+      ...WORKER_COMMON,
       'offset.storage': 'kafka',
       'offset.storage.topic': offsetsTopic,
       // One partition: every task's offsets share it, as many connectors share connect-offsets' partitions.
@@ -120,7 +154,7 @@ function workerDefaults(guarantee: Guarantee, offsetsTopic: string): Properties 
     };
   }
   return {
-    ...common,
+    ...WORKER_COMMON,
     'offset.storage': 'dynamodb',
     'dynamodb.endpoint': '${env:DYNAMODB_ENDPOINT}',
     'offset.storage.table': OFFSETS_TABLE,
@@ -254,6 +288,24 @@ export class KafkaView {
     }
   }
 
+  /**
+   * The committed offsets of consumer group `groupId` for `topic`'s partitions (OffsetFetch, no membership);
+   * partitions without one are left out.
+   */
+  async groupOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
+    const [fetched] = await this.#admin.fetchOffsets({ groupId, topics: [topic] });
+    const out = new Map<number, number>();
+    for (const { partition, offset } of fetched?.partitions ?? []) {
+      if (Number(offset) >= 0) out.set(partition, Number(offset));
+    }
+    return out;
+  }
+
+  /** Each partition's high watermark (the offset the next record gets). */
+  async highWatermarks(topic: string): Promise<Map<number, number>> {
+    return new Map((await this.#admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+  }
+
   async topicExists(topic: string): Promise<boolean> {
     return (await this.#admin.listTopics()).includes(topic);
   }
@@ -331,7 +383,7 @@ export class FaultStack {
   readonly kafka: KafkaView;
   readonly dynamodbEndpoint: string;
   readonly #dynamo: DynamoDBClient;
-  readonly #bundles: ScenarioBundle[] = [];
+  readonly #bundles: { remove(): void }[] = [];
 
   private constructor(kafka: KafkaView, dynamodbEndpoint: string) {
     this.kafka = kafka;
@@ -373,6 +425,24 @@ export class FaultStack {
     return this.kafka.readTopic(topic);
   }
 
+  /** Removes `bundle`'s temp dir in {@link close}. */
+  track<B extends { remove(): void }>(bundle: B): B {
+    this.#bundles.push(bundle);
+    return bundle;
+  }
+
+  /** The `offset` attribute (compact JSON) of an item of the offsets table (strongly consistent). */
+  async storedOffset(connector: string, sk: string): Promise<string | undefined> {
+    const { Item } = await this.#dynamo.send(
+      new GetItemCommand({
+        TableName: OFFSETS_TABLE,
+        Key: { pk: { S: connector }, sk: { S: sk } },
+        ConsistentRead: true,
+      }),
+    );
+    return Item?.offset?.S;
+  }
+
   /**
    * The next sequence number the bundle's store holds for `task` (undefined: nothing committed); Kafka
    * offsets are read from `kafka` (default the stack's broker).
@@ -383,14 +453,7 @@ export class FaultStack {
     kafka: KafkaView = this.kafka,
   ): Promise<number | undefined> {
     if (bundle.guarantee === 'exactly-once') return kafka.committedSequence(bundle, task);
-    const { Item } = await this.#dynamo.send(
-      new GetItemCommand({
-        TableName: OFFSETS_TABLE,
-        Key: { pk: { S: bundle.connector }, sk: { S: JSON.stringify({ task }) } },
-        ConsistentRead: true,
-      }),
-    );
-    const offset = Item?.offset?.S;
+    const offset = await this.storedOffset(bundle.connector, JSON.stringify({ task }));
     return offset === undefined ? undefined : (JSON.parse(offset) as { sequence: number }).sequence;
   }
 
