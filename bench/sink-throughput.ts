@@ -74,8 +74,10 @@ const TARGET = '>= 0.85';
 const LF = 0x0a;
 const NULL_LINE = Buffer.from('null');
 
-type Side = 'ours' | 'baseline' | 'baseline+fsync';
-const SIDES: readonly Side[] = ['ours', 'baseline', 'baseline+fsync'];
+type Side = 'ours' | 'ours, interval' | 'baseline' | 'baseline+fsync';
+const SIDES: readonly Side[] = ['ours', 'ours, interval', 'baseline', 'baseline+fsync'];
+/** The second configuration of ours: Kafka Connect's default `offset.flush.interval.ms`. */
+const CONNECT_FLUSH_INTERVAL_MS = 60_000;
 
 interface Setup {
   readonly stack: BenchStack;
@@ -122,7 +124,7 @@ function checkFile(side: Side, file: string, s: Setup): void {
   }
 }
 
-async function runOurs(s: Setup, timer = plain): Promise<Run> {
+async function runOurs(s: Setup, timer = plain, flushIntervalMs?: number): Promise<Run> {
   const id = s.id();
   const connector = `bench-sink-tp-${id}`;
   const functionName = `connect-fn-${connector}`;
@@ -133,6 +135,7 @@ async function runOurs(s: Setup, timer = plain): Promise<Run> {
     connector,
     topic: s.topic,
     file,
+    ...(flushIntervalMs === undefined ? {} : { flushIntervalMs }),
   });
   const fn = createSinkFunction({ bundleDir, connector, env: SINK_ENV });
   try {
@@ -219,7 +222,9 @@ async function runBaseline(s: Setup, fsync: boolean, timer = plain): Promise<Run
 }
 
 function runSide(s: Setup, side: Side, timer = plain): Promise<Run> {
-  return side === 'ours' ? runOurs(s, timer) : runBaseline(s, side === 'baseline+fsync', timer);
+  if (side === 'ours') return runOurs(s, timer);
+  if (side === 'ours, interval') return runOurs(s, timer, CONNECT_FLUSH_INTERVAL_MS);
+  return runBaseline(s, side === 'baseline+fsync', timer);
 }
 
 /** One more round, not counted, ours and the no-fsync baseline under the profiler. */
@@ -309,6 +314,13 @@ function rows(s: Setup, runs: ReadonlyMap<Side, Run[]>): ResultRow[] {
       'MB/s',
       { name: baselineName, value: perSecond(s.produced.bytes / 1e6, 'baseline') },
       'key + value bytes, 10^6 B',
+    ),
+    compared(
+      `${NAME}: records/s, offset.flush.interval.ms=${CONNECT_FLUSH_INTERVAL_MS}`,
+      perSecond(RECORDS, 'ours, interval'),
+      'records/s',
+      { name: baselineName, value: perSecond(RECORDS, 'baseline') },
+      "Kafka Connect's default flush interval: one flush and one commit at the end of the invocation",
     ),
     compared(
       `${NAME}: records/s vs fsync baseline`,

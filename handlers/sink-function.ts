@@ -174,6 +174,7 @@ export function createSinkFunction(
         assignment: () => assignPartitions(subscriptionOf(config), catalog, task, cold.taskConfigs.length),
         autoOffsetReset: cold.kafka.consumerSettings.autoOffsetReset,
         maxPollRecords: cold.kafka.consumerSettings.maxPollRecords,
+        commitIntervalMs: bundle.worker.values['offset.flush.interval.ms'],
         limits,
         errors: errorPolicy(config),
         clock: systemClock,

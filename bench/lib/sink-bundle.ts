@@ -30,6 +30,8 @@ export interface SinkBundle {
   readonly maxRecords?: number;
   /** `trigger`: `schedule` (default) or `kafka`. */
   readonly trigger?: 'schedule' | 'kafka';
+  /** The worker's `offset.flush.interval.ms` (default: not set, i.e. commit every batch). */
+  readonly flushIntervalMs?: number;
 }
 
 /** Writes the bundle; returns its dir. */
@@ -43,6 +45,7 @@ export function writeSinkBundle(b: SinkBundle): string {
     'offset.storage=kafka',
     `offset.storage.topic=${SINK_OFFSETS_TOPIC}`,
     'offset.storage.replication.factor=1',
+    ...(b.flushIntervalMs === undefined ? [] : [`offset.flush.interval.ms=${b.flushIntervalMs}`]),
   ];
   const connector = [
     `name=${b.connector}`,

@@ -99,6 +99,10 @@ export const workerKeys = {
     default: '.connect-fn/offsets.json',
     nonEmpty: true,
   }),
+  'offset.flush.interval.ms': k.int(
+    "Sink connectors: commit offsets (after a flush) at most this often within an invocation, and at its end; 0 = after every batch (connect-fn's default; Connect's is 60000). Sources commit every batch.",
+    { default: 0, min: 0 },
+  ),
   'exactly.once.source.support': k.enum(
     ['enabled', 'disabled'],
     'Exactly-once delivery for source connectors (KIP-618): each batch and its offsets in one Kafka transaction. Needs offset.storage=kafka.',
@@ -127,7 +131,7 @@ const IGNORED_REASON = {
   group: 'connect-fn functions never join a Connect worker group, so there is nothing to rebalance',
   storage:
     'connect-fn has no config or status topic: configuration is the bundle, status comes from invocations',
-  flush: 'offsets are committed at the end of every batch of an invocation',
+  flush: 'offsets are committed as part of each batch, never waited for separately',
 } as const;
 
 export const workerSchema: ConfigSchema<typeof workerKeys> = {
@@ -162,7 +166,6 @@ export const workerSchema: ConfigSchema<typeof workerKeys> = {
     'status.storage.topic': IGNORED_REASON.storage,
     'status.storage.replication.factor': IGNORED_REASON.storage,
     'status.storage.partitions': IGNORED_REASON.storage,
-    'offset.flush.interval.ms': IGNORED_REASON.flush,
     'offset.flush.timeout.ms': IGNORED_REASON.flush,
     'session.timeout.ms': IGNORED_REASON.group,
     'heartbeat.interval.ms': IGNORED_REASON.group,

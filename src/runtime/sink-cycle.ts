@@ -9,9 +9,10 @@
  * 3. `task.start(context)`;
  * 4. per batch (at most `max.poll.records` records of one partition, partitions taken in turn), until the
  *    budget is spent or every partition is read up to where it ended when the invocation began: read
- *    (read_committed) → convert → `put` → `preCommit`/`flush` → commit. Pipelined one deep: the next batch
- *    is read and converted while this one is put and committed, and is put only once this one's commit
- *    has completed. An offset out of range is reset per `auto.offset.reset` and logged;
+ *    (read_committed) → convert → `put` → `preCommit`/`flush` → commit (after every batch by default;
+ *    with `offset.flush.interval.ms`, at most that often and at the end). Pipelined one deep: the next
+ *    batch is read and converted while this one is put and committed, and is put only once a commit in
+ *    flight has completed. An offset out of range is reset per `auto.offset.reset` and logged;
  * 5. `task.stop()`, close the session, return the summary.
  *
  * An offset is never committed past a record that `put` did not take and `preCommit` did not call safe.
@@ -68,6 +69,11 @@ export interface SinkCycleOptions {
   readonly autoOffsetReset: AutoOffsetReset;
   /** Connect's `consumer.max.poll.records`: the most records one `put` gets. */
   readonly maxPollRecords: number;
+  /**
+   * Connect's `offset.flush.interval.ms`: flush and commit at most this often, and at the end of the
+   * invocation; 0 (the default) = after every batch.
+   */
+  readonly commitIntervalMs?: number;
   readonly limits: BudgetLimits;
   readonly errors: ErrorPolicy;
   readonly clock: Clock;
@@ -315,6 +321,25 @@ async function runBatches(
     }
   };
   let committing: Promise<void> = Promise.resolve();
+  let lastCommitMs = Number.NEGATIVE_INFINITY;
+  /** What was put since the last commit was issued: counted in the summary once that commit completes. */
+  let put = { records: 0, bytes: 0, batches: 0 };
+  const commit = () => {
+    const offered = [...positions.values()];
+    const counted = put;
+    put = { records: 0, bytes: 0, batches: 0 };
+    lastCommitMs = options.clock.nowMs();
+    committing = (async () => {
+      const safe = await safeOffsets(options.task, offered);
+      const changed = safe.filter((o) => progress.committed.get(keyOf(o))?.offset !== o.offset);
+      if (changed.length > 0) await session.commit(changed);
+      for (const o of changed) progress.committed.set(keyOf(o), o);
+      progress.records += counted.records;
+      progress.bytes += counted.bytes;
+      progress.batches += counted.batches;
+    })();
+    committing.catch(ignore);
+  };
   let upcoming = nextBatch();
   try {
     for (;;) {
@@ -326,18 +351,11 @@ async function runBatches(
       await putBatch(batch, { ...options, deadlineMs: budget.deadlineMs });
       const position = { topic: batch.topic, partition: batch.partition, offset: batch.nextOffset };
       positions.set(keyOf(position), position);
-      const offered = [...positions.values()];
-      committing = (async () => {
-        const safe = await safeOffsets(options.task, offered);
-        const changed = safe.filter((o) => progress.committed.get(keyOf(o))?.offset !== o.offset);
-        if (changed.length > 0) await session.commit(changed);
-        for (const o of changed) progress.committed.set(keyOf(o), o);
-        progress.records += batch.count;
-        progress.bytes += batch.bytes;
-        progress.batches++;
-      })();
-      committing.catch(ignore);
+      put = { records: put.records + batch.count, bytes: put.bytes + batch.bytes, batches: put.batches + 1 };
+      if (options.clock.nowMs() - lastCommitMs >= (options.commitIntervalMs ?? 0)) commit();
     }
+    await committing;
+    if (put.batches > 0) commit();
     await committing;
     return stop ?? StopReason.idle;
   } finally {

@@ -266,6 +266,23 @@ describe('runSinkCycle', () => {
     ]);
   });
 
+  it('with offset.flush.interval.ms, flushes and commits at most that often, and at the end', async () => {
+    const s = setup();
+    s.topics.create('t', 1);
+    s.topics.append('t', 0, values(18));
+    s.task.beforePut = () => {
+      s.clock.now += 400; // each put takes 400 ms
+    };
+
+    const summary = await invoke(s, { commitIntervalMs: 1_000 });
+
+    // Puts end at 400, 800, ..., 2400 ms: a commit after the first (none before it), after the fourth
+    // (1200 ms since), and the rest at the end: never more than a second of puts uncommitted.
+    expect(s.offsets.commits.map((c) => c.map((o) => o.offset))).toEqual([[3], [12], [18]]);
+    expect(s.task.flushes).toHaveLength(3);
+    expect(summary).toMatchObject({ records: 18, batches: 6, stopReason: 'idle' });
+  });
+
   it('puts the next batch only once the previous commit has completed', async () => {
     const s = setup();
     s.topics.create('t', 1);
