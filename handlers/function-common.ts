@@ -6,13 +6,15 @@
 import { type Bundle, loadBundle } from '../src/config/bundle.ts';
 import type { ConnectorConfig } from '../src/config/connector-config.ts';
 import { builtinRegistry } from '../src/connectors/builtins.ts';
+import type { TaskLog } from '../src/connectors/task-log.ts';
 import { createConverter, createHeaderConverter } from '../src/data/converters/index.ts';
-import { ConnectFnError } from '../src/errors.ts';
+import { ConfigInvalidError, ConnectFnError } from '../src/errors.ts';
 import { checkClientOverrides, checkKafkaClientConfig } from '../src/kafka/index.ts';
 import { createLogger, type Logger } from '../src/observability/logger.ts';
+import { type BudgetLimits, beforeHardDeadline } from '../src/runtime/budget.ts';
 import type { RecordConverters } from '../src/runtime/record-converter.ts';
 import type { ErrorPolicy } from '../src/runtime/source-cycle.ts';
-import type { InvocationSummary } from '../src/runtime/summary.ts';
+import { type InvocationSummary, summaryError } from '../src/runtime/summary.ts';
 
 export interface FunctionOptions {
   readonly bundleDir: string;
@@ -66,13 +68,6 @@ export function errorPolicy(config: ConnectorConfig): ErrorPolicy {
   };
 }
 
-/** The summary's `error` for `err`; never holds record data. */
-export function errorOf(err: unknown): NonNullable<InvocationSummary['error']> {
-  return err instanceof ConnectFnError
-    ? { code: err.code, message: err.message, ...(err.stage === undefined ? {} : { stage: err.stage }) }
-    : { code: 'CONNECT_FN_UNEXPECTED', message: err instanceof Error ? err.message : String(err) };
-}
-
 /** The summary of an invocation that failed before its cycle began (e.g. the offsets store could not be set up). */
 export function failedBeforeStart(
   kind: InvocationSummary['kind'],
@@ -91,7 +86,7 @@ export function failedBeforeStart(
     durationMs,
     stopReason: 'error',
     committed: [],
-    error: errorOf(err),
+    error: summaryError(err),
   };
 }
 
@@ -110,5 +105,65 @@ export class InvocationFailedError extends ConnectFnError {
       },
     );
     this.summary = summary;
+  }
+}
+
+/** The connector `name` of the bundle and its implementation among `plugins`, which must be of `kind`. */
+export function connectorPlugin<P>(
+  loaded: LoadedBundle,
+  name: string,
+  kind: 'source' | 'sink',
+  plugins: (options: { log: TaskLog; baseDir: string }) => ReadonlyMap<string, P>,
+): { config: ConnectorConfig; plugin: P } {
+  const { bundle, logger } = loaded;
+  const config = bundle.connector(name);
+  const log = {
+    warn: (message: string, fields?: Readonly<Record<string, unknown>>) => logger.warn(message, fields),
+  };
+  const plugin = plugins({ log, baseDir: bundle.dir }).get(config.plugin);
+  if (config.kind !== kind || plugin === undefined) {
+    throw new ConfigInvalidError([
+      { file: config.file, key: 'connector.class', expected: `a ${kind} connector`, got: config.className },
+    ]);
+  }
+  return { config, plugin };
+}
+
+/**
+ * A store opened on first use (once per cold start), within the invocation's hard deadline. A failure
+ * fails the invocation with a summary naming what was being opened, and the next invocation tries again.
+ */
+export class LazyStore<T extends { close(): Promise<void> }> {
+  #pending: Promise<T> | undefined;
+  readonly #open: () => Promise<T>;
+  readonly #what: string;
+  readonly #kind: InvocationSummary['kind'];
+  readonly #connector: string;
+
+  constructor(open: () => Promise<T>, what: string, kind: InvocationSummary['kind'], connector: string) {
+    this.#open = open;
+    this.#what = what;
+    this.#kind = kind;
+    this.#connector = connector;
+  }
+
+  async get(task: number, limits: BudgetLimits, startedMs: number): Promise<T> {
+    this.#pending ??= this.#open();
+    const pending = this.#pending;
+    try {
+      return await beforeHardDeadline(pending, limits.hardDeadlineMs, () => this.#what);
+    } catch (err) {
+      if (this.#pending === pending) this.#pending = undefined;
+      pending.then((o) => o.close()).catch(() => undefined);
+      throw new InvocationFailedError(
+        failedBeforeStart(this.#kind, this.#connector, task, Date.now() - startedMs, err),
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    await pending?.then((o) => o.close()).catch(() => undefined);
   }
 }

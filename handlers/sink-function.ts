@@ -14,7 +14,6 @@ import middy from '@middy/core';
 import type { Bundle } from '../src/config/bundle.ts';
 import type { ConnectorConfig } from '../src/config/connector-config.ts';
 import { sinkConnectors } from '../src/connectors/builtins.ts';
-import { ConfigInvalidError } from '../src/errors.ts';
 import {
   createKafkaClients,
   describeEndpoint,
@@ -29,7 +28,7 @@ import {
 } from '../src/lambda/kafka-event.ts';
 import { type InvocationContext, taskOf } from '../src/lambda/lambda-context.ts';
 import type { Logger } from '../src/observability/logger.ts';
-import { type BudgetLimits, beforeHardDeadline, budgetLimits } from '../src/runtime/budget.ts';
+import { budgetLimits } from '../src/runtime/budget.ts';
 import type { RecordConverters } from '../src/runtime/record-converter.ts';
 import { systemClock } from '../src/runtime/retry.ts';
 import { assignPartitions, type Subscription } from '../src/runtime/sink-assignment.ts';
@@ -40,14 +39,15 @@ import type { SinkConnector } from '../src/spi/sink.ts';
 import type { TaskConfig } from '../src/spi/source.ts';
 import {
   connectorConverters,
+  connectorPlugin,
   errorPolicy,
   type FunctionOptions,
-  failedBeforeStart,
   InvocationFailedError,
+  LazyStore,
   type LoadedBundle,
   loadFunctionBundle,
 } from './function-common.ts';
-import { openSinkOffsetStore, type SinkOffsetStoreChoice } from './offset-store.ts';
+import { openSinkOffsetStore } from './offset-store.ts';
 
 export type SinkFunctionOptions = FunctionOptions;
 
@@ -85,25 +85,6 @@ interface ColdStart {
   readonly taskConfigs: readonly TaskConfig[];
   /** Kept across invocations: its connections to the partition leaders stay warm. */
   reader: SinkPartitionReader & { close(): Promise<void> };
-  offsets: Promise<SinkOffsetStoreChoice> | undefined;
-}
-
-function sinkConnector(
-  bundle: Bundle,
-  name: string,
-  logger: Logger,
-): { config: ConnectorConfig; plugin: SinkConnector } {
-  const config = bundle.connector(name);
-  const log = {
-    warn: (message: string, fields?: Readonly<Record<string, unknown>>) => logger.warn(message, fields),
-  };
-  const plugin = sinkConnectors({ log, baseDir: bundle.dir }).get(config.plugin);
-  if (config.kind !== 'sink' || plugin === undefined) {
-    throw new ConfigInvalidError([
-      { file: config.file, key: 'connector.class', expected: 'a sink connector', got: config.className },
-    ]);
-  }
-  return { config, plugin };
 }
 
 function subscriptionOf(config: ConnectorConfig): Subscription {
@@ -118,7 +99,7 @@ export function createSinkFunction(
   loaded: LoadedBundle = loadFunctionBundle(options),
 ): SinkFunction {
   const { bundle, logger, env } = loaded;
-  const { config, plugin } = sinkConnector(bundle, options.connector, logger);
+  const { config, plugin } = connectorPlugin(loaded, options.connector, 'sink', sinkConnectors);
   const kafka = createKafkaClients(withClientOverrides(bundle.worker, config.overrides, config.file), {
     clientId: `connect-fn-${config.name}`,
     env,
@@ -130,38 +111,25 @@ export function createSinkFunction(
     plugin,
     taskConfigs: plugin.taskConfigs(config.config, config.common['tasks.max']),
     reader: kafka.partitionReader(),
-    offsets: undefined,
   };
   const source = describeEndpoint(kafka.consumerEndpoint);
 
-  /** The offsets store, set up on first use within the invocation's hard deadline; a failure fails the invocation. */
-  async function offsetStore(task: number, limits: BudgetLimits, startedMs: number) {
-    cold.offsets ??= openSinkOffsetStore(bundle, config, cold.kafka, {
-      createTable: options.createOffsetsTable ?? false,
-      env,
-    });
-    const pending = cold.offsets;
-    try {
-      const storage = bundle.worker.values['offset.storage'];
-      return await beforeHardDeadline(
-        pending,
-        limits.hardDeadlineMs,
-        () => `opening the ${storage} offsets store of ${config.name}`,
-      );
-    } catch (err) {
-      if (cold.offsets === pending) cold.offsets = undefined; // the next invocation tries again
-      pending.then((o) => o.close()).catch(() => undefined);
-      throw new InvocationFailedError(
-        failedBeforeStart('sink', config.name, task, Date.now() - startedMs, err),
-      );
-    }
-  }
+  const offsetStore = new LazyStore(
+    () =>
+      openSinkOffsetStore(bundle, config, cold.kafka, {
+        createTable: options.createOffsetsTable ?? false,
+        env,
+      }),
+    `opening the ${bundle.worker.values['offset.storage']} offsets store of ${config.name}`,
+    'sink',
+    config.name,
+  );
 
   async function scheduledInvocation(event: unknown, context: InvocationContext): Promise<InvocationSummary> {
     const task = taskOf(event, cold.taskConfigs.length);
     const startedMs = Date.now();
     const limits = budgetLimits(config.common, context.getRemainingTimeInMillis(), startedMs);
-    const offsets = await offsetStore(task, limits, startedMs);
+    const offsets = await offsetStore.get(task, limits, startedMs);
     const catalog = cold.kafka.topicAdmin();
     try {
       const summary = await runSinkCycle({
@@ -218,9 +186,7 @@ export function createSinkFunction(
   }).use(invocationLog(logger, config.name, 1));
   const handler = middy(scheduledInvocation).use(invocationLog(logger, config.name, cold.taskConfigs.length));
   async function close(): Promise<void> {
-    const offsets = cold.offsets;
-    cold.offsets = undefined;
-    await offsets?.then((o) => o.close()).catch(() => undefined);
+    await offsetStore.close();
     await cold.reader.close().catch(() => undefined);
   }
   return {

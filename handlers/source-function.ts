@@ -12,7 +12,6 @@ import middy from '@middy/core';
 import type { Bundle } from '../src/config/bundle.ts';
 import type { ConnectorConfig } from '../src/config/connector-config.ts';
 import { sourceConnectors } from '../src/connectors/builtins.ts';
-import { ConfigInvalidError } from '../src/errors.ts';
 import {
   createKafkaClients,
   describeEndpoint,
@@ -23,7 +22,7 @@ import {
 import { invocationLog } from '../src/lambda/invocation-log.ts';
 import { type InvocationContext, taskOf } from '../src/lambda/lambda-context.ts';
 import type { Logger } from '../src/observability/logger.ts';
-import { type BudgetLimits, beforeHardDeadline, budgetLimits } from '../src/runtime/budget.ts';
+import { budgetLimits } from '../src/runtime/budget.ts';
 import type { RecordConverters } from '../src/runtime/record-converter.ts';
 import { systemClock } from '../src/runtime/retry.ts';
 import { type Delivery, runSourceCycle } from '../src/runtime/source-cycle.ts';
@@ -31,10 +30,11 @@ import type { InvocationSummary } from '../src/runtime/summary.ts';
 import type { SourceConnector, TaskConfig } from '../src/spi/source.ts';
 import {
   connectorConverters,
+  connectorPlugin,
   errorPolicy,
   type FunctionOptions,
-  failedBeforeStart,
   InvocationFailedError,
+  LazyStore,
   type LoadedBundle,
   loadFunctionBundle,
 } from './function-common.ts';
@@ -60,25 +60,6 @@ interface ColdStart {
   readonly converters: RecordConverters;
   readonly plugin: SourceConnector;
   readonly taskConfigs: readonly TaskConfig[];
-  offsets: Promise<OffsetStoreChoice> | undefined;
-}
-
-function sourceConnector(
-  bundle: Bundle,
-  name: string,
-  logger: Logger,
-): { config: ConnectorConfig; plugin: SourceConnector } {
-  const config = bundle.connector(name);
-  const log = {
-    warn: (message: string, fields?: Readonly<Record<string, unknown>>) => logger.warn(message, fields),
-  };
-  const plugin = sourceConnectors({ log, baseDir: bundle.dir }).get(config.plugin);
-  if (config.kind !== 'source' || plugin === undefined) {
-    throw new ConfigInvalidError([
-      { file: config.file, key: 'connector.class', expected: 'a source connector', got: config.className },
-    ]);
-  }
-  return { config, plugin };
 }
 
 function coldStart(
@@ -95,7 +76,7 @@ function coldStart(
   });
   const converters = connectorConverters(config);
   const taskConfigs = plugin.taskConfigs(config.config, config.common['tasks.max']);
-  return { kafka, converters, plugin, taskConfigs, offsets: undefined };
+  return { kafka, converters, plugin, taskConfigs };
 }
 
 function delivery(
@@ -124,42 +105,23 @@ export function createSourceFunction(
   loaded: LoadedBundle = loadFunctionBundle(options),
 ): SourceFunction {
   const { bundle, logger, env } = loaded;
-  const { config, plugin } = sourceConnector(bundle, options.connector, logger);
+  const { config, plugin } = connectorPlugin(loaded, options.connector, 'source', sourceConnectors);
   const cold = coldStart(bundle, config, plugin, options, logger);
 
-  /** The offsets store, set up on first use within the invocation's hard deadline; a failure fails the invocation. */
-  async function offsetStore(
-    task: number,
-    limits: BudgetLimits,
-    startedMs: number,
-  ): Promise<OffsetStoreChoice> {
-    cold.offsets ??= openOffsetStore(bundle, cold.kafka, {
-      createTable: options.createOffsetsTable ?? false,
-      env,
-    });
-    const pending = cold.offsets;
-    try {
-      const storage = bundle.worker.values['offset.storage'];
-      const where = storage === 'kafka' ? ` (at ${describeEndpoint(cold.kafka.producerEndpoint)})` : '';
-      return await beforeHardDeadline(
-        pending,
-        limits.hardDeadlineMs,
-        () => `opening the ${storage} offsets store${where}`,
-      );
-    } catch (err) {
-      if (cold.offsets === pending) cold.offsets = undefined; // the next invocation tries again
-      pending.then((o) => o.close()).catch(() => undefined);
-      throw new InvocationFailedError(
-        failedBeforeStart('source', config.name, task, Date.now() - startedMs, err),
-      );
-    }
-  }
+  const storage = bundle.worker.values['offset.storage'];
+  const where = storage === 'kafka' ? ` (at ${describeEndpoint(cold.kafka.producerEndpoint)})` : '';
+  const offsetStore = new LazyStore(
+    () => openOffsetStore(bundle, cold.kafka, { createTable: options.createOffsetsTable ?? false, env }),
+    `opening the ${storage} offsets store${where}`,
+    'source',
+    config.name,
+  );
 
   async function sourceInvocation(event: unknown, context: InvocationContext): Promise<InvocationSummary> {
     const task = taskOf(event, cold.taskConfigs.length);
     const startedMs = Date.now();
     const limits = budgetLimits(config.common, context.getRemainingTimeInMillis(), startedMs);
-    const offsets = await offsetStore(task, limits, startedMs);
+    const offsets = await offsetStore.get(task, limits, startedMs);
     const chosen = delivery(bundle, config, task, cold, offsets);
     try {
       const summary = await runSourceCycle({
@@ -184,10 +146,6 @@ export function createSourceFunction(
   }
 
   const handler = middy(sourceInvocation).use(invocationLog(logger, config.name, cold.taskConfigs.length));
-  async function close(): Promise<void> {
-    const offsets = cold.offsets;
-    cold.offsets = undefined;
-    await offsets?.then((o) => o.close()).catch(() => undefined);
-  }
+  const close = () => offsetStore.close();
   return { bundle, connector: config, logger, handler: (event, context) => handler(event, context), close };
 }

@@ -4,7 +4,7 @@
  * flushes and commits within the margin.
  * @module
  */
-import { ConnectFnError } from '../errors.ts';
+import { ConnectFnError, FencedError } from '../errors.ts';
 import type { Clock } from './ports.ts';
 
 export const StopReason = {
@@ -115,4 +115,45 @@ export class InvocationBudget {
     this.records += records;
     this.bytes += bytes;
   }
+}
+
+/** Cleanup after the hard deadline still gets this long (abort a transaction, release a lease). */
+const CLEANUP_MIN_MS = 500;
+
+/** How a cycle ended: its stop reason, and the error that ended it (fenced, or failed). */
+export interface CycleEnd {
+  readonly stopReason: StopReason;
+  readonly error?: unknown;
+}
+
+/**
+ * Runs a cycle's `work` within the hard deadline (`describe` names what it was doing, for the deadline's
+ * error), then its cleanup `steps` in order, within what is left of the hard deadline plus a moment. A
+ * fenced cycle ends `fenced`, a failed one `error`; a failing cleanup step never hides the outcome (the next
+ * invocation starts from what was committed).
+ */
+export async function runWithinDeadline(
+  work: () => Promise<StopReason>,
+  limits: BudgetLimits,
+  describe: () => string,
+  steps: readonly (() => Promise<unknown> | undefined)[],
+): Promise<CycleEnd> {
+  let end: CycleEnd;
+  try {
+    end = { stopReason: await beforeHardDeadline(work(), limits.hardDeadlineMs, describe) };
+  } catch (error) {
+    end = { stopReason: error instanceof FencedError ? StopReason.fenced : StopReason.error, error };
+  }
+  const cleanup = async () => {
+    for (const step of steps) {
+      try {
+        await step();
+      } catch {
+        // The outcome is decided; see above.
+      }
+    }
+  };
+  const cleanupUntilMs = Math.max(Date.now() + CLEANUP_MIN_MS, limits.hardDeadlineMs ?? 0);
+  await beforeHardDeadline(cleanup(), cleanupUntilMs, () => 'cleanup').catch(() => undefined);
+  return end;
 }

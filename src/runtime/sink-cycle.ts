@@ -19,10 +19,10 @@
  * A fenced invocation stops with `stopReason: "fenced"` and commits nothing more; it is not an error.
  * @module
  */
-import { ConnectFnError, FencedError, Stage } from '../errors.ts';
+import { ConnectFnError, Stage } from '../errors.ts';
 import type { OffsetEntry } from '../spi/records.ts';
 import type { SinkTask, TopicPartition, TopicPartitionOffset } from '../spi/sink.ts';
-import { type BudgetLimits, beforeHardDeadline, InvocationBudget, StopReason } from './budget.ts';
+import { type BudgetLimits, InvocationBudget, runWithinDeadline, StopReason } from './budget.ts';
 import type {
   Clock,
   FetchedRecord,
@@ -42,10 +42,7 @@ import {
   sinkOffsetEntry,
 } from './sink-pipeline.ts';
 import type { CycleLog, ErrorPolicy } from './source-cycle.ts';
-import type { InvocationSummary } from './summary.ts';
-
-/** Cleanup after the hard deadline still gets this long (stop the task, close the session). */
-const CLEANUP_MIN_MS = 500;
+import { type InvocationSummary, summaryError } from './summary.ts';
 
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
 
@@ -270,13 +267,6 @@ async function startPositions(
   return { positions, reset: positions.filter((_, i) => committed[i] === undefined) };
 }
 
-function errorSummary(err: unknown): InvocationSummary['error'] {
-  if (err instanceof ConnectFnError) {
-    return { code: err.code, message: err.message, ...(err.stage === undefined ? {} : { stage: err.stage }) };
-  }
-  return { code: 'CONNECT_FN_UNEXPECTED', message: err instanceof Error ? err.message : String(err) };
-}
-
 const ignore = () => undefined;
 
 /** A batch of no records that moves a partition's position (past transaction markers). */
@@ -372,8 +362,6 @@ export async function runSinkCycle(options: SinkCycleOptions): Promise<Invocatio
   let session: SinkOffsetSession | undefined;
   let rotation: PartitionRotation | undefined;
   let started = false;
-  let stopReason: StopReason;
-  let error: InvocationSummary['error'];
   let phase = 'opening the offsets store';
   const run = async (): Promise<StopReason> => {
     session = await options.offsets.open(options.connector, options.taskId);
@@ -396,19 +384,11 @@ export async function runSinkCycle(options: SinkCycleOptions): Promise<Invocatio
     return runBatches(rotation, session, options, budget, progress);
   };
   const from = options.source === undefined ? '' : ` (from ${options.source})`;
-  try {
-    stopReason = await beforeHardDeadline(run(), options.limits.hardDeadlineMs, () => `${phase}${from}`);
-  } catch (err) {
-    stopReason = err instanceof FencedError ? StopReason.fenced : StopReason.error;
-    error = errorSummary(err);
-  } finally {
-    const cleanupUntilMs = Math.max(Date.now() + CLEANUP_MIN_MS, options.limits.hardDeadlineMs ?? 0);
-    await beforeHardDeadline(
-      closeAll(started ? options.task : undefined, rotation, session),
-      cleanupUntilMs,
-      () => 'cleanup',
-    ).catch(ignore);
-  }
+  const end = await runWithinDeadline(run, options.limits, () => `${phase}${from}`, [
+    () => (started ? options.task.stop() : undefined),
+    () => rotation?.close(),
+    () => session?.close(),
+  ]);
   const committed: OffsetEntry[] = [...progress.committed.values()].map(sinkOffsetEntry);
   return {
     connector: options.connector,
@@ -418,25 +398,9 @@ export async function runSinkCycle(options: SinkCycleOptions): Promise<Invocatio
     bytes: progress.bytes,
     batches: progress.batches,
     durationMs: options.clock.nowMs() - startMs,
-    stopReason,
+    stopReason: end.stopReason,
     committed,
     ...(progress.skipped > 0 ? { skipped: progress.skipped } : {}),
-    ...(error === undefined ? {} : { error }),
+    ...(end.error === undefined ? {} : { error: summaryError(end.error) }),
   };
-}
-
-/** Stops the task, ends the reads, closes the session; a failing cleanup never hides the outcome. */
-async function closeAll(
-  task: SinkTask | undefined,
-  rotation: PartitionRotation | undefined,
-  session: SinkOffsetSession | undefined,
-): Promise<void> {
-  const steps = [() => task?.stop(), () => rotation?.close(), () => session?.close()];
-  for (const step of steps) {
-    try {
-      await step();
-    } catch {
-      // Cleanup after the outcome is decided: the next invocation starts from what was committed.
-    }
-  }
 }

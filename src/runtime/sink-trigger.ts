@@ -31,7 +31,7 @@ import {
   sinkOffsetEntry,
 } from './sink-pipeline.ts';
 import type { CycleLog, ErrorPolicy } from './source-cycle.ts';
-import type { InvocationSummary } from './summary.ts';
+import { type InvocationSummary, summaryError } from './summary.ts';
 
 /** One partition of the event: its records in increasing offset order. */
 export interface TriggeredPartition extends TopicPartition {
@@ -59,12 +59,6 @@ export interface TriggeredSinkResult {
   readonly failures: readonly TopicPartitionOffset[];
 }
 
-function errorOf(err: unknown): NonNullable<InvocationSummary['error']> {
-  return err instanceof ConnectFnError
-    ? { code: err.code, message: err.message, ...(err.stage === undefined ? {} : { stage: err.stage }) }
-    : { code: 'CONNECT_FN_UNEXPECTED', message: err instanceof Error ? err.message : String(err) };
-}
-
 /** The deadline passed before a partition was delivered. */
 class DeliveryDeadlineError extends ConnectFnError {
   readonly code = 'CONNECT_FN_DEADLINE_EXCEEDED';
@@ -82,12 +76,12 @@ export async function runTriggeredSink(options: TriggeredSinkOptions): Promise<T
   let batches = 0;
   const fail = (tp: TopicPartition, offset: number, err: unknown) => {
     failed.set(keyOf(tp), { topic: tp.topic, partition: tp.partition, offset });
-    firstError ??= errorOf(err);
+    firstError ??= summaryError(err);
     options.log?.warn('records not delivered; the event source mapping retries them', {
       topic: tp.topic,
       partition: tp.partition,
       offset,
-      ...errorOf(err),
+      ...summaryError(err),
     });
   };
 

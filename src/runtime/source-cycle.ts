@@ -15,21 +15,18 @@
  * `stopReason: "fenced"` and commits nothing more; it is not an error.
  * @module
  */
-import { ConnectFnError, FencedError, Stage } from '../errors.ts';
+import { ConnectFnError, Stage } from '../errors.ts';
 import type { SourceRecord } from '../spi/records.ts';
 import type { SourceTask } from '../spi/source.ts';
-import { type BudgetLimits, beforeHardDeadline, InvocationBudget, StopReason } from './budget.ts';
+import { type BudgetLimits, InvocationBudget, runWithinDeadline, StopReason } from './budget.ts';
 import { type DeliverBatch, type Delivery, type OpenDelivery, openDelivery } from './delivery.ts';
 import { OffsetTracker } from './offset-tracker.ts';
 import type { Clock, KafkaRecord, OffsetSession, OffsetStore } from './ports.ts';
 import { type RecordConverters, recordBytes, toKafkaRecord } from './record-converter.ts';
 import { withRetry } from './retry.ts';
-import type { InvocationSummary } from './summary.ts';
+import { type InvocationSummary, summaryError } from './summary.ts';
 
 export type { Delivery } from './delivery.ts';
-
-/** Cleanup after the hard deadline still gets this long (abort a transaction, release a lease). */
-const CLEANUP_MIN_MS = 500;
 
 /** Connect's `errors.*` keys as the cycle uses them. */
 export interface ErrorPolicy {
@@ -221,13 +218,6 @@ async function runBatches(
   }
 }
 
-function errorSummary(err: unknown): InvocationSummary['error'] {
-  if (err instanceof ConnectFnError) {
-    return { code: err.code, message: err.message, ...(err.stage === undefined ? {} : { stage: err.stage }) };
-  }
-  return { code: 'CONNECT_FN_UNEXPECTED', message: err instanceof Error ? err.message : String(err) };
-}
-
 /** Runs one invocation of a source task and returns its summary. Never throws for fencing. */
 export async function runSourceCycle(options: SourceCycleOptions): Promise<InvocationSummary> {
   const startMs = options.clock.nowMs();
@@ -235,8 +225,6 @@ export async function runSourceCycle(options: SourceCycleOptions): Promise<Invoc
   const progress: Progress = { records: 0, bytes: 0, batches: 0, skipped: 0, committed: new OffsetTracker() };
   let session: OffsetSession | undefined;
   let started = false;
-  let stopReason: StopReason;
-  let error: InvocationSummary['error'];
   const delivery = openDelivery(options.delivery, options.connector);
   let phase = 'opening the offsets store';
   const run = async (): Promise<StopReason> => {
@@ -255,20 +243,11 @@ export async function runSourceCycle(options: SourceCycleOptions): Promise<Invoc
     return runBatches(options, budget, delivery, deliver, progress);
   };
   const to = options.target === undefined ? '' : ` (to ${options.target})`;
-  try {
-    stopReason = await beforeHardDeadline(run(), options.limits.hardDeadlineMs, () => `${phase}${to}`);
-  } catch (err) {
-    stopReason = err instanceof FencedError ? StopReason.fenced : StopReason.error;
-    error = errorSummary(err);
-  } finally {
-    // Cleanup gets what is left of the hard deadline plus a moment; it must not hold the summary back.
-    const cleanupUntilMs = Math.max(Date.now() + CLEANUP_MIN_MS, options.limits.hardDeadlineMs ?? 0);
-    await beforeHardDeadline(
-      closeAll(started ? options.task : undefined, delivery, session),
-      cleanupUntilMs,
-      () => 'cleanup',
-    ).catch(() => undefined);
-  }
+  const end = await runWithinDeadline(run, options.limits, () => `${phase}${to}`, [
+    () => (started ? options.task.stop() : undefined),
+    () => delivery.finish(),
+    () => session?.close(),
+  ]);
   return {
     connector: options.connector,
     task: options.taskId,
@@ -277,25 +256,9 @@ export async function runSourceCycle(options: SourceCycleOptions): Promise<Invoc
     bytes: progress.bytes,
     batches: progress.batches,
     durationMs: options.clock.nowMs() - startMs,
-    stopReason,
+    stopReason: end.stopReason,
     committed: progress.committed.entries(),
     ...(progress.skipped > 0 ? { skipped: progress.skipped } : {}),
-    ...(error === undefined ? {} : { error }),
+    ...(end.error === undefined ? {} : { error: summaryError(end.error) }),
   };
-}
-
-/** Stops the task, aborts an open transaction, closes the session; a failing cleanup never hides the outcome. */
-async function closeAll(
-  task: SourceTask | undefined,
-  delivery: { finish(): Promise<void> },
-  session: OffsetSession | undefined,
-): Promise<void> {
-  const steps = [() => task?.stop(), () => delivery.finish(), () => session?.close()];
-  for (const step of steps) {
-    try {
-      await step();
-    } catch {
-      // Cleanup after the outcome is decided: the next invocation starts from what was committed.
-    }
-  }
 }

@@ -3,6 +3,8 @@
  * (one line per invocation) and what feeds the status endpoint and metrics.
  * @module
  */
+
+import { ConnectFnError } from '../errors.ts';
 import type { OffsetEntry } from '../spi/records.ts';
 import type { StopReason } from './budget.ts';
 
@@ -21,4 +23,11 @@ export interface InvocationSummary {
   readonly skipped?: number;
   /** Set when `stopReason` is `error` (and, for information, `fenced`). Never holds record data. */
   readonly error?: { readonly code: string; readonly message: string; readonly stage?: string };
+}
+
+/** The summary's `error` for `err`: its stable code, message and stage; never record data. */
+export function summaryError(err: unknown): NonNullable<InvocationSummary['error']> {
+  return err instanceof ConnectFnError
+    ? { code: err.code, message: err.message, ...(err.stage === undefined ? {} : { stage: err.stage }) }
+    : { code: 'CONNECT_FN_UNEXPECTED', message: err instanceof Error ? err.message : String(err) };
 }
