@@ -18,6 +18,7 @@ import type { SinkConnector } from '../spi/sink.ts';
 import type { SourceConnector } from '../spi/source.ts';
 import { datagenDef } from './datagen/config.ts';
 import { datagenConnector } from './datagen/connector.ts';
+import { dynamodbSinkConnector, dynamodbSinkDef } from './dynamodb/index.ts';
 import { fileSinkDef, fileSourceDef } from './file/config.ts';
 import { fileSinkConnector } from './file/sink-connector.ts';
 import { fileSourceConnector } from './file/source-connector.ts';
@@ -25,7 +26,11 @@ import { processWarningLog, type TaskLog } from './task-log.ts';
 
 /** A frozen registry of the built-in plugins. */
 export function builtinRegistry(): Registry {
-  const registry = new Registry().connector(fileSourceDef).connector(fileSinkDef).connector(datagenDef);
+  const registry = new Registry()
+    .connector(fileSourceDef)
+    .connector(fileSinkDef)
+    .connector(datagenDef)
+    .connector(dynamodbSinkDef);
   for (const def of converterDefs) registry.converter(def);
   return registry.freeze();
 }
@@ -49,7 +54,10 @@ export function sourceConnectors(options: SourceConnectorOptions = {}): Readonly
 /** What sink connectors are built with: the same as for sources (the file sink has no warnings to log). */
 export type SinkConnectorOptions = SourceConnectorOptions;
 
-/** The built-in sink connectors by canonical name (`file-sink`). */
+/** The built-in sink connectors by canonical name (`file-sink`, `dynamodb-sink`). */
 export function sinkConnectors(options: SinkConnectorOptions = {}): ReadonlyMap<string, SinkConnector> {
-  return new Map<string, SinkConnector>([[fileSinkDef.name, fileSinkConnector(options.baseDir)]]);
+  return new Map<string, SinkConnector>([
+    [fileSinkDef.name, fileSinkConnector(options.baseDir)],
+    [dynamodbSinkDef.name, dynamodbSinkConnector({ log: options.log ?? processWarningLog })],
+  ]);
 }

@@ -35,6 +35,7 @@ import type {
 import type { RecordConverters } from './record-converter.ts';
 import {
   convertRecords,
+  errantRecordReporter,
   keyOf,
   putBatch,
   type SinkBatch,
@@ -377,7 +378,13 @@ export async function runSinkCycle(options: SinkCycleOptions): Promise<Invocatio
       for (const o of reset) progress.committed.set(keyOf(o), o);
     }
     phase = 'starting the task';
-    await options.task.start({ connector: options.connector, taskId: options.taskId, assignment });
+    await options.task.start({
+      connector: options.connector,
+      taskId: options.taskId,
+      assignment,
+      deadlineMs: budget.deadlineMs,
+      errantRecordReporter: errantRecordReporter(options.errors, options.log, () => progress.skipped++),
+    });
     started = true;
     phase = 'reading and delivering a batch';
     rotation = new PartitionRotation(positions, options, budget);

@@ -10,7 +10,13 @@
  */
 import { ConnectFnError, type ConnectFnErrorOptions, ConversionError, Stage } from '../errors.ts';
 import type { RecordHeader } from '../spi/records.ts';
-import type { SinkRecord, SinkTask, TopicPartition, TopicPartitionOffset } from '../spi/sink.ts';
+import type {
+  ErrantRecordReporter,
+  SinkRecord,
+  SinkTask,
+  TopicPartition,
+  TopicPartitionOffset,
+} from '../spi/sink.ts';
 import type { Clock, FetchedRecord } from './ports.ts';
 import type { RecordConverters } from './record-converter.ts';
 import { withRetry } from './retry.ts';
@@ -229,5 +235,28 @@ export function sinkOffsetEntry(offset: TopicPartitionOffset) {
   return {
     partition: { kafka_topic: offset.topic, kafka_partition: offset.partition },
     offset: { kafka_offset: offset.offset },
+  };
+}
+
+/**
+ * The errant record reporter a sink task is given (Connect's KIP-610): under `errors.tolerance=all` a
+ * record the target refuses is logged (coordinates and reason, never its data) and counted as skipped,
+ * and the task goes on; otherwise the report rejects and the task's `put` fails.
+ */
+export function errantRecordReporter(
+  errors: ErrorPolicy,
+  log: CycleLog | undefined,
+  onSkipped: () => void,
+): ErrantRecordReporter {
+  return async (record, error) => {
+    if (errors.tolerance !== 'all') throw error;
+    onSkipped();
+    log?.warn('record skipped (errors.tolerance=all)', {
+      topic: record.topic,
+      partition: record.kafkaPartition,
+      offset: record.kafkaOffset,
+      stage: Stage.TASK_PUT,
+      reason: error.message,
+    });
   };
 }

@@ -23,6 +23,7 @@ import type { Clock, FetchedRecord } from './ports.ts';
 import type { RecordConverters } from './record-converter.ts';
 import {
   convertRecords,
+  errantRecordReporter,
   keyOf,
   putBatch,
   RecordConversionError,
@@ -91,6 +92,8 @@ export async function runTriggeredSink(options: TriggeredSinkOptions): Promise<T
       connector: options.connector,
       taskId: options.taskId,
       assignment: options.partitions.map((p) => ({ topic: p.topic, partition: p.partition })),
+      deadlineMs: options.deadlineMs,
+      errantRecordReporter: errantRecordReporter(options.errors, options.log, () => skipped++),
     });
     started = true;
     for (const partition of options.partitions) {

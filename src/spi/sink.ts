@@ -54,12 +54,32 @@ export interface SinkRecord {
   readonly headers: readonly RecordHeader[];
 }
 
+/**
+ * Connect's `ErrantRecordReporter` (KIP-610): a task hands over a record it cannot write (an item the
+ * target refuses) instead of failing the batch. The runtime applies the connector's `errors.tolerance`:
+ * under `all` it logs (later: dead-letters) the record and resolves, and the task goes on without it;
+ * under `none` it rejects with `error` (or an error caused by it), which the task lets fail the `put`.
+ */
+export type ErrantRecordReporter = (record: SinkRecord, error: Error) => Promise<void>;
+
 /** What a sink task may use while it runs. */
 export interface SinkTaskContext {
   readonly connector: string;
   readonly taskId: number;
   /** The partitions this invocation reads (scheduled), or the partitions of the event (triggered). */
   readonly assignment: readonly TopicPartition[];
+  /**
+   * Epoch ms by which `put`, `flush` and `preCommit` should have returned: the invocation budget's
+   * deadline (the one the runtime bounds `put` retries by). A task that retries on its own (throttling)
+   * stops there and throws a retriable error. Absent when the runtime sets none (tests, local tools): the
+   * task then bounds its retries itself.
+   */
+  readonly deadlineMs?: number;
+  /**
+   * Where records the target refuses go (see {@link ErrantRecordReporter}). Absent: such a record fails
+   * the `put`, as under `errors.tolerance=none`.
+   */
+  readonly errantRecordReporter?: ErrantRecordReporter;
 }
 
 export interface SinkTask {

@@ -99,6 +99,49 @@ describe('runSinkCycle', () => {
     expect(second).toMatchObject({ records: 0, stopReason: 'idle' });
   });
 
+  it("gives the task the invocation's deadline and an errant record reporter that follows errors.tolerance", async () => {
+    for (const tolerance of ['all', 'none'] as const) {
+      const s = setup();
+      s.topics.create('t', 1);
+      s.topics.append('t', 0, values(3));
+      const reports: string[] = [];
+      s.task.beforePut = () => undefined;
+      const task = s.task;
+      const put = task.put;
+      (task as { put: typeof put }).put = async (records) => {
+        const refused = records.find((r) => r.value === 'v1');
+        if (refused !== undefined) {
+          await task.context!.errantRecordReporter!(refused, new Error('item too large')).then(
+            () => reports.push('tolerated'),
+            (err: unknown) => {
+              reports.push('rejected');
+              throw err;
+            },
+          );
+        }
+        await put(records.filter((r) => r !== refused));
+      };
+      const limits = { maxRecords: 1_000, maxBytes: 1_000_000, deadlineMs: s.clock.now + 60_000 };
+
+      const summary = await invoke(s, {
+        limits,
+        errors: { tolerance, retryTimeoutMs: 0, retryDelayMaxMs: 1_000 },
+      });
+
+      expect(task.context?.deadlineMs).toBe(limits.deadlineMs);
+      if (tolerance === 'all') {
+        expect(reports).toEqual(['tolerated']);
+        expect(summary).toMatchObject({ skipped: 1, records: 3, stopReason: 'idle' });
+        expect(committedOf(s, 't', 1)).toEqual([3]);
+      } else {
+        expect(reports).toEqual(['rejected']);
+        expect(summary).toMatchObject({ stopReason: 'error', error: { code: 'CONNECT_FN_TASK_PUT' } });
+        expect(summary.error?.message).toContain('item too large');
+        expect(committedOf(s, 't', 1)).toEqual([undefined]);
+      }
+    }
+  });
+
   it('takes partitions in turn, one fetch each, so one busy partition does not starve the others', async () => {
     const s = setup();
     s.topics.create('t', 2);

@@ -1,0 +1,279 @@
+/**
+ * Writes item writes with BatchWriteItem, at least once, within a deadline:
+ *
+ * - chunks of 25 (BatchWriteItem's limit; 25 items of at most 400 KB stay under its 16 MB), up to
+ *   {@link WRITE_CONCURRENCY} chunks in flight. The caller passes at most one write per item, so chunks
+ *   are independent and their order does not matter;
+ * - `UnprocessedItems`, throttling (ProvisionedThroughputExceededException, ThrottlingException,
+ *   RequestLimitExceeded) and transient failures (5xx, a lost connection) are retried with jittered
+ *   exponential backoff. A retry that would start at or after `deadlineMs` is not made: the write fails
+ *   with a retriable {@link DynamoDbWriteError} (the runtime may put the same records again; their keys
+ *   are the same, so nothing is duplicated). Each request is aborted at the deadline too. The client's own
+ *   retries should be off (`maxAttempts: 1`), so the deadline bounds every attempt;
+ * - a chunk DynamoDB refuses as a whole (ValidationException: an item over 400 KB, a key attribute
+ *   missing or of the wrong type) is written again item by item (PutItem / DeleteItem), so the items that
+ *   are fine are written and each refused one is returned with DynamoDB's reason.
+ *
+ * @example
+ * ```ts
+ * const refused = await writeItems(writes, { client, keyAttributes: ['partition', 'offset'], deadlineMs, clock });
+ * for (const { write, reason } of refused) console.log(write.record.kafkaOffset, reason);
+ * ```
+ * @module
+ */
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { ConnectFnError, Stage } from '../../errors.ts';
+import { attributeIdentity, type ItemWrite } from './item-mapping.ts';
+
+/** The most items one BatchWriteItem takes. */
+export const BATCH_WRITE_MAX_ITEMS = 25;
+/** Chunks in flight at once: enough to hide round trips, few enough not to trip throttling at once. */
+export const WRITE_CONCURRENCY = 4;
+const FIRST_DELAY_MS = 50;
+const MAX_DELAY_MS = 5_000;
+/** The longest timer Node sets (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Time, injectable for tests (the runtime's `Clock` has this shape). */
+export interface WriterClock {
+  nowMs(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** Writing to DynamoDB failed for a whole request (not for one record). */
+export class DynamoDbWriteError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_DYNAMODB_WRITE';
+}
+
+export interface WriteItemsOptions {
+  readonly client: DynamoDBClient;
+  /** The key attribute names (hash, then sort), to match `UnprocessedItems` to their writes. */
+  readonly keyAttributes: readonly string[];
+  /** Epoch ms (per `clock`) after which no attempt starts. */
+  readonly deadlineMs: number;
+  readonly clock: WriterClock;
+  /** In [0, 1); injected so tests are deterministic. */
+  readonly random?: () => number;
+  /** Called once per retry, with why (for logs and tests). */
+  readonly onRetry?: (reason: string, attempt: number, delayMs: number) => void;
+}
+
+/** A write DynamoDB refused, with its reason. */
+export interface RefusedWrite {
+  readonly write: ItemWrite;
+  readonly reason: string;
+}
+
+const THROTTLING = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TransactionConflictException',
+]);
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+
+interface SdkError {
+  readonly name?: string;
+  readonly code?: string;
+  readonly $retryable?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: number };
+}
+
+/** Worth retrying: throttling, a server-side fault, a lost connection. */
+export function isTransientFailure(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as SdkError;
+  if (e.name !== undefined && THROTTLING.has(e.name)) return true;
+  if (e.$retryable !== undefined) return true;
+  if ((e.$metadata?.httpStatusCode ?? 0) >= 500) return true;
+  return e.code !== undefined && NETWORK_CODES.has(e.code);
+}
+
+const isValidation = (err: unknown) => err instanceof Error && err.name === 'ValidationException';
+
+/** Writes every write (see the module doc); returns the ones DynamoDB refused. */
+export async function writeItems(
+  writes: readonly ItemWrite[],
+  options: WriteItemsOptions,
+): Promise<RefusedWrite[]> {
+  const chunks: ItemWrite[][] = [];
+  for (let i = 0; i < writes.length; i += BATCH_WRITE_MAX_ITEMS) {
+    chunks.push(writes.slice(i, i + BATCH_WRITE_MAX_ITEMS));
+  }
+  const refused: RefusedWrite[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      const chunk = chunks[next++]!;
+      refused.push(...(await writeChunk(chunk, options)));
+    }
+  };
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.min(WRITE_CONCURRENCY, chunks.length) }, worker),
+  );
+  // Every chunk has settled: nothing of this put is still being written when it fails.
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return refused;
+}
+
+/** One BatchWriteItem chunk, with its unprocessed items retried. */
+async function writeChunk(chunk: readonly ItemWrite[], options: WriteItemsOptions): Promise<RefusedWrite[]> {
+  const byIdentity = new Map(chunk.map((w) => [w.identity, w]));
+  let pending: readonly ItemWrite[] = chunk;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const command = new BatchWriteItemCommand({ RequestItems: requestItems(pending) });
+      const out = await withinDeadline(options, (abortSignal) =>
+        options.client.send(command, { abortSignal }),
+      );
+      pending = unprocessed(out.UnprocessedItems, byIdentity, options.keyAttributes);
+      if (pending.length === 0) return [];
+      await backoff(options, attempt, `${pending.length} of ${chunk.length} items unprocessed`, pending);
+    } catch (err) {
+      if (err instanceof DynamoDbWriteError) throw err;
+      if (isValidation(err)) return writeOneByOne(pending, options);
+      if (!isTransientFailure(err)) throw requestFailure('BatchWriteItem', err, pending);
+      await backoff(options, attempt, errorName(err), pending, err);
+    }
+  }
+}
+
+function requestItems(writes: readonly ItemWrite[]): Record<string, WriteRequest[]> {
+  const items: Record<string, WriteRequest[]> = {};
+  for (const w of writes) {
+    const requests = items[w.table] ?? [];
+    requests.push(w.request);
+    items[w.table] = requests;
+  }
+  return items;
+}
+
+function unprocessed(
+  items: Record<string, WriteRequest[]> | undefined,
+  byIdentity: ReadonlyMap<string, ItemWrite>,
+  keyAttributes: readonly string[],
+): ItemWrite[] {
+  const out: ItemWrite[] = [];
+  for (const [table, requests] of Object.entries(items ?? {})) {
+    for (const request of requests) {
+      const key: Record<string, AttributeValue> | undefined =
+        request.PutRequest?.Item ?? request.DeleteRequest?.Key;
+      const identity = `${table}\u0000${keyAttributes.map((a) => attributeIdentity(key?.[a] ?? { NULL: true })).join('\u0000')}`;
+      const write = byIdentity.get(identity);
+      if (write === undefined) {
+        throw new DynamoDbWriteError(
+          `BatchWriteItem returned an unprocessed item of ${table} it was not sent`,
+          {
+            stage: Stage.TASK_PUT,
+          },
+        );
+      }
+      out.push(write);
+    }
+  }
+  return out;
+}
+
+/** After a chunk was refused as a whole: each write alone, to find the ones DynamoDB refuses. */
+async function writeOneByOne(
+  writes: readonly ItemWrite[],
+  options: WriteItemsOptions,
+): Promise<RefusedWrite[]> {
+  const refused: RefusedWrite[] = [];
+  for (const write of writes) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await withinDeadline(options, (abortSignal) => sendSingle(options.client, write, abortSignal));
+        break;
+      } catch (err) {
+        if (isValidation(err)) {
+          refused.push({ write, reason: `DynamoDB refused the item: ${(err as Error).message}` });
+          break;
+        }
+        if (!isTransientFailure(err)) throw requestFailure(singleName(write), err, [write]);
+        await backoff(options, attempt, errorName(err), [write], err);
+      }
+    }
+  }
+  return refused;
+}
+
+async function sendSingle(client: DynamoDBClient, write: ItemWrite, abortSignal: AbortSignal): Promise<void> {
+  const { PutRequest, DeleteRequest } = write.request;
+  if (PutRequest?.Item !== undefined) {
+    await client.send(new PutItemCommand({ TableName: write.table, Item: PutRequest.Item }), { abortSignal });
+  } else {
+    await client.send(new DeleteItemCommand({ TableName: write.table, Key: DeleteRequest?.Key }), {
+      abortSignal,
+    });
+  }
+}
+
+const singleName = (write: ItemWrite) => (write.request.PutRequest ? 'PutItem' : 'DeleteItem');
+
+/** One request (`send(abortSignal)`), aborted at the deadline. */
+async function withinDeadline<O>(
+  options: WriteItemsOptions,
+  send: (abortSignal: AbortSignal) => Promise<O>,
+): Promise<O> {
+  const remainingMs = options.deadlineMs - options.clock.nowMs();
+  if (remainingMs <= 0) throw deadlineFailure('the invocation deadline passed before the write');
+  try {
+    return await send(AbortSignal.timeout(Math.min(remainingMs, MAX_TIMER_MS)));
+  } catch (err) {
+    if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
+      throw deadlineFailure('a write was still in flight at the invocation deadline', err);
+    }
+    throw err;
+  }
+}
+
+/** Waits before retry `attempt`, or fails when the wait would end at or after the deadline. */
+async function backoff(
+  options: WriteItemsOptions,
+  attempt: number,
+  reason: string,
+  pending: readonly ItemWrite[],
+  cause?: unknown,
+): Promise<void> {
+  const ceilingMs = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** attempt);
+  const delayMs = Math.round(ceilingMs / 2 + ((options.random ?? Math.random)() * ceilingMs) / 2);
+  if (options.clock.nowMs() + delayMs >= options.deadlineMs) {
+    throw deadlineFailure(
+      `${pending.length} items not written by the invocation deadline after ${attempt + 1} attempts (last: ${reason})`,
+      cause,
+    );
+  }
+  options.onRetry?.(reason, attempt + 1, delayMs);
+  await options.clock.sleep(delayMs);
+}
+
+function deadlineFailure(message: string, cause?: unknown): DynamoDbWriteError {
+  return new DynamoDbWriteError(`dynamodb sink: ${message}`, {
+    retriable: true,
+    stage: Stage.TASK_PUT,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+function requestFailure(operation: string, err: unknown, pending: readonly ItemWrite[]): DynamoDbWriteError {
+  const tables = [...new Set(pending.map((w) => w.table))].join(', ');
+  return new DynamoDbWriteError(
+    `dynamodb sink: ${operation} to ${tables} failed: ${errorName(err)}: ${err instanceof Error ? err.message : String(err)}`,
+    { cause: err, stage: Stage.TASK_PUT },
+  );
+}
+
+function errorName(err: unknown): string {
+  return err instanceof Error ? err.name : typeof err;
+}
