@@ -19,6 +19,8 @@ import type { SourceConnector } from '../spi/source.ts';
 import { datagenDef } from './datagen/config.ts';
 import { datagenConnector } from './datagen/connector.ts';
 import { dynamodbSinkConnector, dynamodbSinkDef } from './dynamodb/index.ts';
+import { dynamoDbStreamsDef } from './dynamodb-streams/config.ts';
+import { dynamoDbStreamsConnector } from './dynamodb-streams/source-connector.ts';
 import { fileSinkDef, fileSourceDef } from './file/config.ts';
 import { fileSinkConnector } from './file/sink-connector.ts';
 import { fileSourceConnector } from './file/source-connector.ts';
@@ -30,7 +32,8 @@ export function builtinRegistry(): Registry {
     .connector(fileSourceDef)
     .connector(fileSinkDef)
     .connector(datagenDef)
-    .connector(dynamodbSinkDef);
+    .connector(dynamodbSinkDef)
+    .connector(dynamoDbStreamsDef);
   for (const def of converterDefs) registry.converter(def);
   return registry.freeze();
 }
@@ -48,6 +51,7 @@ export function sourceConnectors(options: SourceConnectorOptions = {}): Readonly
   return new Map<string, SourceConnector>([
     [datagenDef.name, datagenConnector],
     [fileSourceDef.name, fileSourceConnector(log, options.baseDir)],
+    [dynamoDbStreamsDef.name, dynamoDbStreamsConnector({ log })],
   ]);
 }
 

@@ -148,7 +148,7 @@ describe('connect-fn validate', () => {
     expect(r.code).toBe(1);
     expect(r.out).toHaveLength(1);
     expect(r.out[0]).toMatch(
-      /^connectors\/a\.properties:2: connector\.class: a known connector \(file-source, file-sink, datagen, dynamodb-sink\) \(got FileStreamSorce\); did you mean 'FileStreamSource'\?$/,
+      /^connectors\/a\.properties:2: connector\.class: a known connector \(file-source, file-sink, datagen, dynamodb-sink, dynamodb-streams\) \(got FileStreamSorce\); did you mean 'FileStreamSource'\?$/,
     );
   });
 
