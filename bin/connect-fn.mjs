@@ -17,7 +17,9 @@ for (const stream of [process.stdout, process.stderr]) {
 const emitWarning = process.emitWarning;
 process.emitWarning = function connectFnEmitWarning(warning, ...rest) {
   const type = typeof rest[0] === 'object' ? rest[0]?.type : rest[0];
-  if (type === 'NodeVersionSupportWarning') return;
+  // Some SDK packages pass it as the type, others put it at the start of the message.
+  const text = typeof warning === 'string' ? warning : `${warning?.name}: ${warning?.message}`;
+  if (type === 'NodeVersionSupportWarning' || text.startsWith('NodeVersionSupportWarning')) return;
   return emitWarning.call(process, warning, ...rest);
 };
 
