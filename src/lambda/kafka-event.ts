@@ -121,8 +121,32 @@ const CLUSTER_FIELDS: Readonly<Record<KafkaEventSource, ClusterFields>> = {
   SelfManagedKafka: { required: ['bootstrapServers'], optional: [] },
 };
 
-/** Standard base64 (the length is checked apart: a multiple of 4). */
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const EQUALS = 0x3d;
+
+/** A character of standard base64's alphabet: A-Z, a-z, 0-9, "+", "/". */
+function isBase64Char(c: number): boolean {
+  return (
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2b ||
+    c === 0x2f
+  );
+}
+
+/**
+ * Standard base64 with padding: a multiple of 4 characters of the alphabet, the last one or two of which
+ * may be "=". A loop over char codes: on a 6 MB event the equivalent regular expression was the largest
+ * single cost of decoding (~28 ms against ~5 ms for the decoding itself).
+ */
+function isBase64(text: string): boolean {
+  if (text.length % 4 !== 0) return false;
+  let end = text.length;
+  if (end > 0 && text.charCodeAt(end - 1) === EQUALS) end--;
+  if (end > 0 && text.charCodeAt(end - 1) === EQUALS) end--;
+  for (let i = 0; i < end; i++) if (!isBase64Char(text.charCodeAt(i))) return false;
+  return true;
+}
 /** A partition number as Kafka writes it: no sign, no leading zeros. */
 const PARTITION = /^(?:0|[1-9][0-9]{0,9})$/;
 const MAX_PARTITION = 2_147_483_647;
@@ -260,7 +284,7 @@ function integerField(value: unknown, path: string, min: number): number {
 
 function base64Field(value: unknown, path: string): Uint8Array | null {
   if (value === undefined || value === null) return null;
-  if (typeof value === 'string' && value.length % 4 === 0 && BASE64.test(value)) {
+  if (typeof value === 'string' && isBase64(value)) {
     return Buffer.from(value, 'base64');
   }
   return fail(path, 'base64', typeof value === 'string' ? 'a string that is not base64' : kindOf(value));
