@@ -52,10 +52,8 @@ export class DynamoDbWriteError extends ConnectFnError {
   readonly code = 'CONNECT_FN_DYNAMODB_WRITE';
 }
 
-export interface WriteItemsOptions {
-  readonly client: DynamoDBClient;
-  /** The key attribute names (hash, then sort), to match `UnprocessedItems` to their writes. */
-  readonly keyAttributes: readonly string[];
+/** What the retry helpers need (shared with the exactly-once writer). */
+export interface RetryOptions {
   /** Epoch ms (per `clock`) after which no attempt starts. */
   readonly deadlineMs: number;
   readonly clock: WriterClock;
@@ -63,6 +61,12 @@ export interface WriteItemsOptions {
   readonly random?: () => number;
   /** Called once per retry, with why (for logs and tests). */
   readonly onRetry?: (reason: string, attempt: number, delayMs: number) => void;
+}
+
+export interface WriteItemsOptions extends RetryOptions {
+  readonly client: DynamoDBClient;
+  /** The key attribute names (hash, then sort), to match `UnprocessedItems` to their writes. */
+  readonly keyAttributes: readonly string[];
 }
 
 /** A write DynamoDB refused, with its reason. */
@@ -222,8 +226,8 @@ async function sendSingle(client: DynamoDBClient, write: ItemWrite, abortSignal:
 const singleName = (write: ItemWrite) => (write.request.PutRequest ? 'PutItem' : 'DeleteItem');
 
 /** One request (`send(abortSignal)`), aborted at the deadline. */
-async function withinDeadline<O>(
-  options: WriteItemsOptions,
+export async function withinDeadline<O>(
+  options: RetryOptions,
   send: (abortSignal: AbortSignal) => Promise<O>,
 ): Promise<O> {
   const remainingMs = options.deadlineMs - options.clock.nowMs();
@@ -239,11 +243,11 @@ async function withinDeadline<O>(
 }
 
 /** Waits before retry `attempt`, or fails when the wait would end at or after the deadline. */
-async function backoff(
-  options: WriteItemsOptions,
+export async function backoff(
+  options: RetryOptions,
   attempt: number,
   reason: string,
-  pending: readonly ItemWrite[],
+  pending: readonly unknown[],
   cause?: unknown,
 ): Promise<void> {
   const ceilingMs = Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** attempt);
@@ -258,7 +262,7 @@ async function backoff(
   await options.clock.sleep(delayMs);
 }
 
-function deadlineFailure(message: string, cause?: unknown): DynamoDbWriteError {
+export function deadlineFailure(message: string, cause?: unknown): DynamoDbWriteError {
   return new DynamoDbWriteError(`dynamodb sink: ${message}`, {
     retriable: true,
     stage: Stage.TASK_PUT,
@@ -266,7 +270,11 @@ function deadlineFailure(message: string, cause?: unknown): DynamoDbWriteError {
   });
 }
 
-function requestFailure(operation: string, err: unknown, pending: readonly ItemWrite[]): DynamoDbWriteError {
+export function requestFailure(
+  operation: string,
+  err: unknown,
+  pending: readonly { readonly table: string }[],
+): DynamoDbWriteError {
   const tables = [...new Set(pending.map((w) => w.table))].join(', ');
   return new DynamoDbWriteError(
     `dynamodb sink: ${operation} to ${tables} failed: ${errorName(err)}: ${err instanceof Error ? err.message : String(err)}`,
@@ -274,6 +282,6 @@ function requestFailure(operation: string, err: unknown, pending: readonly ItemW
   );
 }
 
-function errorName(err: unknown): string {
+export function errorName(err: unknown): string {
   return err instanceof Error ? err.name : typeof err;
 }

@@ -87,12 +87,20 @@ export const dynamodbSinkKeys = {
   ),
   'delivery.guarantee': k.enum(
     DELIVERY_GUARANTEES,
-    'at-least-once: BatchWriteItem; after a failure, records since the last commit are written again (same keys: the items are overwritten with the same values). exactly-once (not available yet): every write in a transaction with the partition offset.',
+    "at-least-once: BatchWriteItem; after a failure, records since the last commit are written again (same keys: the items are overwritten with the same values). exactly-once: TransactWriteItems, each transaction holding its items and a conditional update of the partition's offset item in exactly.once.offsets.table, so a replayed batch (a retried trigger, a zombie invocation, a crash before the commit) is refused by the condition and skipped; costs twice the write capacity.",
     {
       default: 'at-least-once',
       caseInsensitive: true,
       aliases: { AT_LEAST_ONCE: 'at-least-once', EXACTLY_ONCE: 'exactly-once' },
     },
+  ),
+  'exactly.once.offsets.table': k.optional(
+    k.custom(
+      'string',
+      'delivery.guarantee=exactly-once (required there): the table holding the partition offset items the transactions update, in the region and account of the target tables; key pk (S) and sk (S), as offset.storage.table (it may be that table). Item: pk = connector name, sk = #eos#{"kafka_topic":...,"kafka_partition":...}, kafka_offset (N) = the offset after the last record applied. The function needs GetItem and UpdateItem on it.',
+      'a DynamoDB table name (3-255 of letters, digits, "_", "-", ".")',
+      (raw) => (TABLE_NAME.test(raw.trim()) ? raw.trim() : undefined),
+    ),
   ),
 } as const;
 
@@ -100,7 +108,7 @@ export const dynamodbSinkDef: ConnectorDef<typeof dynamodbSinkKeys> = {
   name: 'dynamodb-sink',
   aliases: ['DynamoDbSinkConnector', 'io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector'],
   kind: 'sink',
-  doc: "Record values as items of a DynamoDB table, keyed by Kafka coordinates or by fields of the record key or value (the keys of Confluent's DynamoDB sink). At-least-once with BatchWriteItem; tombstones ignored or deleted.",
+  doc: "Record values as items of a DynamoDB table, keyed by Kafka coordinates or by fields of the record key or value (the keys of Confluent's DynamoDB sink). At-least-once with BatchWriteItem, or exactly-once with TransactWriteItems and a conditional offset item per partition; tombstones ignored or deleted.",
   schema: { keys: dynamodbSinkKeys },
   check(values, report) {
     const hash = parseRecordReference(String(values['aws.dynamodb.pk.hash'] ?? ''));
@@ -128,11 +136,14 @@ export const dynamodbSinkDef: ConnectorDef<typeof dynamodbSinkKeys> = {
         }
       }
     }
-    if (values['delivery.guarantee'] === 'exactly-once') {
+    if (
+      values['delivery.guarantee'] === 'exactly-once' &&
+      values['exactly.once.offsets.table'] === undefined
+    ) {
       report({
-        key: 'delivery.guarantee',
-        expected: 'at-least-once (exactly-once is not available yet)',
-        got: 'exactly-once',
+        key: 'exactly.once.offsets.table',
+        expected:
+          "the table of the exactly-once offset items (key pk S, sk S; e.g. the worker's offset.storage.table) when delivery.guarantee=exactly-once",
       });
     }
   },

@@ -21,7 +21,7 @@ import type { TaskConfig } from '../../spi/source.ts';
 import { readString } from '../task-config.ts';
 import type { TaskLog } from '../task-log.ts';
 import type { WriterClock } from './batch-writer.ts';
-import type { NullValueBehavior } from './config.ts';
+import type { DeliveryGuarantee, NullValueBehavior } from './config.ts';
 import { type DynamoDbSinkSettings, DynamoDbSinkTask } from './sink-task.ts';
 
 export interface DynamoDbSinkOptions {
@@ -65,6 +65,8 @@ export function dynamodbSinkSettings(config: TaskConfig): DynamoDbSinkSettings {
     hash: readString(config, 'aws.dynamodb.pk.hash'),
     sort: readString(config, 'aws.dynamodb.pk.sort'),
     onNull: readString(config, 'behavior.on.null.values') as NullValueBehavior,
+    delivery: (optionalString(config, 'delivery.guarantee') ?? 'at-least-once') as DeliveryGuarantee,
+    offsetsTable: optionalString(config, 'exactly.once.offsets.table'),
   };
 }
 

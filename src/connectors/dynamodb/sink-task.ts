@@ -1,5 +1,15 @@
 /**
- * The `dynamodb-sink` task, at least once: `put` turns each record into one item write (item-mapping.ts)
+ * The `dynamodb-sink` task. With `delivery.guarantee=exactly-once`, `put` writes each partition's records
+ * with TransactWriteItems instead (transaction-writer.ts): every transaction holds its items and a
+ * conditional update of the partition's offset item, so a record is applied in exactly one transaction.
+ * On the first put of a partition in the task's life, the offset item is read (consistently) and records
+ * below it — applied before, by this task's earlier life, a zombie, or the batch a retried trigger
+ * replays — are dropped; a transaction refused by the offset's condition drops what the stored offset
+ * covers and sends the rest. Records refused or ignored are passed over by the offset like the others.
+ * `preCommit` stays the default (everything put): the offset item, not the runtime's commit, is what
+ * keeps a record from being applied twice.
+ *
+ * At least once: `put` turns each record into one item write (item-mapping.ts)
  * and writes them all with BatchWriteItem (batch-writer.ts) before it returns, so what `put` took is in
  * the table and the runtime's default `preCommit` may commit every offset put; there is no `flush`.
  *
@@ -30,6 +40,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ErrantRecordReporter, SinkRecord, SinkTask, SinkTaskContext } from '../../spi/sink.ts';
 import type { TaskLog } from '../task-log.ts';
 import { type WriterClock, writeItems } from './batch-writer.ts';
+import type { DeliveryGuarantee } from './config.ts';
 import {
   DynamoDbRecordError,
   type ItemMapping,
@@ -38,11 +49,23 @@ import {
   itemMapping,
   toItemWrite,
 } from './item-mapping.ts';
+import {
+  type PartitionState,
+  type PlannedRecord,
+  readEosOffset,
+  type TransactionWriterOptions,
+  writePartition,
+} from './transaction-writer.ts';
 
 /** How long a put retries when the runtime gives no deadline (tests, local tools). */
 export const DEFAULT_PUT_WINDOW_MS = 30_000;
 
-export type DynamoDbSinkSettings = ItemMappingSettings;
+export interface DynamoDbSinkSettings extends ItemMappingSettings {
+  /** Default at-least-once. */
+  readonly delivery?: DeliveryGuarantee;
+  /** `exactly.once.offsets.table`: required with exactly-once. */
+  readonly offsetsTable?: string | undefined;
+}
 
 export interface DynamoDbSinkTaskDeps {
   /** One client per cold start, created with `maxAttempts: 1` (the task retries, within the deadline). */
@@ -62,12 +85,22 @@ export class DynamoDbSinkTask implements SinkTask {
   readonly #mapping: ItemMapping;
   readonly #deps: DynamoDbSinkTaskDeps;
   readonly #clock: WriterClock;
+  readonly #offsetsTable: string | undefined;
   #deadlineMs: number | undefined;
   #reporter: ErrantRecordReporter | undefined;
+  #connector = '';
   #started = false;
+  /** Exactly-once: where each partition's offset item stands, once read in this task's life. */
+  readonly #partitions = new Map<string, PartitionState>();
 
   constructor(settings: DynamoDbSinkSettings, deps: DynamoDbSinkTaskDeps) {
     this.#mapping = itemMapping(settings);
+    if (settings.delivery === 'exactly-once') {
+      if (settings.offsetsTable === undefined || settings.offsetsTable === '') {
+        throw new TypeError('dynamodb sink: exactly-once needs exactly.once.offsets.table');
+      }
+      this.#offsetsTable = settings.offsetsTable;
+    }
     this.#deps = deps;
     this.#clock = deps.clock ?? realClock;
   }
@@ -75,6 +108,8 @@ export class DynamoDbSinkTask implements SinkTask {
   async start(context: SinkTaskContext): Promise<void> {
     this.#deadlineMs = context.deadlineMs;
     this.#reporter = context.errantRecordReporter;
+    this.#connector = context.connector;
+    this.#partitions.clear();
     this.#started = true;
   }
 
@@ -82,6 +117,8 @@ export class DynamoDbSinkTask implements SinkTask {
     if (!this.#started) throw new Error('dynamodb sink: put before start or after stop');
     if (records.length === 0) return;
     const deadlineMs = this.#deadlineMs ?? this.#clock.nowMs() + DEFAULT_PUT_WINDOW_MS;
+    if (this.#offsetsTable !== undefined)
+      return this.#putExactlyOnce(records, this.#offsetsTable, deadlineMs);
     const writes = new Map<string, ItemWrite>();
     for (const record of records) {
       let write: ItemWrite | undefined;
@@ -110,6 +147,66 @@ export class DynamoDbSinkTask implements SinkTask {
     });
     for (const { write, reason } of refused)
       await this.#refuse(write.record, new DynamoDbRecordError(write.record, reason));
+  }
+
+  async #putExactlyOnce(records: readonly SinkRecord[], offsetsTable: string, deadlineMs: number) {
+    const options: TransactionWriterOptions = {
+      client: this.#deps.client,
+      offsetsTable,
+      connector: this.#connector,
+      deadlineMs,
+      clock: this.#clock,
+      ...(this.#deps.random === undefined ? {} : { random: this.#deps.random }),
+      onRetry: (reason, attempt, delayMs) =>
+        attempt === 1 || attempt % 10 === 0
+          ? this.#deps.log?.warn('dynamodb sink: retrying a transaction', { reason, attempt, delayMs })
+          : undefined,
+      refuse: (write, reason) => this.#refuse(write.record, new DynamoDbRecordError(write.record, reason)),
+    };
+    const byPartition = new Map<string, SinkRecord[]>();
+    for (const record of records) {
+      const id = JSON.stringify([record.topic, record.kafkaPartition]);
+      const list = byPartition.get(id) ?? [];
+      list.push(record);
+      byPartition.set(id, list);
+    }
+    // First the offsets, then the mapping (reporting records with no item before anything is written),
+    // then the transactions, partition by partition.
+    const work: { tp: { topic: string; partition: number }; state: PartitionState; records: SinkRecord[] }[] =
+      [];
+    for (const [id, list] of byPartition) {
+      const tp = { topic: list[0]!.topic, partition: list[0]!.kafkaPartition };
+      let state = this.#partitions.get(id);
+      if (state === undefined) {
+        state = { expected: await readEosOffset(tp, options) };
+        this.#partitions.set(id, state);
+      }
+      const from = state.expected;
+      work.push({
+        tp,
+        state,
+        records: from === undefined ? list : list.filter((r) => r.kafkaOffset >= from),
+      });
+    }
+    const planned: PlannedRecord[][] = [];
+    for (const { records: list } of work) {
+      const out: PlannedRecord[] = [];
+      for (const record of list) {
+        let write: ItemWrite | undefined;
+        try {
+          write = toItemWrite(record, this.#mapping);
+        } catch (err) {
+          if (!(err instanceof DynamoDbRecordError)) throw err;
+          await this.#refuse(record, err);
+        }
+        out.push({ offset: record.kafkaOffset, write });
+      }
+      planned.push(out);
+    }
+    for (const [i, { tp, state }] of work.entries()) {
+      const list = planned[i]!;
+      if (list.length > 0) await writePartition(tp, list, state, options);
+    }
   }
 
   async stop(): Promise<void> {

@@ -2,11 +2,17 @@
  * A DynamoDB behind SDK middleware, for the DynamoDB sink's unit tests: a real `DynamoDBClient` whose
  * `initialize` step answers BatchWriteItem, PutItem and DeleteItem from an in-memory table instead of the
  * network. Faults are scripted per BatchWriteItem call: throw an error, or leave some items unprocessed.
+ * TransactWriteItems and GetItem are answered too (for exactly-once): a transaction is checked as DynamoDB
+ * does (≤ 100 actions, ≤ 4 MB, one action per item, the conditions of the sink's offset updates) and
+ * applied as a whole or not at all; `transactFaults` throw instead of the next calls.
  */
 import {
   type AttributeValue,
+  type CancellationReason,
   DynamoDBClient,
   ProvisionedThroughputExceededException,
+  TransactionCanceledException,
+  type TransactWriteItem,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { SinkRecord } from '../../../src/spi/sink.ts';
@@ -38,6 +44,18 @@ export class FakeDynamoDb {
   /** Items refused by every write (e.g. "too large"): a predicate on the item. */
   refuse: ((item: Item) => string | undefined) | undefined;
   readonly client: DynamoDBClient;
+  /** Key attributes of tables other than the default `keyAttributes` (e.g. the offsets table: pk, sk). */
+  readonly tableKeys = new Map<string, readonly string[]>();
+  /** Every committed transaction's actions, in order. */
+  readonly transactions: TransactWriteItem[][] = [];
+  /** TransactWriteItems calls, committed or not. */
+  transactCalls = 0;
+  /** GetItem calls. */
+  reads = 0;
+  /** Errors thrown by the next TransactWriteItems calls, in order (instead of answering). */
+  readonly transactFaults: Error[] = [];
+  /** Called before each TransactWriteItems is answered (e.g. to move an offset item, as a zombie would). */
+  beforeTransact: (() => void) | undefined;
 
   constructor(readonly keyAttributes: readonly string[] = ['partition', 'offset']) {
     this.client = new DynamoDBClient({
@@ -46,9 +64,15 @@ export class FakeDynamoDb {
       maxAttempts: 1,
     });
     this.client.middlewareStack.add(
-      () => async (args) => {
+      (_next, context) => async (args) => {
         const input = args.input as Record<string, unknown>;
-        return { output: this.#answer(input) as never, response: {} };
+        const output =
+          context.commandName === 'TransactWriteItemsCommand'
+            ? this.#transact(input.TransactItems as TransactWriteItem[])
+            : context.commandName === 'GetItemCommand'
+              ? this.#get(input)
+              : this.#answer(input);
+        return { output: output as never, response: {} };
       },
       { step: 'initialize', name: 'fakeDynamoDb' },
     );
@@ -56,6 +80,93 @@ export class FakeDynamoDb {
 
   items(table: string): Item[] {
     return [...(this.tables.get(table)?.values() ?? [])];
+  }
+
+  /** The item of `table` with the key of `item` (or a key). */
+  item(table: string, key: Item): Item | undefined {
+    return this.tables.get(table)?.get(this.#rowKey(table, key));
+  }
+
+  /** Writes an item directly (test setup, a zombie's write). */
+  putItem(table: string, item: Item): void {
+    const rows = this.tables.get(table) ?? new Map<string, Item>();
+    this.tables.set(table, rows);
+    rows.set(this.#rowKey(table, item), item);
+  }
+
+  #rowKey(table: string, item: Item): string {
+    return (this.tableKeys.get(table) ?? this.keyAttributes).map((a) => JSON.stringify(item[a])).join('|');
+  }
+
+  #get(input: Record<string, unknown>): unknown {
+    this.reads++;
+    const item = this.item(String(input.TableName), input.Key as Item);
+    return { ...(item === undefined ? {} : { Item: item }), $metadata: {} };
+  }
+
+  #transact(actions: TransactWriteItem[]): unknown {
+    this.transactCalls++;
+    this.beforeTransact?.();
+    const fault = this.transactFaults.shift();
+    if (fault !== undefined) throw fault;
+    if (actions.length > 100) throw validation('Member must have length less than or equal to 100');
+    if (JSON.stringify(actions).length > 4 * 1024 * 1024) throw validation('Transaction request too large');
+    const seen = new Set<string>();
+    for (const action of actions) {
+      const table = String((action.Put ?? action.Delete ?? action.Update)?.TableName);
+      const key = action.Put?.Item ?? action.Delete?.Key ?? action.Update?.Key ?? {};
+      const id = `${table}|${this.#rowKey(table, key)}`;
+      if (seen.has(id)) {
+        throw validation('Transaction request cannot include multiple operations on one item');
+      }
+      seen.add(id);
+      const reason = action.Put?.Item ? this.refuse?.(action.Put.Item) : undefined;
+      if (reason !== undefined) throw validation(reason);
+    }
+    const reasons: CancellationReason[] = actions.map((action) => {
+      const update = action.Update;
+      if (update?.ConditionExpression === undefined) return { Code: 'None' };
+      const old = this.item(update.TableName ?? '', update.Key ?? {});
+      const attr = update.ExpressionAttributeNames?.['#offset'] ?? 'kafka_offset';
+      const expected = update.ExpressionAttributeValues?.[':expected']?.N;
+      const ok = update.ConditionExpression.startsWith('attribute_not_exists')
+        ? old?.[attr] === undefined
+        : old?.[attr]?.N === expected;
+      if (ok) return { Code: 'None' };
+      return {
+        Code: 'ConditionalCheckFailed',
+        Message: 'The conditional request failed',
+        ...(old !== undefined && update.ReturnValuesOnConditionCheckFailure === 'ALL_OLD'
+          ? { Item: old }
+          : {}),
+      };
+    });
+    if (reasons.some((r) => r.Code !== 'None')) {
+      throw new TransactionCanceledException({
+        message: 'Transaction cancelled',
+        $metadata: {},
+        CancellationReasons: reasons,
+      });
+    }
+    for (const action of actions) {
+      if (action.Put) this.putItem(String(action.Put.TableName), action.Put.Item ?? {});
+      else if (action.Delete)
+        this.#apply(String(action.Delete.TableName), { DeleteRequest: { Key: action.Delete.Key ?? {} } });
+      else if (action.Update) {
+        const table = String(action.Update.TableName);
+        const key = action.Update.Key ?? {};
+        const values = action.Update.ExpressionAttributeValues ?? {};
+        const attr = action.Update.ExpressionAttributeNames?.['#offset'] ?? 'kafka_offset';
+        this.putItem(table, {
+          ...this.item(table, key),
+          ...key,
+          [attr]: values[':next'] ?? { NULL: true },
+          updatedAtMs: values[':now'] ?? { NULL: true },
+        });
+      }
+    }
+    this.transactions.push(actions);
+    return { $metadata: {} };
   }
 
   #answer(input: Record<string, unknown>): unknown {
@@ -92,7 +203,7 @@ export class FakeDynamoDb {
     const rows = this.tables.get(table) ?? new Map<string, Item>();
     this.tables.set(table, rows);
     const source = request.PutRequest?.Item ?? request.DeleteRequest?.Key ?? {};
-    const key = this.keyAttributes.map((a) => JSON.stringify(source[a])).join('|');
+    const key = this.#rowKey(table, source);
     if (request.PutRequest?.Item) rows.set(key, request.PutRequest.Item);
     else rows.delete(key);
   }

@@ -90,7 +90,7 @@ describe('configuration', () => {
     );
   });
 
-  it('refuses bad references, clashing key names, deletes keyed by value fields, and exactly-once for now', () => {
+  it('refuses bad references, clashing key names, deletes keyed by value fields, and exactly-once without its offsets table', () => {
     expect(validate({ 'aws.dynamodb.pk.hash': 'headers.x' }).problems).toEqual([
       expect.stringMatching(/^aws.dynamodb.pk.hash: one of topic, partition/),
     ]);
@@ -105,7 +105,15 @@ describe('configuration', () => {
       }).problems,
     ).toEqual([expect.stringMatching(/^aws.dynamodb.pk.hash: a reference to the record key/)]);
     expect(validate({ 'table.name.format': 'kafka ${topic}' }).problems).toHaveLength(1);
-    expect(validate({ 'delivery.guarantee': 'exactly-once' }).problems).toHaveLength(1);
+    expect(validate({ 'delivery.guarantee': 'exactly-once' }).problems).toEqual([
+      expect.stringMatching(/^exactly.once.offsets.table: the table of the exactly-once offset items/),
+    ]);
+    expect(
+      validate({ 'delivery.guarantee': 'EXACTLY_ONCE', 'exactly.once.offsets.table': 'connect-fn-offsets' }),
+    ).toMatchObject({ problems: [], values: { 'delivery.guarantee': 'exactly-once' } });
+    expect(
+      validate({ 'delivery.guarantee': 'exactly-once', 'exactly.once.offsets.table': 'no spaces' }).problems,
+    ).toEqual([expect.stringMatching(/^exactly.once.offsets.table: a DynamoDB table name/)]);
   });
 
   it('uses dummy credentials and us-east-1 against a local endpoint, and leaves retries to the task', () => {
