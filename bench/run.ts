@@ -18,6 +18,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { bundleLoad } from './bundle-load.ts';
+import { dynamodbSinkThroughput } from './dynamodb-sink-throughput.ts';
+import { dynamodbStreamsThroughput } from './dynamodb-streams-throughput.ts';
 import { type Benchmark, parseRuns, type ResultRow } from './lib/result.ts';
 import { withStack } from './lib/stack.ts';
 import { formatTable } from './lib/table.ts';
@@ -39,6 +41,8 @@ const BENCHMARKS: readonly Benchmark[] = [
   sinkFirstRecord,
   sinkThroughput,
   sinkTrigger,
+  dynamodbSinkThroughput,
+  dynamodbStreamsThroughput,
 ];
 
 interface Report {
