@@ -111,8 +111,8 @@ export class KafkaOffsetStore implements OffsetStore, OffsetRecordEncoder {
     return new KafkaOffsetStore(options, topicPartitions);
   }
 
-  async open(connector: string, taskId: number): Promise<KafkaOffsetSession> {
-    return new KafkaOffsetSession(connector, taskId, this, this.options);
+  async open(connector: string, taskId: number, deadlineMs?: number): Promise<KafkaOffsetSession> {
+    return new KafkaOffsetSession(connector, taskId, this, this.options, deadlineMs);
   }
 
   records(connector: string, entries: readonly OffsetEntry[]): readonly KafkaRecord[] {
@@ -144,6 +144,8 @@ export class KafkaOffsetSession extends StoredOffsetSession {
     taskId: number,
     private readonly store: KafkaOffsetStore,
     private readonly options: KafkaOffsetStoreOptions,
+    /** The invocation's budget deadline: reads give up by then at the latest. */
+    private readonly sessionDeadlineMs?: number,
   ) {
     super(connector, taskId);
   }
@@ -151,7 +153,10 @@ export class KafkaOffsetSession extends StoredOffsetSession {
   protected async readStored(partitions: readonly EncodedPartition[]): Promise<Map<string, SourceOffset>> {
     const { topic } = this.options;
     const clock = this.options.clock ?? systemClock;
-    const deadlineMs = clock.nowMs() + (this.options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS);
+    const deadlineMs = Math.min(
+      clock.nowMs() + (this.options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS),
+      this.sessionDeadlineMs ?? Number.POSITIVE_INFINITY,
+    );
     // Keys are matched on their exact bytes, as Connect does; latin1 maps each byte to one char.
     const wanted = new Map<number, Map<string, string>>();
     for (const p of partitions) {

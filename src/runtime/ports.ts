@@ -71,8 +71,12 @@ export interface OffsetSession {
 
 /** Where offsets live: `kafka` (Connect's connect-offsets topic), `dynamodb` or `file`. */
 export interface OffsetStore {
-  /** Opens the session of task `taskId` of `connector`, taking its lease where the store has leases. */
-  open(connector: string, taskId: number): Promise<OffsetSession>;
+  /**
+   * Opens the session of task `taskId` of `connector`, taking its lease where the store has leases. A
+   * store whose reads can wait (the Kafka store, for an open transaction) gives up by `deadlineMs`, the
+   * invocation's budget, with its own retriable error.
+   */
+  open(connector: string, taskId: number, deadlineMs?: number): Promise<OffsetSession>;
 }
 
 /**

@@ -228,7 +228,7 @@ export async function runSourceCycle(options: SourceCycleOptions): Promise<Invoc
   const delivery = openDelivery(options.delivery, options.connector);
   let phase = 'opening the offsets store';
   const run = async (): Promise<StopReason> => {
-    session = await options.offsets.open(options.connector, options.taskId);
+    session = await options.offsets.open(options.connector, options.taskId, options.limits.deadlineMs);
     phase = 'opening the first transaction';
     const deliver = await delivery.prepare(session);
     const openSession = session;

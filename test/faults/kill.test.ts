@@ -62,6 +62,11 @@ async function exactlyOnceScenario(expect: ExpectStatic, label: string, tasks: n
       iterations,
       'batch.size': BATCH,
       'invocation.max.records': PER_INVOCATION,
+      // The transaction timeout follows it: a transaction a kill left open holds the other task's offsets
+      // read up for ~10 s (plus the broker's 10 s check), not the 60 s of the default timeout, which made
+      // a run with several such rounds outlast the test's 180 s on a loaded machine.
+      'invocation.timeout.ms': 10_000,
+      'invocation.safety.margin.ms': 2_000,
     },
   });
   const report = await killRounds({

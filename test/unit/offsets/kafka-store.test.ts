@@ -208,6 +208,37 @@ describe('kafka offset store', () => {
     });
   });
 
+  it("waits for an open transaction only until the invocation's budget deadline, then fails retriably", async () => {
+    const topic = new FakeTopic();
+    let nowMs = 0;
+    const clock: Clock = {
+      nowMs: () => nowMs,
+      sleep: async (ms) => {
+        nowMs += ms;
+      },
+    };
+    // An open transaction: the high watermark stays ahead of the last stable offset.
+    const blocked: PartitionReader = {
+      endOffsets: async (_t, p) => new Map(p.map((x) => [x, 0])),
+      highWatermarks: async (_t, p) => new Map(p.map((x) => [x, 3])),
+      read: (request) => topic.read(request),
+    };
+    const store = await KafkaOffsetStore.create({
+      topic: 'connect-offsets',
+      partitions: 1,
+      replicationFactor: 1,
+      admin: admin(),
+      reader: blocked,
+      clock,
+    });
+
+    const read = (await store.open('c', 0, 2_000)).read([{ p: 1 }]);
+
+    await expect(read).rejects.toMatchObject({ code: 'CONNECT_FN_OFFSET_STORAGE', retriable: true });
+    await expect(read).rejects.toThrow(/an open transaction holds back committed offsets/);
+    expect(nowMs).toBeLessThanOrEqual(2_000); // not the store's own 30 s read timeout
+  });
+
   it('encodes offset records for a transaction with the same bytes and partitions as commit', async () => {
     const topic = new FakeTopic();
     const store = await storeOn(topic);
