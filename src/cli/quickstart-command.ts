@@ -6,11 +6,14 @@
  *    each task's function until it is idle, a progress line per invocation;
  * 3. run its `orders-file` connector (Kafka → a file, Connect's FileStreamSink as a scheduled function
  *    that reads without joining a consumer group) until it has caught up: records flow both ways;
- * 4. check what a person would: read the topic back (read_committed) and the committed offsets, and
+ * 4. create the DynamoDB tables (as the infrastructure would), run `orders-table` (the DynamoDB sink,
+ *    exactly-once) until it has caught up, then `orders-changes` (the table's stream back into Kafka);
+ * 5. check what a person would: read the topic back (read_committed) and the committed offsets, and
  *    show that every task's sequence numbers arrived exactly once and the offsets point past the last;
- *    then that the file holds one line per record and the sink's committed offsets (consumer group
- *    `connect-orders-file`, as Kafka Connect keeps them) are at the end of the topic;
- * 5. stop what it started. Exit 1 when the numbers disagree.
+ *    that the file holds one line per record and the sink's committed offsets (consumer group
+ *    `connect-orders-file`, as Kafka Connect keeps them) are at the end of the topic; that the table holds
+ *    one item per record and the changes topic one INSERT per item;
+ * 6. stop what it started. Exit 1 when the numbers disagree.
  * @module
  */
 import { mkdir, rm } from 'node:fs/promises';
@@ -30,6 +33,13 @@ import {
   type SinkCheck,
   type TaskCheck,
 } from './quickstart-check.ts';
+import {
+  checkDynamoDb,
+  type DynamoDbCheck,
+  localDynamoDb,
+  ORDERS_TABLE,
+  prepareTables,
+} from './quickstart-dynamodb.ts';
 import { describeSummary } from './run-command.ts';
 
 const CONNECTOR = 'orders';
@@ -37,6 +47,10 @@ const SINK = 'orders-file';
 /** The sink's file, relative to the bundle (its `file`); emptied before each run. */
 const SINK_DIR = 'out';
 const SINK_FILE = 'out/orders.jsonl';
+const TABLE_SINK = 'orders-table';
+const CHANGES = 'orders-changes';
+/** The topic `orders-changes` writes to (its `topic.format`). */
+const CHANGES_TOPIC = 'orders-changes';
 /** A task runs until idle; this bounds a misbehaving one. */
 const MAX_INVOCATIONS_PER_TASK = 20;
 
@@ -104,6 +118,29 @@ function reportSink(check: SinkCheck, records: number, io: CliIo): boolean {
   return delivered && caughtUp;
 }
 
+function reportDynamoDb(check: DynamoDbCheck, records: number, io: CliIo): boolean {
+  const itemsOk = check.items === records;
+  const changesOk = check.changes === check.items && check.distinctChanges === check.items;
+  const caughtUp = check.partitions.every((p) => p.committed === p.end);
+  const events = Object.entries(check.byEvent)
+    .map(([name, n]) => `${n} ${name}`)
+    .join(', ');
+  const offsets = check.partitions
+    .map((p) => `${CONNECTOR}-${p.partition}=${p.committed ?? 'none'} (end ${p.end})`)
+    .join(', ');
+  io.out(
+    `  sink ${TABLE_SINK}: ${check.items} items in DynamoDB table ${ORDERS_TABLE} for ${records} records: ${itemsOk ? 'OK' : 'MISMATCH'}`,
+  );
+  io.out(
+    `  committed offsets of consumer group connect-${TABLE_SINK}: ${offsets}: ${caughtUp ? 'OK' : 'MISMATCH'}`,
+  );
+  io.out(
+    `  source ${CHANGES}: ${check.changes} change events in topic ${CHANGES_TOPIC} (${events || 'none'}), ` +
+      `${check.distinctChanges} distinct, one per item: ${changesOk ? 'OK' : 'MISMATCH'}`,
+  );
+  return itemsOk && changesOk && caughtUp;
+}
+
 /** Runs the quickstart; returns the exit code. */
 export async function quickstartCommand(io: CliIo, rootDir: string): Promise<number> {
   const bundleDir = join(rootDir, 'examples', 'quickstart');
@@ -147,15 +184,49 @@ export async function quickstartCommand(io: CliIo, rootDir: string): Promise<num
     } finally {
       await sink.close();
     }
-    const clients = createKafkaClients(fn.bundle.worker, { env });
-    const byTask = await readTaskSequences(clients, String(fn.connector.config['kafka.topic']));
-    const checks = await checkTasks(fn, clients, byTask);
-    const sinkCheck = await checkSink(sink, clients, join(bundleDir, SINK_FILE), CONNECTOR, byTask);
-    const produced = checks.reduce((n, c) => n + c.received, 0);
-    const sourceOk = report(checks, io);
-    const sinkOk = reportSink(sinkCheck, produced, io);
-    const ok = sourceOk && sinkOk && finished;
-    return ok ? Exit.ok : Exit.failed;
+    const dynamodb = localDynamoDb(stack.dynamodbEndpoint);
+    try {
+      await prepareTables(dynamodb);
+      const tableSink = createSinkFunction({
+        bundleDir,
+        connector: TABLE_SINK,
+        env,
+        logSink: (line) => process.stderr.write(line),
+      });
+      io.err(`running ${TABLE_SINK} (${tableSink.connector.className}) into DynamoDB table ${ORDERS_TABLE}`);
+      try {
+        finished = (await runUntilIdle(tableSink, 0, io, counter)) && finished;
+      } finally {
+        await tableSink.close();
+      }
+      const changes = createSourceFunction({
+        bundleDir,
+        connector: CHANGES,
+        env,
+        logSink: (line) => process.stderr.write(line),
+      });
+      io.err(
+        `running ${CHANGES} (${changes.connector.className}): the table's changes into topic ${CHANGES_TOPIC}`,
+      );
+      try {
+        finished = (await runUntilIdle(changes, 0, io, counter)) && finished;
+      } finally {
+        await changes.close();
+      }
+      const clients = createKafkaClients(fn.bundle.worker, { env });
+      const byTask = await readTaskSequences(clients, String(fn.connector.config['kafka.topic']));
+      const checks = await checkTasks(fn, clients, byTask);
+      const sinkCheck = await checkSink(sink, clients, join(bundleDir, SINK_FILE), CONNECTOR, byTask);
+      const tableCheck = await checkDynamoDb(tableSink, clients, dynamodb, CONNECTOR, CHANGES_TOPIC);
+      const produced = checks.reduce((n, c) => n + c.received, 0);
+      const sourceOk = report(checks, io);
+      const sinkOk = reportSink(sinkCheck, produced, io);
+      const tableOk = reportDynamoDb(tableCheck, produced, io);
+      const ok = sourceOk && sinkOk && tableOk && finished;
+      return ok ? Exit.ok : Exit.failed;
+    } finally {
+      dynamodb.destroy();
+    }
   } finally {
     await stack.stop();
   }
