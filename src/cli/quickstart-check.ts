@@ -128,6 +128,20 @@ export async function checkSink(
   for (const [task, sequences] of byTask) {
     for (const sequence of new Set(sequences)) if (!seen.has(`${task}/${sequence}`)) missing++;
   }
+  return {
+    lines: lines.length,
+    missing,
+    duplicates: lines.length - seen.size,
+    partitions: await sinkPositions(fn, clients, topic),
+  };
+}
+
+/** A sink's position in each partition of `topic`: its committed offset (task 0) and the partition's end. */
+export async function sinkPositions(
+  fn: SinkFunction,
+  clients: KafkaClients,
+  topic: string,
+): Promise<SinkCheck['partitions']> {
   const admin = clients.topicAdmin();
   const reader = clients.partitionReader();
   const offsets = await openSinkOffsetStore(fn.bundle, fn.connector, clients);
@@ -142,16 +156,11 @@ export async function checkSink(
     );
     const session = await offsets.store.open(fn.connector.name, 0);
     const committed = await session.read(assignment).finally(() => session.close());
-    return {
-      lines: lines.length,
-      missing,
-      duplicates: lines.length - seen.size,
-      partitions: assignment.map((tp, i) => ({
-        partition: tp.partition,
-        committed: committed[i],
-        end: ends.get(tp.partition) ?? 0,
-      })),
-    };
+    return assignment.map((tp, i) => ({
+      partition: tp.partition,
+      committed: committed[i],
+      end: ends.get(tp.partition) ?? 0,
+    }));
   } finally {
     await Promise.allSettled([admin.close(), reader.close(), offsets.close()]);
   }

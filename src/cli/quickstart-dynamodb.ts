@@ -11,9 +11,9 @@ import {
   ResourceNotFoundException,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { openSinkOffsetStore } from '../../handlers/offset-store.ts';
 import type { SinkFunction } from '../../handlers/sink-function.ts';
 import type { KafkaClients } from '../kafka/index.ts';
+import { type SinkCheck, sinkPositions } from './quickstart-check.ts';
 
 /** The sink's target table (its `table.name.format`) and the exactly-once offsets table. */
 export const ORDERS_TABLE = 'orders';
@@ -81,11 +81,7 @@ export interface DynamoDbCheck {
   /** Change events by event name (INSERT, MODIFY, REMOVE). */
   readonly byEvent: Readonly<Record<string, number>>;
   /** Per partition of the orders topic: the sink's committed offset and the partition's end. */
-  readonly partitions: readonly {
-    readonly partition: number;
-    readonly committed: number | undefined;
-    readonly end: number;
-  }[];
+  readonly partitions: SinkCheck['partitions'];
 }
 
 async function countItems(client: DynamoDBClient, table: string): Promise<number> {
@@ -111,7 +107,6 @@ export async function checkDynamoDb(
 ): Promise<DynamoDbCheck> {
   const admin = clients.topicAdmin();
   const reader = clients.partitionReader();
-  const offsets = await openSinkOffsetStore(sink.bundle, sink.connector, clients);
   try {
     const sequences = new Set<string>();
     const byEvent: Record<string, number> = {};
@@ -138,28 +133,14 @@ export async function checkDynamoDb(
         }
       }
     }
-    const assignment = [...Array(await admin.partitionCount(ordersTopic)).keys()].map((partition) => ({
-      topic: ordersTopic,
-      partition,
-    }));
-    const ends = await reader.endOffsets(
-      ordersTopic,
-      assignment.map((tp) => tp.partition),
-    );
-    const session = await offsets.store.open(sink.connector.name, 0);
-    const committed = await session.read(assignment).finally(() => session.close());
     return {
       items: await countItems(client, ORDERS_TABLE),
       changes,
       distinctChanges: sequences.size,
       byEvent,
-      partitions: assignment.map((tp, i) => ({
-        partition: tp.partition,
-        committed: committed[i],
-        end: ends.get(tp.partition) ?? 0,
-      })),
+      partitions: await sinkPositions(sink, clients, ordersTopic),
     };
   } finally {
-    await Promise.allSettled([admin.close(), reader.close(), offsets.close()]);
+    await Promise.allSettled([admin.close(), reader.close()]);
   }
 }
