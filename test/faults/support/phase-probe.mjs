@@ -23,6 +23,14 @@
 // `after` it was issued (handed to the thread pool: the system call may be running, e.g. inside the
 // fdatasync); their completions (fwritten/fsynced) fire before the caller sees them. FAULT_STOP_AT (same
 // syntax) SIGSTOPs the process there instead: a zombie, frozen at a known point until the test sends SIGCONT.
+//
+// FAULT_TXN_FILE=<path> (optional) records the child's DynamoDB transactions, appended synchronously as JSON
+// lines (so they are on disk before a kill): for every TransactWriteItems request the SDK hands to Node's
+// http, `{"id","ev":"sent","puts":[<item>...],"deletes":[<key>...],"updates":[{"table","sk","expected",
+// "next"}]}` (items and keys flattened to their S/N values; `expected`/`next` are the conditional update's
+// `:expected`/`:next`, null when absent), written before its bytes go out; and when its answer arrives,
+// before the client sees it (and before an `after:hres` kill fires), `{"id","ev":"answered","status"}`. A
+// request with status 200 was committed; one with no answer (the child died first) may or may not have been.
 import { openSync, readlinkSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import http from 'node:http';
@@ -31,6 +39,7 @@ import { devNull } from 'node:os';
 import { basename } from 'node:path';
 
 const file = process.env.FAULT_PROBE_FILE;
+const txnFile = process.env.FAULT_TXN_FILE;
 const triggers = [
   parseTrigger('kill', process.env.FAULT_KILL_AT),
   parseTrigger('stop', process.env.FAULT_STOP_AT),
@@ -64,7 +73,7 @@ function parseTrigger(action, spec) {
   return { action, when, kind, name, n: Number(n), seen: 0 };
 }
 
-if (file !== undefined || triggers.length > 0) {
+if (file !== undefined || txnFile !== undefined || triggers.length > 0) {
   const fd = file === undefined ? undefined : openSync(file, 'a');
   const emit = (event) => {
     if (fd !== undefined) writeSync(fd, `${Date.now()} ${event}\n`);
@@ -187,12 +196,78 @@ if (file !== undefined || triggers.length > 0) {
     else inbound.delete(socket);
   };
 
+  // FAULT_TXN_FILE: the TransactWriteItems requests' bodies, and their answers (see the header).
+  const txnFd = txnFile === undefined ? undefined : openSync(txnFile, 'a');
+  const txnIds = new WeakMap(); // ClientRequest -> its id in the txn file
+  const txnBodies = new WeakMap(); // ClientRequest -> body chunks so far
+  let txnCount = 0;
+  const isTransact = (request) =>
+    /DynamoDB_\d+\.TransactWriteItems$/.test(String(request.getHeader('x-amz-target') ?? ''));
+  const flat = (item) =>
+    Object.fromEntries(
+      Object.entries(item ?? {}).map(([k, v]) => [k, v.N !== undefined ? Number(v.N) : (v.S ?? null)]),
+    );
+  const txnLine = (record) => writeSync(txnFd, `${JSON.stringify(record)}\n`);
+  const recordSent = (request) => {
+    const chunks = txnBodies.get(request) ?? [];
+    txnBodies.delete(request);
+    const id = `${process.pid}-${++txnCount}`;
+    txnIds.set(request, id);
+    let body;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      txnLine({ id, ev: 'sent', unparsed: true });
+      return;
+    }
+    const puts = [];
+    const deletes = [];
+    const updates = [];
+    for (const action of body.TransactItems ?? []) {
+      if (action.Put) puts.push({ table: action.Put.TableName, ...flat(action.Put.Item) });
+      if (action.Delete) deletes.push({ table: action.Delete.TableName, ...flat(action.Delete.Key) });
+      if (action.Update) {
+        const values = action.Update.ExpressionAttributeValues ?? {};
+        updates.push({
+          table: action.Update.TableName,
+          sk: action.Update.Key?.sk?.S ?? null,
+          expected: values[':expected']?.N === undefined ? null : Number(values[':expected'].N),
+          next: values[':next']?.N === undefined ? null : Number(values[':next'].N),
+        });
+      }
+    }
+    txnLine({ id, ev: 'sent', puts, deletes, updates });
+  };
+  if (txnFd !== undefined) {
+    const requestWrite = http.ClientRequest.prototype.write;
+    http.ClientRequest.prototype.write = function txnWrite(chunk, encoding, callback) {
+      if (isTransact(this)) {
+        const buffer = asBuffer(chunk, encoding);
+        if (buffer !== undefined) txnBodies.set(this, [...(txnBodies.get(this) ?? []), Buffer.from(buffer)]);
+      }
+      return requestWrite.call(this, chunk, encoding, callback);
+    };
+    const requestEnd = http.ClientRequest.prototype.end;
+    http.ClientRequest.prototype.end = function txnEnd(chunk, encoding, callback) {
+      if (isTransact(this) && !txnIds.has(this)) {
+        const buffer = typeof chunk === 'function' ? undefined : asBuffer(chunk, encoding);
+        if (buffer !== undefined) txnBodies.set(this, [...(txnBodies.get(this) ?? []), Buffer.from(buffer)]);
+        recordSent(this);
+      }
+      return requestEnd.call(this, chunk, encoding, callback);
+    };
+  }
+
   const requestEmit = http.ClientRequest.prototype.emit;
   http.ClientRequest.prototype.emit = function probedRequestEmit(event, ...args) {
     if (event === 'response') {
       const target = String(this.getHeader('x-amz-target') ?? '');
       const match = /DynamoDB_\d+\.(\w+)/.exec(target);
       if (match) {
+        const id = txnIds.get(this);
+        if (txnFd !== undefined && id !== undefined) {
+          txnLine({ id, ev: 'answered', status: args[0]?.statusCode ?? null });
+        }
         emit(`hres ${match[1]}`);
         fire(due('hres', match[1]), 'after', `hres ${match[1]}`);
       }

@@ -97,7 +97,11 @@ export async function sinkBundle(stack: FaultStack, spec: SinkBundleSpec): Promi
  * "seq":<n>}` with n = 0.., in order with the idempotent producer: so in each partition the record at
  * offset n carries sequence n (checked against the high watermarks).
  */
-export async function produceSequences(stack: FaultStack, bundle: SinkBundle, perPartition: number) {
+export async function produceSequences(
+  stack: FaultStack,
+  bundle: Pick<SinkBundle, 'topic' | 'partitions'>,
+  perPartition: number,
+) {
   const writer = stack.kafka.clients.recordWriter();
   try {
     for (let p = 0; p < bundle.partitions; p++) {
