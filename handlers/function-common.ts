@@ -3,6 +3,8 @@
  * logger, the connector's converters and error policy, the failure shape of an invocation.
  * @module
  */
+
+import { join } from 'node:path';
 import { type Bundle, loadBundle } from '../src/config/bundle.ts';
 import type { ConnectorConfig } from '../src/config/connector-config.ts';
 import { builtinRegistry } from '../src/connectors/builtins.ts';
@@ -166,4 +168,18 @@ export class LazyStore<T extends { close(): Promise<void> }> {
     this.#pending = undefined;
     await pending?.then((o) => o.close()).catch(() => undefined);
   }
+}
+
+/**
+ * What a Lambda entry point runs: the connector `CONNECT_FN_CONNECTOR` of the bundle in `CONNECT_FN_BUNDLE`
+ * (default `bundle/` beside the entry). Throws at import — a failed cold start — when no connector is named.
+ */
+export function functionFromEnv(entryDir: string): FunctionOptions {
+  const connector = process.env.CONNECT_FN_CONNECTOR;
+  if (connector === undefined || connector === '') {
+    throw new Error(
+      'CONNECT_FN_CONNECTOR is not set: it names the connector of the bundle this function runs',
+    );
+  }
+  return { bundleDir: process.env.CONNECT_FN_BUNDLE ?? join(entryDir, 'bundle'), connector };
 }

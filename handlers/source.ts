@@ -3,17 +3,9 @@
  * The bundle is the directory `CONNECT_FN_BUNDLE` (default `bundle/` beside this file); the connector is
  * `CONNECT_FN_CONNECTOR`. Both are read, and the bundle validated, once per cold start.
  */
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { functionFromEnv } from './function-common.ts';
 import { createSourceFunction } from './source-function.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const connector = process.env.CONNECT_FN_CONNECTOR;
-if (connector === undefined || connector === '') {
-  throw new Error('CONNECT_FN_CONNECTOR is not set: it names the connector of the bundle this function runs');
-}
-
-export const handler = createSourceFunction({
-  bundleDir: process.env.CONNECT_FN_BUNDLE ?? join(here, 'bundle'),
-  connector,
-}).handler;
+export const handler = createSourceFunction(functionFromEnv(dirname(fileURLToPath(import.meta.url)))).handler;

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { SinkFunction } from '../../handlers/sink-function.ts';
 import type { KafkaClients } from '../kafka/index.ts';
+import { offsetsTableDefinition } from '../offsets/index.ts';
 import { type SinkCheck, sinkPositions } from './quickstart-check.ts';
 
 /** The sink's target table (its `table.name.format`) and the exactly-once offsets table. */
@@ -56,20 +57,8 @@ export async function prepareTables(client: DynamoDBClient): Promise<void> {
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
     }),
   );
-  await client.send(
-    new CreateTableCommand({
-      TableName: EOS_OFFSETS_TABLE,
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  // The layout of the offsets table (pk/sk), which the exactly-once sink's offset items share.
+  await client.send(new CreateTableCommand(offsetsTableDefinition(EOS_OFFSETS_TABLE)));
 }
 
 export interface DynamoDbCheck {

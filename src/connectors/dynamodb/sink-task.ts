@@ -121,15 +121,8 @@ export class DynamoDbSinkTask implements SinkTask {
       return this.#putExactlyOnce(records, this.#offsetsTable, deadlineMs);
     const writes = new Map<string, ItemWrite>();
     for (const record of records) {
-      let write: ItemWrite | undefined;
-      try {
-        write = toItemWrite(record, this.#mapping);
-      } catch (err) {
-        if (!(err instanceof DynamoDbRecordError)) throw err;
-        // Reported before anything is written: without tolerance, the put fails having written nothing.
-        await this.#refuse(record, err);
-        continue;
-      }
+      // Refusals are reported before anything is written: without tolerance, the put fails having written nothing.
+      const write = await this.#writeOf(record);
       if (write === undefined) continue;
       writes.delete(write.identity); // the later write of an item takes the place of the earlier one
       writes.set(write.identity, write);
@@ -192,14 +185,7 @@ export class DynamoDbSinkTask implements SinkTask {
     for (const { records: list } of work) {
       const out: PlannedRecord[] = [];
       for (const record of list) {
-        let write: ItemWrite | undefined;
-        try {
-          write = toItemWrite(record, this.#mapping);
-        } catch (err) {
-          if (!(err instanceof DynamoDbRecordError)) throw err;
-          await this.#refuse(record, err);
-        }
-        out.push({ offset: record.kafkaOffset, write });
+        out.push({ offset: record.kafkaOffset, write: await this.#writeOf(record) });
       }
       planned.push(out);
     }
@@ -216,6 +202,17 @@ export class DynamoDbSinkTask implements SinkTask {
   #keyAttributes(): string[] {
     const { hash, sort } = this.#mapping;
     return sort === undefined ? [hash.attribute] : [hash.attribute, sort.attribute];
+  }
+
+  /** The record's item write; undefined for a record that writes nothing, or one the table cannot take (reported). */
+  async #writeOf(record: SinkRecord): Promise<ItemWrite | undefined> {
+    try {
+      return toItemWrite(record, this.#mapping);
+    } catch (err) {
+      if (!(err instanceof DynamoDbRecordError)) throw err;
+      await this.#refuse(record, err);
+      return undefined;
+    }
   }
 
   async #refuse(record: SinkRecord, error: DynamoDbRecordError): Promise<void> {
