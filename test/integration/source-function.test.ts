@@ -1,6 +1,13 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  ScanCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createSourceFunction,
@@ -9,7 +16,7 @@ import {
 } from '../../handlers/source-function.ts';
 import { createKafkaClients } from '../../src/kafka/index.ts';
 import { localContext } from '../../src/lambda/lambda-context.ts';
-import { stackEnv } from '../stack/env.ts';
+import { localAws, stackEnv } from '../stack/env.ts';
 import { writeBundle } from '../support/bundle-fixture.ts';
 
 const opened: SourceFunction[] = [];
@@ -82,6 +89,8 @@ async function readTopic(
     await Promise.allSettled([admin.close(), reader.close()]);
   }
 }
+
+const dynamoDb = () => new DynamoDBClient({ ...localAws, endpoint: stackEnv().dynamodbEndpoint });
 
 function worker(lines: string): string {
   return `bootstrap.servers=\${env:KAFKA_BROKERS}\nkey.converter=string\nvalue.converter=json\nvalue.converter.schemas.enable=false\n${lines}`;
@@ -157,17 +166,99 @@ describe('source function against the real broker', () => {
     const fn = open(dir, `gen-${id}`);
     expect((await invoke(fn)).records).toBe(200);
     expect((await invoke(fn)).records).toBe(100);
-    const client = new DynamoDBClient({
-      endpoint: stackEnv().dynamodbEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
+    const client = dynamoDb();
     const items = (await client.send(new ScanCommand({ TableName: table }))).Items ?? [];
     client.destroy();
     const offset = items.find((i) => i.sk?.S === '{"task":0}');
     expect(offset).toMatchObject({ pk: { S: `gen-${id}` }, offset: { S: '{"sequence":300}' } });
     expect(items.some((i) => i.sk?.S === '#lease#0')).toBe(true);
     expect(await readTopic(`users-${id}`)).toHaveLength(300);
+  });
+
+  it("dynamodb-streams exactly-once: a table's changes into Kafka once each, in order per item, resuming from connect-offsets", async () => {
+    const id = unique();
+    const table = `cdc-${id}`;
+    const db = dynamoDb();
+    try {
+      await db.send(
+        new CreateTableCommand({
+          TableName: table,
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+          StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        }),
+      );
+      /** Each item: INSERT qty 1, MODIFY qty 2, and for even items REMOVE; returns `pk:event:qty` lines. */
+      const change = async (from: number, to: number): Promise<string[]> => {
+        const lines: string[] = [];
+        for (let i = from; i < to; i++) {
+          const pk = `item-${i}`;
+          await db.send(new PutItemCommand({ TableName: table, Item: { pk: { S: pk }, qty: { N: '1' } } }));
+          await db.send(
+            new UpdateItemCommand({
+              TableName: table,
+              Key: { pk: { S: pk } },
+              UpdateExpression: 'SET qty = :q',
+              ExpressionAttributeValues: { ':q': { N: '2' } },
+            }),
+          );
+          lines.push(`${pk}:INSERT:1`, `${pk}:MODIFY:2`);
+          if (i % 2 === 0) {
+            await db.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: pk } } }));
+            lines.push(`${pk}:REMOVE:-`);
+          }
+        }
+        return lines;
+      };
+      const first = await change(0, 10);
+      const dir = writeBundle({
+        'worker.properties': worker(
+          `offset.storage.topic=offsets-${id}\noffset.storage.replication.factor=1\nexactly.once.source.support=enabled\n`,
+        ),
+        'connectors/cdc.properties': `name=cdc-${id}\nconnector.class=dynamodb-streams\ndynamodb.table=${table}\ndynamodb.service.endpoint=\${env:DYNAMODB_ENDPOINT}\ntopic.format=changes.\${table}\nkey.converter=json\nkey.converter.schemas.enable=false\nbatch.size=4\ninvocation.max.records=10\n`,
+      });
+      const fn = open(dir, `cdc-${id}`);
+      const summaries = [await invoke(fn), await invoke(fn), await invoke(fn)];
+      expect(summaries.map((s) => [s.records, s.stopReason])).toEqual([
+        [10, 'max-records'],
+        [10, 'max-records'],
+        [first.length - 20, 'idle'],
+      ]);
+      const second = await change(10, 12);
+      expect(await invoke(fn)).toMatchObject({ records: second.length, stopReason: 'idle' });
+      expect(await invoke(fn)).toMatchObject({ records: 0, stopReason: 'idle' });
+
+      const records = await readTopic(`changes.${table}`);
+      const values = records.map(
+        (r) =>
+          JSON.parse(r.value ?? 'null') as {
+            eventName: string;
+            keys: { pk: string };
+            newImage: { qty: number } | null;
+            sequenceNumber: string;
+          },
+      );
+      // One shard on DynamoDB Local: the stream's order is the topic's order, every change once.
+      expect(values.map((v) => `${v.keys.pk}:${v.eventName}:${v.newImage?.qty ?? '-'}`)).toEqual([
+        ...first,
+        ...second,
+      ]);
+      expect(records.map((r) => r.key)).toEqual(values.map((v) => JSON.stringify(v.keys)));
+      const offsets = await readTopic(`offsets-${id}`);
+      // One offset record per batch, all for the one shard, moving forward, the last at the last change.
+      expect(new Set(offsets.map((r) => r.key)).size).toBe(1);
+      expect(JSON.parse(offsets[0]!.key!)).toEqual([
+        `cdc-${id}`,
+        { table, shard: expect.stringMatching(/^shardId-/) },
+      ]);
+      const sequences = offsets.map((r) => BigInt((JSON.parse(r.value!) as { sequence: string }).sequence));
+      expect(sequences).toEqual([...sequences].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      expect(new Set(sequences).size).toBe(sequences.length);
+      expect(JSON.parse(offsets.at(-1)!.value!)).toEqual({ sequence: values.at(-1)!.sequenceNumber });
+    } finally {
+      db.destroy();
+    }
   });
 
   it('keeps offsets in a local file with offset.storage=file', async () => {
