@@ -18,11 +18,13 @@ import { DynamoDbRecordError } from '../../../src/connectors/dynamodb/item-mappi
 import { dynamodbSinkConnector } from '../../../src/connectors/dynamodb/sink-connector.ts';
 import { createKafkaClients } from '../../../src/kafka/index.ts';
 import { localContext } from '../../../src/lambda/lambda-context.ts';
+import type { FetchedRecord } from '../../../src/runtime/ports.ts';
 import type { SinkRecord, SinkTask } from '../../../src/spi/sink.ts';
 import { localAws, stackEnv } from '../../stack/env.ts';
 import { writeBundle } from '../../support/bundle-fixture.ts';
+import { kafkaEventFrom } from '../../support/kafka-events.ts';
 import { kafkaWorker } from '../../unit/kafka/worker-values.ts';
-import { freshTopic, rawAdmin, utf8 } from '../kafka/support.ts';
+import { freshTopic, inSeconds, rawAdmin, readAll, utf8 } from '../kafka/support.ts';
 
 let client: DynamoDBClient;
 beforeAll(() => {
@@ -243,6 +245,107 @@ describe('scheduled sink function into DynamoDB Local', () => {
     } finally {
       await fn.close();
       await writer.close();
+      await admin.disconnect();
+    }
+  });
+});
+
+describe('triggered sink function, at-least-once, into DynamoDB Local', () => {
+  it('reports the partition of a record the table cannot take; the retry reports it again until it is tolerated', async () => {
+    // Prepare: 20 orders on 2 partitions; the one at partition 1, offset 3 has no key (its item no hash key)
+    const admin = await rawAdmin();
+    const kafka = createKafkaClients(kafkaWorker(stackEnv().kafkaBrokers));
+    const topic = await freshTopic(admin, 'ddb-trigger', 2);
+    const table = await createTable([['orderId', 'S']]);
+    const writer = kafka.recordWriter();
+    const reader = kafka.partitionReader();
+    await writer.send(
+      Array.from({ length: 20 }, (_, i) => ({
+        topic,
+        partition: i % 2,
+        key: i === 7 ? null : utf8(`o-${i}`),
+        value: utf8(JSON.stringify({ amount: i })),
+        headers: [],
+      })),
+    );
+    const read: FetchedRecord[] = [];
+    for (const partition of [0, 1]) {
+      read.push(
+        ...(await readAll(reader, { topic, partition, fromOffset: 0, deadlineMs: inSeconds(10) })).flat(),
+      );
+    }
+    const name = `ddb-tr-${randomUUID().slice(0, 8)}`;
+    const bundle = (tolerance: string) =>
+      writeBundle({
+        'worker.properties':
+          'bootstrap.servers=${env:KAFKA_BROKERS}\noffset.storage=kafka\nkey.converter=org.apache.kafka.connect.storage.StringConverter\nvalue.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=false\n',
+        'connectors/ddb.properties': [
+          `name=${name}`,
+          'connector.class=dynamodb-sink',
+          `topics=${topic}`,
+          'trigger=kafka',
+          'aws.dynamodb.endpoint=${env:DYNAMODB_ENDPOINT}',
+          `table.name.format=${table}`,
+          'aws.dynamodb.pk.hash=key:orderId',
+          'aws.dynamodb.pk.sort=',
+          `errors.tolerance=${tolerance}`,
+          '',
+        ].join('\n'),
+      });
+    const env = {
+      ...process.env,
+      KAFKA_BROKERS: stackEnv().kafkaBrokers,
+      DYNAMODB_ENDPOINT: stackEnv().dynamodbEndpoint,
+      LOG_LEVEL: 'error',
+    };
+    const fn = createSinkFunction({ bundleDir: bundle('none'), connector: name, env, logSink: () => {} });
+    const tolerant = createSinkFunction({
+      bundleDir: bundle('all'),
+      connector: name,
+      env,
+      logSink: () => {},
+    });
+    try {
+      // Act: the event as the event source mapping delivers it
+      const response = await fn.triggerHandler(
+        kafkaEventFrom(read, 'SelfManagedKafka'),
+        localContext('test', 30_000),
+      );
+      // Assess: partition 0 is done; partition 1 is retried from the first record not known written
+      expect(response.batchItemFailures).toHaveLength(1);
+      const failed = response.batchItemFailures[0]!.itemIdentifier as { partition: string; offset: number };
+      expect(failed.partition).toBe(`${topic}-1`);
+      expect(failed.offset).toBeLessThanOrEqual(3);
+      const items = await scan(table);
+      const ids = new Set(items.map((i) => i.orderId));
+      for (let i = 0; i < 20; i += 2) expect(ids.has(`o-${i}`), `o-${i}`).toBe(true);
+      for (let i = 1; i < 1 + 2 * failed.offset; i += 2) expect(ids.has(`o-${i}`), `o-${i}`).toBe(true);
+      expect(items.every((i) => i.amount === Number(String(i.orderId).slice(2)))).toBe(true);
+      // Act: the event source mapping retries partition 1 from the reported offset
+      const retry = () =>
+        kafkaEventFrom(
+          read.filter((r) => r.partition === 1 && r.offset >= failed.offset),
+          'SelfManagedKafka',
+        );
+      const again = await fn.triggerHandler(retry(), localContext('test', 30_000));
+      // Assess: the record still cannot be written, so the same place is reported, and nothing past it
+      expect(again.batchItemFailures).toEqual(response.batchItemFailures);
+      expect(await scan(table)).toHaveLength(items.length);
+      // Act: the connector redeployed with errors.tolerance=all gets the retry
+      expect(await tolerant.triggerHandler(retry(), localContext('test', 30_000))).toEqual({
+        batchItemFailures: [],
+      });
+      // Assess: every other record has its item; the one without a key was skipped (and logged)
+      expect((await scan(table)).map((i) => i.orderId).sort()).toEqual(
+        Array.from({ length: 20 }, (_, i) => `o-${i}`)
+          .filter((id) => id !== 'o-7')
+          .sort(),
+      );
+    } finally {
+      await fn.close();
+      await tolerant.close();
+      await writer.close();
+      await reader.close();
       await admin.disconnect();
     }
   });
