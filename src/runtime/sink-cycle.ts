@@ -6,7 +6,8 @@
  * 2. compute the task's partitions from metadata, read their committed offsets; a partition without one
  *    starts at `consumer.auto.offset.reset` (`earliest` by default, as Connect's sinks); a start at
  *    `latest` is committed at once, so the next invocation does not skip what arrives in between;
- * 3. `task.start(context)`;
+ * 3. `task.start(context)`; a task that keeps its own offsets may move where partitions start
+ *    (`context.offset`, as in Connect): its positions replace the committed ones, and a change is logged;
  * 4. per batch (at most `max.poll.records` records of one partition, partitions taken in turn), until the
  *    budget is spent or every partition is read up to where it ended when the invocation began: read
  *    (read_committed) → convert → `put` → `preCommit`/`flush` → commit (after every batch by default;
@@ -355,6 +356,30 @@ async function runBatches(
   }
 }
 
+/**
+ * The start positions once the task has moved some (`context.offset`). A move forward is routine (the
+ * task wrote a batch whose commit did not happen); a move back means the committed offsets ran ahead of
+ * what the task holds (e.g. its offsets were restored from a backup), and is logged as a warning.
+ */
+function startAt(
+  positions: readonly TopicPartitionOffset[],
+  moved: ReadonlyMap<string, TopicPartitionOffset>,
+  options: SinkCycleOptions,
+): TopicPartitionOffset[] {
+  return positions.map((p) => {
+    const to = moved.get(keyOf(p));
+    if (to === undefined || to.offset === p.offset) return p;
+    if (to.offset < p.offset)
+      options.log?.warn("reading again from the task's own offset, behind the committed offset", {
+        topic: p.topic,
+        partition: p.partition,
+        committed: p.offset,
+        offset: to.offset,
+      });
+    return { topic: p.topic, partition: p.partition, offset: to.offset };
+  });
+}
+
 /** Runs one invocation of a scheduled sink task and returns its summary. Never throws for fencing. */
 export async function runSinkCycle(options: SinkCycleOptions): Promise<InvocationSummary> {
   const startMs = options.clock.nowMs();
@@ -378,16 +403,25 @@ export async function runSinkCycle(options: SinkCycleOptions): Promise<Invocatio
       for (const o of reset) progress.committed.set(keyOf(o), o);
     }
     phase = 'starting the task';
+    const moved = new Map<string, TopicPartitionOffset>();
     await options.task.start({
       connector: options.connector,
       taskId: options.taskId,
       assignment,
       deadlineMs: budget.deadlineMs,
       errantRecordReporter: errantRecordReporter(options.errors, options.log, () => progress.skipped++),
+      offset: (to) => {
+        for (const p of to) {
+          if (!positions.some((q) => keyOf(q) === keyOf(p))) {
+            throw new TypeError(`sink task: context.offset for ${keyOf(p)}, not in its assignment`);
+          }
+          moved.set(keyOf(p), p);
+        }
+      },
     });
     started = true;
     phase = 'reading and delivering a batch';
-    rotation = new PartitionRotation(positions, options, budget);
+    rotation = new PartitionRotation(startAt(positions, moved, options), options, budget);
     return runBatches(rotation, session, options, budget, progress);
   };
   const from = options.source === undefined ? '' : ` (from ${options.source})`;

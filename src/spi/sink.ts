@@ -80,6 +80,14 @@ export interface SinkTaskContext {
    * the `put`, as under `errors.tolerance=none`.
    */
   readonly errantRecordReporter?: ErrantRecordReporter;
+  /**
+   * Scheduled invocations only (Connect's `SinkTaskContext.offset`): called from `start`, it sets where
+   * this invocation reads the given partitions of its assignment instead of their committed offsets. For a
+   * task that keeps its own offsets in the target, atomically with what it writes (the exactly-once
+   * DynamoDB sink): its offsets, not the consumer group's, say what is written. Absent when the task is
+   * handed records (triggered: the event source mapping decides what comes).
+   */
+  readonly offset?: (positions: readonly TopicPartitionOffset[]) => void;
 }
 
 export interface SinkTask {

@@ -197,6 +197,48 @@ describe('runSinkCycle', () => {
     ]);
   });
 
+  it("starts where the task's own offsets say (context.offset): back with a warning, or forward", async () => {
+    const s = setup();
+    s.topics.create('t', 2);
+    s.topics.append('t', 0, values(6, 'a'));
+    s.topics.append('t', 1, values(6, 'b'));
+    s.offsets.set({ topic: 't', partition: 0 }, 4);
+    s.offsets.set({ topic: 't', partition: 1 }, 1);
+    // The task's own offsets: partition 0 holds less than the group says, partition 1 more
+    s.task.start = async (context) => {
+      s.task.context = context;
+      context.offset?.([
+        { topic: 't', partition: 0, offset: 2 },
+        { topic: 't', partition: 1, offset: 5 },
+      ]);
+    };
+    const warnings: [string, unknown][] = [];
+
+    await invoke(s, { log: { warn: (message, fields) => warnings.push([message, fields]) } });
+
+    expect([...s.task.coordinates()].sort()).toEqual(['t-0@2', 't-0@3', 't-0@4', 't-0@5', 't-1@5']);
+    expect(committedOf(s)).toEqual([6, 6]);
+    expect(warnings).toEqual([
+      [
+        "reading again from the task's own offset, behind the committed offset",
+        { topic: 't', partition: 0, committed: 4, offset: 2 },
+      ],
+    ]);
+  });
+
+  it('refuses context.offset for a partition the task was not given', async () => {
+    const s = setup();
+    s.topics.create('t', 1);
+    s.topics.append('t', 0, values(2));
+    s.task.start = async (context) => context.offset?.([{ topic: 'other', partition: 0, offset: 0 }]);
+
+    const summary = await invoke(s);
+
+    expect(summary.stopReason).toBe('error');
+    expect(summary.error?.message).toMatch(/context\.offset for other-0, not in its assignment/);
+    expect(s.task.records).toEqual([]);
+  });
+
   it('commits a reset position even when nothing follows it, so the next invocation does not reset again', async () => {
     const s = setup();
     s.topics.create('t', 1);
