@@ -2,7 +2,10 @@
  * The `dynamodb-sink` task. With `delivery.guarantee=exactly-once`, `put` writes each partition's records
  * with TransactWriteItems instead (transaction-writer.ts): every transaction holds its items and a
  * conditional update of the partition's offset item, so a record is applied in exactly one transaction.
- * On the first put of a partition in the task's life, the offset item is read (consistently) and records
+ * Scheduled, `start` reads the offset item of every assigned partition and starts reading there
+ * (`context.offset`): the table, not the consumer group, says what is written, so a group offset ahead of
+ * the offset item (an offsets table restored from a backup) skips nothing. Otherwise (triggered), on the
+ * first put of a partition in the task's life, the offset item is read (consistently). Either way records
  * below it — applied before, by this task's earlier life, a zombie, or the batch a retried trigger
  * replays — are dropped; a transaction refused by the offset's condition drops what the stored offset
  * covers and sends the rest. Records refused or ignored are passed over by the offset like the others.
@@ -37,7 +40,13 @@
  * @module
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { ErrantRecordReporter, SinkRecord, SinkTask, SinkTaskContext } from '../../spi/sink.ts';
+import type {
+  ErrantRecordReporter,
+  SinkRecord,
+  SinkTask,
+  SinkTaskContext,
+  TopicPartitionOffset,
+} from '../../spi/sink.ts';
 import type { TaskLog } from '../task-log.ts';
 import { type WriterClock, writeItems } from './batch-writer.ts';
 import type { DeliveryGuarantee } from './config.ts';
@@ -81,6 +90,8 @@ const realClock: WriterClock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+const partitionId = (topic: string, partition: number) => JSON.stringify([topic, partition]);
+
 export class DynamoDbSinkTask implements SinkTask {
   readonly #mapping: ItemMapping;
   readonly #deps: DynamoDbSinkTaskDeps;
@@ -111,12 +122,28 @@ export class DynamoDbSinkTask implements SinkTask {
     this.#connector = context.connector;
     this.#partitions.clear();
     this.#started = true;
+    const { offset } = context;
+    if (this.#offsetsTable === undefined || offset === undefined) return;
+    const options = this.#transactionOptions(this.#offsetsTable, this.#putDeadlineMs());
+    const stored = await Promise.all(context.assignment.map((tp) => readEosOffset(tp, options)));
+    const positions: TopicPartitionOffset[] = [];
+    for (const [i, tp] of context.assignment.entries()) {
+      const expected = stored[i];
+      this.#partitions.set(partitionId(tp.topic, tp.partition), { expected });
+      if (expected !== undefined)
+        positions.push({ topic: tp.topic, partition: tp.partition, offset: expected });
+    }
+    offset(positions);
+  }
+
+  #putDeadlineMs(): number {
+    return this.#deadlineMs ?? this.#clock.nowMs() + DEFAULT_PUT_WINDOW_MS;
   }
 
   async put(records: readonly SinkRecord[]): Promise<void> {
     if (!this.#started) throw new Error('dynamodb sink: put before start or after stop');
     if (records.length === 0) return;
-    const deadlineMs = this.#deadlineMs ?? this.#clock.nowMs() + DEFAULT_PUT_WINDOW_MS;
+    const deadlineMs = this.#putDeadlineMs();
     if (this.#offsetsTable !== undefined)
       return this.#putExactlyOnce(records, this.#offsetsTable, deadlineMs);
     const writes = new Map<string, ItemWrite>();
@@ -142,8 +169,8 @@ export class DynamoDbSinkTask implements SinkTask {
       await this.#refuse(write.record, new DynamoDbRecordError(write.record, reason));
   }
 
-  async #putExactlyOnce(records: readonly SinkRecord[], offsetsTable: string, deadlineMs: number) {
-    const options: TransactionWriterOptions = {
+  #transactionOptions(offsetsTable: string, deadlineMs: number): TransactionWriterOptions {
+    return {
       client: this.#deps.client,
       offsetsTable,
       connector: this.#connector,
@@ -156,9 +183,13 @@ export class DynamoDbSinkTask implements SinkTask {
           : undefined,
       refuse: (write, reason) => this.#refuse(write.record, new DynamoDbRecordError(write.record, reason)),
     };
+  }
+
+  async #putExactlyOnce(records: readonly SinkRecord[], offsetsTable: string, deadlineMs: number) {
+    const options = this.#transactionOptions(offsetsTable, deadlineMs);
     const byPartition = new Map<string, SinkRecord[]>();
     for (const record of records) {
-      const id = JSON.stringify([record.topic, record.kafkaPartition]);
+      const id = partitionId(record.topic, record.kafkaPartition);
       const list = byPartition.get(id) ?? [];
       list.push(record);
       byPartition.set(id, list);

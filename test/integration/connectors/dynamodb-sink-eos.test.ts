@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
   CreateTableCommand,
+  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   type ScalarAttributeType,
@@ -420,6 +421,85 @@ describe('scheduled sink function, exactly-once, into DynamoDB Local', () => {
         `#eos#{"kafka_topic":"${topic}","kafka_partition":0}=65`,
         `#eos#{"kafka_topic":"${topic}","kafka_partition":1}=65`,
       ]);
+    } finally {
+      await fn.close();
+      await writer.close();
+      await admin.disconnect();
+    }
+  });
+  it("reads again from the offset item when the group's offset is ahead of it (a restored offsets table)", async () => {
+    // Prepare: 60 records on 2 partitions, delivered by one invocation
+    const admin = await rawAdmin();
+    const kafka = createKafkaClients(kafkaWorker(stackEnv().kafkaBrokers));
+    const topic = await freshTopic(admin, 'ddb-eos-restore', 2);
+    const [table, offsets] = await Promise.all([dataTable(), offsetsTable()]);
+    const writer = kafka.recordWriter();
+    await writer.send(
+      Array.from({ length: 60 }, (_, i) => ({
+        topic,
+        partition: i % 2,
+        key: null,
+        value: utf8(JSON.stringify({ n: i })),
+        headers: [],
+      })),
+    );
+    const name = `ddb-eos-restore-${randomUUID().slice(0, 8)}`;
+    const dir = writeBundle({
+      'worker.properties':
+        'bootstrap.servers=${env:KAFKA_BROKERS}\noffset.storage=kafka\nvalue.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=false\n',
+      'connectors/ddb.properties': [
+        `name=${name}`,
+        'connector.class=dynamodb-sink',
+        `topics=${topic}`,
+        'aws.dynamodb.endpoint=${env:DYNAMODB_ENDPOINT}',
+        `table.name.format=${table}`,
+        'delivery.guarantee=exactly-once',
+        `exactly.once.offsets.table=${offsets}`,
+        '',
+      ].join('\n'),
+    });
+    const env = {
+      ...process.env,
+      KAFKA_BROKERS: stackEnv().kafkaBrokers,
+      DYNAMODB_ENDPOINT: stackEnv().dynamodbEndpoint,
+      LOG_LEVEL: 'warn',
+    };
+    const logs: string[] = [];
+    const fn = createSinkFunction({ bundleDir: dir, connector: name, env, logSink: (l) => logs.push(l) });
+    try {
+      expect(await fn.handler({ task: 0 }, localContext('test', 30_000))).toMatchObject({ records: 60 });
+      // Act: the tables go back to an older backup — partition 0's items 10..29 and its offset item's
+      // move are gone — while the group `connect-<name>` still says 30
+      for (let o = 10; o < 30; o++) {
+        await client.send(
+          new DeleteItemCommand({
+            TableName: table,
+            Key: { partition: { N: '0' }, offset: { N: String(o) } },
+          }),
+        );
+      }
+      await client.send(
+        new UpdateItemCommand({
+          TableName: offsets,
+          Key: eosOffsetKey(name, { topic, partition: 0 }),
+          UpdateExpression: 'SET kafka_offset = :o',
+          ExpressionAttributeValues: { ':o': { N: '10' } },
+        }),
+      );
+      const again = await fn.handler({ task: 0 }, localContext('test', 30_000));
+      // Assess: partition 0 is read again from 10; every record has its item; both offsets agree again
+      expect(again).toMatchObject({ stopReason: 'idle', records: 20 });
+      expect((await scan(table)).map((i) => `${i.partition}/${i.offset}`)).toEqual(
+        Array.from({ length: 60 }, (_, i) => `${i % 2}/${Math.floor(i / 2)}`).sort((a, b) => {
+          const [pa, oa] = a.split('/').map(Number);
+          const [pb, ob] = b.split('/').map(Number);
+          return pa! - pb! || oa! - ob!;
+        }),
+      );
+      expect(await storedOffset(offsets, name, 0, topic)).toBe(30);
+      const group = await admin.fetchOffsets({ groupId: `connect-${name}`, topics: [topic] });
+      expect(group[0]?.partitions.map((p) => Number(p.offset)).sort()).toEqual([30, 30]);
+      expect(logs.some((l) => l.includes("reading again from the task's own offset"))).toBe(true);
     } finally {
       await fn.close();
       await writer.close();

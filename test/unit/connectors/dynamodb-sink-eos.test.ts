@@ -187,6 +187,31 @@ describe('exactly-once offsets', () => {
     expect(db.transactCalls).toBe(1);
   });
 
+  it('scheduled: start reads every assigned offset item and moves the start there (context.offset)', async () => {
+    const db = fakeDb();
+    const other = { topic: 'orders', partition: 1 };
+    db.putItem(OFFSETS, { ...eosOffsetKey(CONNECTOR, TP), kafka_offset: { N: '7' } });
+    const moved: unknown[] = [];
+    const task = newTask(db);
+    await task.start(context({ assignment: [TP, other], offset: (positions) => moved.push(...positions) }));
+    // Only partition 0 has an offset item: partition 1 starts where the runtime says
+    expect(moved).toEqual([{ topic: 'orders', partition: 0, offset: 7 }]);
+    expect(db.reads).toBe(2);
+    await task.put([...records(3, 7), { ...sinkRecord(0, { i: 0 }), kafkaPartition: 1 }]);
+    expect(db.reads).toBe(2); // known from start: not read again
+    expect(storedOffset(db)).toBe('10');
+    expect(storedOffset(db, other)).toBe('1');
+  });
+
+  it('triggered (no context.offset): start reads nothing; the first put of a partition reads its offset item', async () => {
+    const db = fakeDb();
+    const task = newTask(db);
+    await task.start(context());
+    expect(db.reads).toBe(0);
+    await task.put(records(2));
+    expect(db.reads).toBe(1);
+  });
+
   it('skips a replayed batch refused by the condition, leaving the items unchanged', async () => {
     // Prepare: the newer invocation applied 0..9 with values "new"
     const db = fakeDb();
