@@ -92,7 +92,7 @@ export function failedBeforeStart(
   };
 }
 
-/** The invocation failed (`stopReason: "error"`); the summary says how far it got. */
+/** The invocation failed (`stopReason: "error"`); the summary says how far it got, and whether a retry may help. */
 export class InvocationFailedError extends ConnectFnError {
   readonly code = 'CONNECT_FN_INVOCATION_FAILED';
   readonly summary: InvocationSummary;
@@ -104,6 +104,7 @@ export class InvocationFailedError extends ConnectFnError {
         ...(summary.error?.stage === undefined
           ? {}
           : { stage: summary.error.stage as ConnectFnError['stage'] & string }),
+        retriable: summary.error?.retriable ?? false,
       },
     );
     this.summary = summary;

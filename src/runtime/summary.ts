@@ -22,12 +22,27 @@ export interface InvocationSummary {
   /** Records skipped under `errors.tolerance=all` (their offsets are committed, as in Connect). */
   readonly skipped?: number;
   /** Set when `stopReason` is `error` (and, for information, `fenced`). Never holds record data. */
-  readonly error?: { readonly code: string; readonly message: string; readonly stage?: string };
+  readonly error?: {
+    readonly code: string;
+    readonly message: string;
+    readonly stage?: string;
+    /** Whether the next invocation may succeed as it is (a connection lost, a throttle, a timeout). */
+    readonly retriable: boolean;
+  };
 }
 
-/** The summary's `error` for `err`: its stable code, message and stage; never record data. */
+/** The summary's `error` for `err`: its stable code, message, stage and retriability; never record data. */
 export function summaryError(err: unknown): NonNullable<InvocationSummary['error']> {
   return err instanceof ConnectFnError
-    ? { code: err.code, message: err.message, ...(err.stage === undefined ? {} : { stage: err.stage }) }
-    : { code: 'CONNECT_FN_UNEXPECTED', message: err instanceof Error ? err.message : String(err) };
+    ? {
+        code: err.code,
+        message: err.message,
+        ...(err.stage === undefined ? {} : { stage: err.stage }),
+        retriable: err.retriable,
+      }
+    : {
+        code: 'CONNECT_FN_UNEXPECTED',
+        message: err instanceof Error ? err.message : String(err),
+        retriable: false,
+      };
 }

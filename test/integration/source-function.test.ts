@@ -294,8 +294,9 @@ describe('source function against the real broker', () => {
     expect(summary).toMatchObject({
       stopReason: 'error',
       committed: [],
-      error: { code: 'CONNECT_FN_DEADLINE_EXCEEDED' },
+      error: { code: 'CONNECT_FN_DEADLINE_EXCEEDED', retriable: true },
     });
+    expect((err as InvocationFailedError).retriable).toBe(true);
     expect(summary.error?.message).toBe(
       "delivering a batch (to broker 127.0.0.1:1 over PLAINTEXT) did not finish before the invocation's deadline",
     );
