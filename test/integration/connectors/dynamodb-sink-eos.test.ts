@@ -8,56 +8,39 @@
 import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
-  CreateTableCommand,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
-  type ScalarAttributeType,
   ScanCommand,
   type TransactWriteItem,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSinkFunction } from '../../../handlers/sink-function.ts';
 import { dynamodbSinkConnector } from '../../../src/connectors/dynamodb/sink-connector.ts';
 import { eosOffsetKey } from '../../../src/connectors/dynamodb/transaction-writer.ts';
 import { createKafkaClients } from '../../../src/kafka/index.ts';
 import { localContext } from '../../../src/lambda/lambda-context.ts';
-import type { FetchedRecord } from '../../../src/runtime/ports.ts';
 import type { SinkRecord, SinkTask } from '../../../src/spi/sink.ts';
-import { localAws, stackEnv } from '../../stack/env.ts';
-import { writeBundle } from '../../support/bundle-fixture.ts';
+import { stackEnv } from '../../stack/env.ts';
 import { kafkaEventFrom } from '../../support/kafka-events.ts';
 import { kafkaWorker } from '../../unit/kafka/worker-values.ts';
-import { freshTopic, inSeconds, rawAdmin, readAll, utf8 } from '../kafka/support.ts';
+import { freshTopic, rawAdmin, utf8 } from '../kafka/support.ts';
+import { createTable, localDynamoDb, readPartitions, sinkFunction } from './dynamodb-support.ts';
 
 let client: DynamoDBClient;
 beforeAll(() => {
-  client = new DynamoDBClient({ ...localAws, endpoint: stackEnv().dynamodbEndpoint });
+  client = localDynamoDb();
 });
 afterAll(() => client?.destroy());
 
-async function createTable(prefix: string, keys: readonly [string, ScalarAttributeType][]): Promise<string> {
-  const table = `${prefix}-${randomUUID()}`;
-  await client.send(
-    new CreateTableCommand({
-      TableName: table,
-      AttributeDefinitions: keys.map(([name, type]) => ({ AttributeName: name, AttributeType: type })),
-      KeySchema: keys.map(([name], i) => ({ AttributeName: name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  return table;
-}
-
 const dataTable = () =>
-  createTable('eos', [
+  createTable(client, 'eos', [
     ['partition', 'N'],
     ['offset', 'N'],
   ]);
 const offsetsTable = () =>
-  createTable('eos-offsets', [
+  createTable(client, 'eos-offsets', [
     ['pk', 'S'],
     ['sk', 'S'],
   ]);
@@ -285,7 +268,10 @@ describe('triggered sink function, exactly-once, into DynamoDB Local', () => {
     const admin = await rawAdmin();
     const kafka = createKafkaClients(kafkaWorker(stackEnv().kafkaBrokers));
     const topic = await freshTopic(admin, 'ddb-eos-trigger', 2);
-    const [table, offsets] = await Promise.all([createTable('eos-tr', [['orderId', 'S']]), offsetsTable()]);
+    const [table, offsets] = await Promise.all([
+      createTable(client, 'eos-tr', [['orderId', 'S']]),
+      offsetsTable(),
+    ]);
     const writer = kafka.recordWriter();
     const reader = kafka.partitionReader();
     await writer.send(
@@ -297,37 +283,19 @@ describe('triggered sink function, exactly-once, into DynamoDB Local', () => {
         headers: [],
       })),
     );
-    const read: FetchedRecord[] = [];
-    for (const partition of [0, 1]) {
-      read.push(
-        ...(await readAll(reader, { topic, partition, fromOffset: 0, deadlineMs: inSeconds(10) })).flat(),
-      );
-    }
+    const read = await readPartitions(reader, topic, [0, 1]);
     const name = `ddb-eos-tr-${randomUUID().slice(0, 8)}`;
-    const dir = writeBundle({
-      'worker.properties':
-        'bootstrap.servers=${env:KAFKA_BROKERS}\noffset.storage=kafka\nkey.converter=org.apache.kafka.connect.storage.StringConverter\nvalue.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=false\n',
-      'connectors/ddb.properties': [
-        `name=${name}`,
-        'connector.class=dynamodb-sink',
-        `topics=${topic}`,
-        'trigger=kafka',
-        'aws.dynamodb.endpoint=${env:DYNAMODB_ENDPOINT}',
-        `table.name.format=${table}`,
-        'aws.dynamodb.pk.hash=key:orderId',
-        'aws.dynamodb.pk.sort=',
-        'delivery.guarantee=exactly-once',
-        `exactly.once.offsets.table=${offsets}`,
-        '',
-      ].join('\n'),
-    });
-    const env = {
-      ...process.env,
-      KAFKA_BROKERS: stackEnv().kafkaBrokers,
-      DYNAMODB_ENDPOINT: stackEnv().dynamodbEndpoint,
-      LOG_LEVEL: 'error',
-    };
-    const fn = createSinkFunction({ bundleDir: dir, connector: name, env, logSink: () => {} });
+    const fn = sinkFunction(name, [
+      'connector.class=dynamodb-sink',
+      `topics=${topic}`,
+      'trigger=kafka',
+      'aws.dynamodb.endpoint=${env:DYNAMODB_ENDPOINT}',
+      `table.name.format=${table}`,
+      'aws.dynamodb.pk.hash=key:orderId',
+      'aws.dynamodb.pk.sort=',
+      'delivery.guarantee=exactly-once',
+      `exactly.once.offsets.table=${offsets}`,
+    ]);
     try {
       const event = () => JSON.parse(JSON.stringify(kafkaEventFrom(read, 'aws:kafka')));
       // Act: the event, a later change to one item by someone else, then the same event again
@@ -365,7 +333,10 @@ describe('scheduled sink function, exactly-once, into DynamoDB Local', () => {
     const admin = await rawAdmin();
     const kafka = createKafkaClients(kafkaWorker(stackEnv().kafkaBrokers));
     const topic = await freshTopic(admin, 'ddb-eos', 2);
-    const [table, offsets] = await Promise.all([createTable('eos-fn', [['orderId', 'S']]), offsetsTable()]);
+    const [table, offsets] = await Promise.all([
+      createTable(client, 'eos-fn', [['orderId', 'S']]),
+      offsetsTable(),
+    ]);
     const writer = kafka.recordWriter();
     const send = (from: number, n: number) =>
       writer.send(
@@ -379,29 +350,16 @@ describe('scheduled sink function, exactly-once, into DynamoDB Local', () => {
       );
     await send(0, 120);
     const name = `ddb-eos-${randomUUID().slice(0, 8)}`;
-    const dir = writeBundle({
-      'worker.properties':
-        'bootstrap.servers=${env:KAFKA_BROKERS}\noffset.storage=kafka\nkey.converter=org.apache.kafka.connect.storage.StringConverter\nvalue.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=false\n',
-      'connectors/ddb.properties': [
-        `name=${name}`,
-        'connector.class=io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector',
-        `topics=${topic}`,
-        'aws.dynamodb.endpoint=${env:DYNAMODB_ENDPOINT}',
-        `table.name.format=${table}`,
-        'aws.dynamodb.pk.hash=key:orderId',
-        'aws.dynamodb.pk.sort=',
-        'delivery.guarantee=exactly-once',
-        `exactly.once.offsets.table=${offsets}`,
-        '',
-      ].join('\n'),
-    });
-    const env = {
-      ...process.env,
-      KAFKA_BROKERS: stackEnv().kafkaBrokers,
-      DYNAMODB_ENDPOINT: stackEnv().dynamodbEndpoint,
-      LOG_LEVEL: 'error',
-    };
-    const fn = createSinkFunction({ bundleDir: dir, connector: name, env, logSink: () => {} });
+    const fn = sinkFunction(name, [
+      'connector.class=io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector',
+      `topics=${topic}`,
+      'aws.dynamodb.endpoint=${env:DYNAMODB_ENDPOINT}',
+      `table.name.format=${table}`,
+      'aws.dynamodb.pk.hash=key:orderId',
+      'aws.dynamodb.pk.sort=',
+      'delivery.guarantee=exactly-once',
+      `exactly.once.offsets.table=${offsets}`,
+    ]);
     try {
       const first = await fn.handler({ task: 0 }, localContext('test', 30_000));
       await send(120, 10);
@@ -444,28 +402,19 @@ describe('scheduled sink function, exactly-once, into DynamoDB Local', () => {
       })),
     );
     const name = `ddb-eos-restore-${randomUUID().slice(0, 8)}`;
-    const dir = writeBundle({
-      'worker.properties':
-        'bootstrap.servers=${env:KAFKA_BROKERS}\noffset.storage=kafka\nvalue.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=false\n',
-      'connectors/ddb.properties': [
-        `name=${name}`,
+    const logs: string[] = [];
+    const fn = sinkFunction(
+      name,
+      [
         'connector.class=dynamodb-sink',
         `topics=${topic}`,
         'aws.dynamodb.endpoint=${env:DYNAMODB_ENDPOINT}',
         `table.name.format=${table}`,
         'delivery.guarantee=exactly-once',
         `exactly.once.offsets.table=${offsets}`,
-        '',
-      ].join('\n'),
-    });
-    const env = {
-      ...process.env,
-      KAFKA_BROKERS: stackEnv().kafkaBrokers,
-      DYNAMODB_ENDPOINT: stackEnv().dynamodbEndpoint,
-      LOG_LEVEL: 'warn',
-    };
-    const logs: string[] = [];
-    const fn = createSinkFunction({ bundleDir: dir, connector: name, env, logSink: (l) => logs.push(l) });
+      ],
+      { logSink: (l) => logs.push(l), logLevel: 'warn' },
+    );
     try {
       expect(await fn.handler({ task: 0 }, localContext('test', 30_000))).toMatchObject({ records: 60 });
       // Act: the tables go back to an older backup — partition 0's items 10..29 and its offset item's

@@ -12,12 +12,10 @@
 import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
-  CreateTableCommand,
   DynamoDBClient,
   type DynamoDBClientConfig,
   GetItemCommand,
   ProvisionedThroughputExceededException,
-  type ScalarAttributeType,
   ScanCommand,
   TransactionCanceledException,
   type TransactWriteItem,
@@ -28,26 +26,14 @@ import { dynamodbSinkConnector } from '../../../src/connectors/dynamodb/sink-con
 import { eosOffsetKey } from '../../../src/connectors/dynamodb/transaction-writer.ts';
 import { isRetriable } from '../../../src/errors.ts';
 import type { SinkRecord, SinkTask, TopicPartitionOffset } from '../../../src/spi/sink.ts';
-import { localAws, stackEnv } from '../../stack/env.ts';
+import { stackEnv } from '../../stack/env.ts';
+import { createTable, localDynamoDb } from './dynamodb-support.ts';
 
 let client: DynamoDBClient;
 beforeAll(() => {
-  client = new DynamoDBClient({ ...localAws, endpoint: stackEnv().dynamodbEndpoint });
+  client = localDynamoDb();
 });
 afterAll(() => client?.destroy());
-
-async function createTable(prefix: string, keys: readonly [string, ScalarAttributeType][]): Promise<string> {
-  const table = `${prefix}-${randomUUID()}`;
-  await client.send(
-    new CreateTableCommand({
-      TableName: table,
-      AttributeDefinitions: keys.map(([name, type]) => ({ AttributeName: name, AttributeType: type })),
-      KeySchema: keys.map(([name], i) => ({ AttributeName: name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  return table;
-}
 
 /** `partition/offset` → the item's `n`, for every item of the table. */
 async function itemsOf(table: string): Promise<Map<string, number>> {
@@ -232,7 +218,7 @@ const PER_PARTITION = 60; // per batch: 120 records, 5 BatchWriteItem calls, 2 t
 
 describe('dynamodb sink on DynamoDB Local, with injected UnprocessedItems, throttling and cancellations', () => {
   it('at-least-once: every put ends with all its items written; nothing safe to commit is unwritten', async () => {
-    const table = await createTable('faults', [
+    const table = await createTable(client, 'faults', [
       ['partition', 'N'],
       ['offset', 'N'],
     ]);
@@ -256,11 +242,11 @@ describe('dynamodb sink on DynamoDB Local, with injected UnprocessedItems, throt
 
   it('exactly-once: the offset item never runs ahead of the items, and each record commits in exactly one transaction', async () => {
     const [table, offsets] = await Promise.all([
-      createTable('faults', [
+      createTable(client, 'faults', [
         ['partition', 'N'],
         ['offset', 'N'],
       ]),
-      createTable('faults-offsets', [
+      createTable(client, 'faults-offsets', [
         ['pk', 'S'],
         ['sk', 'S'],
       ]),
@@ -299,7 +285,7 @@ describe('dynamodb sink on DynamoDB Local, with injected UnprocessedItems, throt
   });
 
   it('gives up at the deadline with a retriable error when DynamoDB never takes the items', async () => {
-    const table = await createTable('faults', [
+    const table = await createTable(client, 'faults', [
       ['partition', 'N'],
       ['offset', 'N'],
     ]);

@@ -4,46 +4,25 @@
  * scheduled sink function end to end (Kafka → the function → a table).
  */
 import { randomUUID } from 'node:crypto';
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  type ScalarAttributeType,
-  ScanCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSinkFunction } from '../../../handlers/sink-function.ts';
 import { DynamoDbRecordError } from '../../../src/connectors/dynamodb/item-mapping.ts';
 import { dynamodbSinkConnector } from '../../../src/connectors/dynamodb/sink-connector.ts';
 import { createKafkaClients } from '../../../src/kafka/index.ts';
 import { localContext } from '../../../src/lambda/lambda-context.ts';
-import type { FetchedRecord } from '../../../src/runtime/ports.ts';
 import type { SinkRecord, SinkTask } from '../../../src/spi/sink.ts';
-import { localAws, stackEnv } from '../../stack/env.ts';
-import { writeBundle } from '../../support/bundle-fixture.ts';
+import { stackEnv } from '../../stack/env.ts';
 import { kafkaEventFrom } from '../../support/kafka-events.ts';
 import { kafkaWorker } from '../../unit/kafka/worker-values.ts';
-import { freshTopic, inSeconds, rawAdmin, readAll, utf8 } from '../kafka/support.ts';
+import { freshTopic, rawAdmin, utf8 } from '../kafka/support.ts';
+import { createTable, localDynamoDb, readPartitions, sinkFunction } from './dynamodb-support.ts';
 
 let client: DynamoDBClient;
 beforeAll(() => {
-  client = new DynamoDBClient({ ...localAws, endpoint: stackEnv().dynamodbEndpoint });
+  client = localDynamoDb();
 });
 afterAll(() => client?.destroy());
-
-async function createTable(keys: readonly [string, ScalarAttributeType][]): Promise<string> {
-  const table = `sink-${randomUUID()}`;
-  await client.send(
-    new CreateTableCommand({
-      TableName: table,
-      AttributeDefinitions: keys.map(([name, type]) => ({ AttributeName: name, AttributeType: type })),
-      KeySchema: keys.map(([name], i) => ({ AttributeName: name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  return table;
-}
 
 async function scan(table: string): Promise<Record<string, unknown>[]> {
   const { Items } = await client.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
@@ -90,7 +69,7 @@ describe('dynamodb sink on DynamoDB Local', () => {
   let task: SinkTask | undefined;
 
   it('writes values that read back the same: numbers, bytes, nested maps and lists, nulls', async () => {
-    const table = await createTable([
+    const table = await createTable(client, 'sink', [
       ['partition', 'N'],
       ['offset', 'N'],
     ]);
@@ -125,8 +104,8 @@ describe('dynamodb sink on DynamoDB Local', () => {
   });
 
   it('keys items by the record key, or by value fields, and overwrites on replay', async () => {
-    const byKey = await createTable([['orderId', 'S']]);
-    const byValue = await createTable([
+    const byKey = await createTable(client, 'sink', [['orderId', 'S']]);
+    const byValue = await createTable(client, 'sink', [
       ['customer', 'S'],
       ['seq', 'N'],
     ]);
@@ -147,7 +126,7 @@ describe('dynamodb sink on DynamoDB Local', () => {
   });
 
   it('deletes the item of a tombstone', async () => {
-    const table = await createTable([['key', 'S']]);
+    const table = await createTable(client, 'sink', [['key', 'S']]);
     task = await startTask({ table, hash: 'key', sort: '', onNull: 'delete' });
     await task.put([rec(0, { v: 1 }, 'a'), rec(1, { v: 2 }, 'b')]);
     await task.put([rec(2, null, 'a')]);
@@ -155,7 +134,7 @@ describe('dynamodb sink on DynamoDB Local', () => {
   });
 
   it('fails the put on an item over 400 KB, naming the record, after writing the others', async () => {
-    const table = await createTable([
+    const table = await createTable(client, 'sink', [
       ['partition', 'N'],
       ['offset', 'N'],
     ]);
@@ -171,7 +150,7 @@ describe('dynamodb sink on DynamoDB Local', () => {
   });
 
   it('reports a key of the wrong type, or missing, to the errant record reporter and writes the rest', async () => {
-    const table = await createTable([['id', 'S']]);
+    const table = await createTable(client, 'sink', [['id', 'S']]);
     const reported: string[] = [];
     task = await startTask({ table, hash: 'value.id', sort: '' }, async (r, e) => {
       reported.push(`${r.kafkaOffset}: ${(e as DynamoDbRecordError).reason}`);
@@ -191,7 +170,7 @@ describe('scheduled sink function into DynamoDB Local', () => {
     const admin = await rawAdmin();
     const kafka = createKafkaClients(kafkaWorker(stackEnv().kafkaBrokers));
     const topic = await freshTopic(admin, 'ddb-orders', 2);
-    const table = await createTable([['orderId', 'S']]);
+    const table = await createTable(client, 'sink', [['orderId', 'S']]);
     const writer = kafka.recordWriter();
     const send = (from: number, n: number) =>
       writer.send(
@@ -205,27 +184,14 @@ describe('scheduled sink function into DynamoDB Local', () => {
       );
     await send(0, 120);
     const name = `ddb-${randomUUID().slice(0, 8)}`;
-    const dir = writeBundle({
-      'worker.properties':
-        'bootstrap.servers=${env:KAFKA_BROKERS}\noffset.storage=kafka\nkey.converter=org.apache.kafka.connect.storage.StringConverter\nvalue.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=false\n',
-      'connectors/ddb.properties': [
-        `name=${name}`,
-        'connector.class=io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector',
-        `topics=${topic}`,
-        'aws.dynamodb.endpoint=${env:DYNAMODB_ENDPOINT}',
-        `table.name.format=${table}`,
-        'aws.dynamodb.pk.hash=key:orderId',
-        'aws.dynamodb.pk.sort=',
-        '',
-      ].join('\n'),
-    });
-    const env = {
-      ...process.env,
-      KAFKA_BROKERS: stackEnv().kafkaBrokers,
-      DYNAMODB_ENDPOINT: stackEnv().dynamodbEndpoint,
-      LOG_LEVEL: 'error',
-    };
-    const fn = createSinkFunction({ bundleDir: dir, connector: name, env, logSink: () => {} });
+    const fn = sinkFunction(name, [
+      'connector.class=io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector',
+      `topics=${topic}`,
+      'aws.dynamodb.endpoint=${env:DYNAMODB_ENDPOINT}',
+      `table.name.format=${table}`,
+      'aws.dynamodb.pk.hash=key:orderId',
+      'aws.dynamodb.pk.sort=',
+    ]);
     try {
       // Act
       const first = await fn.handler({ task: 0 }, localContext('test', 30_000));
@@ -256,7 +222,7 @@ describe('triggered sink function, at-least-once, into DynamoDB Local', () => {
     const admin = await rawAdmin();
     const kafka = createKafkaClients(kafkaWorker(stackEnv().kafkaBrokers));
     const topic = await freshTopic(admin, 'ddb-trigger', 2);
-    const table = await createTable([['orderId', 'S']]);
+    const table = await createTable(client, 'sink', [['orderId', 'S']]);
     const writer = kafka.recordWriter();
     const reader = kafka.partitionReader();
     await writer.send(
@@ -268,43 +234,20 @@ describe('triggered sink function, at-least-once, into DynamoDB Local', () => {
         headers: [],
       })),
     );
-    const read: FetchedRecord[] = [];
-    for (const partition of [0, 1]) {
-      read.push(
-        ...(await readAll(reader, { topic, partition, fromOffset: 0, deadlineMs: inSeconds(10) })).flat(),
-      );
-    }
+    const read = await readPartitions(reader, topic, [0, 1]);
     const name = `ddb-tr-${randomUUID().slice(0, 8)}`;
-    const bundle = (tolerance: string) =>
-      writeBundle({
-        'worker.properties':
-          'bootstrap.servers=${env:KAFKA_BROKERS}\noffset.storage=kafka\nkey.converter=org.apache.kafka.connect.storage.StringConverter\nvalue.converter=org.apache.kafka.connect.json.JsonConverter\nvalue.converter.schemas.enable=false\n',
-        'connectors/ddb.properties': [
-          `name=${name}`,
-          'connector.class=dynamodb-sink',
-          `topics=${topic}`,
-          'trigger=kafka',
-          'aws.dynamodb.endpoint=${env:DYNAMODB_ENDPOINT}',
-          `table.name.format=${table}`,
-          'aws.dynamodb.pk.hash=key:orderId',
-          'aws.dynamodb.pk.sort=',
-          `errors.tolerance=${tolerance}`,
-          '',
-        ].join('\n'),
-      });
-    const env = {
-      ...process.env,
-      KAFKA_BROKERS: stackEnv().kafkaBrokers,
-      DYNAMODB_ENDPOINT: stackEnv().dynamodbEndpoint,
-      LOG_LEVEL: 'error',
-    };
-    const fn = createSinkFunction({ bundleDir: bundle('none'), connector: name, env, logSink: () => {} });
-    const tolerant = createSinkFunction({
-      bundleDir: bundle('all'),
-      connector: name,
-      env,
-      logSink: () => {},
-    });
+    const lines = (tolerance: string) => [
+      'connector.class=dynamodb-sink',
+      `topics=${topic}`,
+      'trigger=kafka',
+      'aws.dynamodb.endpoint=${env:DYNAMODB_ENDPOINT}',
+      `table.name.format=${table}`,
+      'aws.dynamodb.pk.hash=key:orderId',
+      'aws.dynamodb.pk.sort=',
+      `errors.tolerance=${tolerance}`,
+    ];
+    const fn = sinkFunction(name, lines('none'));
+    const tolerant = sinkFunction(name, lines('all'));
     try {
       // Act: the event as the event source mapping delivers it
       const response = await fn.triggerHandler(
