@@ -3,7 +3,8 @@
  *
  * - chunks of 25 (BatchWriteItem's limit; 25 items of at most 400 KB stay under its 16 MB), up to
  *   {@link WRITE_CONCURRENCY} chunks in flight. The caller passes at most one write per item, so chunks
- *   are independent and their order does not matter;
+ *   are independent and their order does not matter. They may be prepared as the writers take them
+ *   ({@link writeChunks}), so marshalling overlaps the requests in flight;
  * - `UnprocessedItems`, throttling (ProvisionedThroughputExceededException, ThrottlingException,
  *   RequestLimitExceeded) and transient failures (5xx, a lost connection) are retried with jittered
  *   exponential backoff. A retry that would start at or after `deadlineMs` is not made: the write fails
@@ -105,41 +106,70 @@ export function isTransientFailure(err: unknown): boolean {
 const isValidation = (err: unknown) => err instanceof Error && err.name === 'ValidationException';
 
 /** Writes every write (see the module doc); returns the ones DynamoDB refused. */
-export async function writeItems(
+export function writeItems(
   writes: readonly ItemWrite[],
   options: WriteItemsOptions,
 ): Promise<RefusedWrite[]> {
-  const chunks: ItemWrite[][] = [];
-  for (let i = 0; i < writes.length; i += BATCH_WRITE_MAX_ITEMS) {
-    chunks.push(writes.slice(i, i + BATCH_WRITE_MAX_ITEMS));
-  }
-  const refused: RefusedWrite[] = [];
   let next = 0;
-  const worker = async () => {
-    while (next < chunks.length) {
-      const chunk = chunks[next++]!;
-      refused.push(...(await writeChunk(chunk, options)));
+  return writeChunks(async () => {
+    if (next >= writes.length) return undefined;
+    next += BATCH_WRITE_MAX_ITEMS;
+    return writes.slice(next - BATCH_WRITE_MAX_ITEMS, next);
+  }, options);
+}
+
+/**
+ * The next chunk of writes to make — at most {@link BATCH_WRITE_MAX_ITEMS}, and across all chunks at most
+ * one write per item — or undefined when there are no more. Called by each writer when it is free, so a
+ * chunk may be prepared (e.g. marshalled) while the ones before it are in flight; a rejection fails the
+ * call as a failed write does.
+ */
+export type ChunkSource = () => Promise<readonly ItemWrite[] | undefined>;
+
+/**
+ * {@link writeItems} for writes prepared chunk by chunk: {@link WRITE_CONCURRENCY} writers take chunks from
+ * `nextChunk` until it has no more. After a failure no writer takes another chunk; the call fails once the
+ * chunks in flight have settled. Returns the writes DynamoDB refused.
+ */
+export async function writeChunks(
+  nextChunk: ChunkSource,
+  options: WriteItemsOptions,
+): Promise<RefusedWrite[]> {
+  const refused: RefusedWrite[] = [];
+  // One deadline signal for every request of the call (not one timer per request).
+  const chunkOptions = { ...options, deadlineSignal: deadlineSignal(options) };
+  let failed = false;
+  const writer = async () => {
+    try {
+      for (let chunk = await nextChunk(); chunk !== undefined && !failed; chunk = await nextChunk()) {
+        if (chunk.length > 0) refused.push(...(await writeChunk(chunk, chunkOptions)));
+      }
+    } catch (err) {
+      failed = true;
+      throw err;
     }
   };
-  const settled = await Promise.allSettled(
-    Array.from({ length: Math.min(WRITE_CONCURRENCY, chunks.length) }, worker),
-  );
+  const settled = await Promise.allSettled(Array.from({ length: WRITE_CONCURRENCY }, writer));
   // Every chunk has settled: nothing of this put is still being written when it fails.
-  const failed = settled.find((s) => s.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
+  const failure = settled.find((s) => s.status === 'rejected');
+  if (failure !== undefined) throw failure.reason;
   return refused;
 }
 
 /** One BatchWriteItem chunk, with its unprocessed items retried. */
-async function writeChunk(chunk: readonly ItemWrite[], options: WriteItemsOptions): Promise<RefusedWrite[]> {
-  const byIdentity = new Map(chunk.map((w) => [w.identity, w]));
+async function writeChunk(chunk: readonly ItemWrite[], options: ChunkOptions): Promise<RefusedWrite[]> {
+  let byIdentity: ReadonlyMap<string, ItemWrite> | undefined;
   let pending: readonly ItemWrite[] = chunk;
   for (let attempt = 0; ; attempt++) {
     try {
       const command = new BatchWriteItemCommand({ RequestItems: requestItems(pending) });
-      const out = await withinDeadline(options, (abortSignal) =>
-        options.client.send(command, { abortSignal }),
+      const out = await withinDeadline(
+        options,
+        (abortSignal) => options.client.send(command, { abortSignal }),
+        options.deadlineSignal,
       );
+      if (isEmpty(out.UnprocessedItems)) return [];
+      byIdentity ??= new Map(chunk.map((w) => [w.identity, w]));
       pending = unprocessed(out.UnprocessedItems, byIdentity, options.keyAttributes);
       if (pending.length === 0) return [];
       await backoff(options, attempt, `${pending.length} of ${chunk.length} items unprocessed`, pending);
@@ -150,6 +180,16 @@ async function writeChunk(chunk: readonly ItemWrite[], options: WriteItemsOption
       await backoff(options, attempt, errorName(err), pending, err);
     }
   }
+}
+
+interface ChunkOptions extends WriteItemsOptions {
+  /** Aborts at the deadline: shared by the requests of one {@link writeChunks} call. */
+  readonly deadlineSignal: AbortSignal;
+}
+
+function isEmpty(items: Record<string, readonly unknown[]> | undefined): boolean {
+  for (const table in items) if ((items[table]?.length ?? 0) > 0) return false;
+  return true;
 }
 
 function requestItems(writes: readonly ItemWrite[]): Record<string, WriteRequest[]> {
@@ -225,15 +265,25 @@ async function sendSingle(client: DynamoDBClient, write: ItemWrite, abortSignal:
 
 const singleName = (write: ItemWrite) => (write.request.PutRequest ? 'PutItem' : 'DeleteItem');
 
-/** One request (`send(abortSignal)`), aborted at the deadline. */
+/** A signal that aborts at `options.deadlineMs` (by the real timer; `clock` only decides whether to start). */
+export function deadlineSignal(options: RetryOptions): AbortSignal {
+  const remainingMs = options.deadlineMs - options.clock.nowMs();
+  return AbortSignal.timeout(Math.min(Math.max(remainingMs, 0), MAX_TIMER_MS));
+}
+
+/**
+ * One request (`send(abortSignal)`), aborted at the deadline: by `signal` when given (one made by
+ * {@link deadlineSignal} for the same deadline), else by a signal of its own.
+ */
 export async function withinDeadline<O>(
   options: RetryOptions,
   send: (abortSignal: AbortSignal) => Promise<O>,
+  signal?: AbortSignal,
 ): Promise<O> {
   const remainingMs = options.deadlineMs - options.clock.nowMs();
   if (remainingMs <= 0) throw deadlineFailure('the invocation deadline passed before the write');
   try {
-    return await send(AbortSignal.timeout(Math.min(remainingMs, MAX_TIMER_MS)));
+    return await send(signal ?? AbortSignal.timeout(Math.min(remainingMs, MAX_TIMER_MS)));
   } catch (err) {
     if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
       throw deadlineFailure('a write was still in flight at the invocation deadline', err);

@@ -12,9 +12,11 @@
  * `preCommit` stays the default (everything put): the offset item, not the runtime's commit, is what
  * keeps a record from being applied twice.
  *
- * At least once: `put` turns each record into one item write (item-mapping.ts)
- * and writes them all with BatchWriteItem (batch-writer.ts) before it returns, so what `put` took is in
- * the table and the runtime's default `preCommit` may commit every offset put; there is no `flush`.
+ * At least once: `put` turns each record into one item write (item-mapping.ts) and writes them all with
+ * BatchWriteItem (batch-writer.ts) before it returns, so what `put` took is in the table and the runtime's
+ * default `preCommit` may commit every offset put; there is no `flush`. It first finds every record's
+ * key (cheap), then marshals each chunk of 25 items when a writer takes it, so the first request leaves
+ * before the whole batch is marshalled and the rest is marshalled while requests are in flight.
  *
  * - One write per item and put: of several records with the same key (the same item), the last one in
  *   offset order wins — what writing them one after another would leave — and the others are not sent
@@ -25,8 +27,9 @@
  * - A record the table cannot take — it has no DynamoDB form, its key is missing or of the wrong type, the
  *   item is over 400 KB — is a {@link DynamoDbRecordError} naming topic, partition, offset and reason. It
  *   goes to the context's errant record reporter (which skips and logs it under `errors.tolerance=all`,
- *   and fails the put under `none`); without a reporter it fails the put. Every other write of the put is
- *   still made first.
+ *   and fails the put under `none`); without a reporter it fails the put. A key is refused before anything
+ *   is written; a value when its chunk is marshalled (if that fails the put, it fails once the requests
+ *   in flight have settled); an item DynamoDB refuses once every other write of the put is made.
  * - Throttling and unprocessed items are retried until the context's `deadlineMs` (or, without one,
  *   {@link DEFAULT_PUT_WINDOW_MS} after the put began); then the put fails with a retriable error.
  *
@@ -48,15 +51,18 @@ import type {
   TopicPartitionOffset,
 } from '../../spi/sink.ts';
 import type { TaskLog } from '../task-log.ts';
-import { type WriterClock, writeItems } from './batch-writer.ts';
+import { BATCH_WRITE_MAX_ITEMS, type ChunkSource, type WriterClock, writeChunks } from './batch-writer.ts';
 import type { DeliveryGuarantee } from './config.ts';
 import {
   DynamoDbRecordError,
+  type ItemKey,
   type ItemMapping,
   type ItemMappingSettings,
   type ItemWrite,
   itemMapping,
+  toItemKey,
   toItemWrite,
+  toKeyedWrite,
 } from './item-mapping.ts';
 import {
   type PartitionState,
@@ -124,7 +130,11 @@ export class DynamoDbSinkTask implements SinkTask {
     this.#started = true;
     const { offset } = context;
     if (this.#offsetsTable === undefined || offset === undefined) return;
-    const options = this.#transactionOptions(this.#offsetsTable, this.#putDeadlineMs());
+    const deadlineMs = this.#putDeadlineMs();
+    // No time left (a budget spent before the task started): the runtime reads and puts nothing, so there
+    // is nothing to position, and the reads would only fail the invocation instead of ending it `deadline`.
+    if (this.#clock.nowMs() >= deadlineMs) return;
+    const options = this.#transactionOptions(this.#offsetsTable, deadlineMs);
     const stored = await Promise.all(context.assignment.map((tp) => readEosOffset(tp, options)));
     const positions: TopicPartitionOffset[] = [];
     for (const [i, tp] of context.assignment.entries()) {
@@ -146,15 +156,22 @@ export class DynamoDbSinkTask implements SinkTask {
     const deadlineMs = this.#putDeadlineMs();
     if (this.#offsetsTable !== undefined)
       return this.#putExactlyOnce(records, this.#offsetsTable, deadlineMs);
-    const writes = new Map<string, ItemWrite>();
+    // Keys first (cheap): refusals of keys are reported before anything is written, and of several
+    // records of one item the last one's write takes the place of the others.
+    const keys = new Map<string, ItemKey>();
     for (const record of records) {
-      // Refusals are reported before anything is written: without tolerance, the put fails having written nothing.
-      const write = await this.#writeOf(record);
-      if (write === undefined) continue;
-      writes.delete(write.identity); // the later write of an item takes the place of the earlier one
-      writes.set(write.identity, write);
+      let key: ItemKey | undefined;
+      try {
+        key = toItemKey(record, this.#mapping);
+      } catch (err) {
+        if (!(err instanceof DynamoDbRecordError)) throw err;
+        await this.#refuse(record, err);
+      }
+      if (key === undefined) continue;
+      keys.delete(key.identity);
+      keys.set(key.identity, key);
     }
-    const refused = await writeItems([...writes.values()], {
+    const refused = await writeChunks(this.#marshalledChunks([...keys.values()]), {
       client: this.#deps.client,
       keyAttributes: this.#keyAttributes(),
       deadlineMs,
@@ -167,6 +184,29 @@ export class DynamoDbSinkTask implements SinkTask {
     });
     for (const { write, reason } of refused)
       await this.#refuse(write.record, new DynamoDbRecordError(write.record, reason));
+  }
+
+  /**
+   * The writes of `keys` in chunks, each marshalled when a writer takes it (while the chunks before it are
+   * in flight); a value with no DynamoDB form is reported then, and left out.
+   */
+  #marshalledChunks(keys: readonly ItemKey[]): ChunkSource {
+    let next = 0;
+    return async () => {
+      if (next >= keys.length) return undefined;
+      const taken = keys.slice(next, next + BATCH_WRITE_MAX_ITEMS);
+      next += taken.length;
+      const chunk: ItemWrite[] = [];
+      for (const key of taken) {
+        try {
+          chunk.push(toKeyedWrite(key, this.#mapping));
+        } catch (err) {
+          if (!(err instanceof DynamoDbRecordError)) throw err;
+          await this.#refuse(key.record, err);
+        }
+      }
+      return chunk;
+    };
   }
 
   #transactionOptions(offsetsTable: string, deadlineMs: number): TransactionWriterOptions {

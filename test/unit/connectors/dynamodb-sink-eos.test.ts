@@ -203,6 +203,16 @@ describe('exactly-once offsets', () => {
     expect(storedOffset(db, other)).toBe('1');
   });
 
+  it('scheduled, started with no time left: reads nothing and does not fail (the invocation ends at its deadline)', async () => {
+    const db = fakeDb();
+    const clock = new FakeClock();
+    const moved: unknown[] = [];
+    const task = newTask(db, {}, clock);
+    await task.start(context({ deadlineMs: clock.nowMs(), offset: (positions) => moved.push(...positions) }));
+    expect(db.reads).toBe(0);
+    expect(moved).toEqual([]);
+  });
+
   it('triggered (no context.offset): start reads nothing; the first put of a partition reads its offset item', async () => {
     const db = fakeDb();
     const task = newTask(db);

@@ -3,6 +3,8 @@
  * delivery against a DynamoDB faked with SDK middleware — chunks of 25, UnprocessedItems subsets and
  * throttling retried with backoff, retries bounded by the deadline, refused items as record-level errors.
  */
+import { BatchWriteItemCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { convertToAttr, marshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { Registry } from '../../../src/config/registry.ts';
 import { validateKeys } from '../../../src/config/validate-keys.ts';
@@ -119,14 +121,54 @@ describe('configuration', () => {
   it('uses dummy credentials and us-east-1 against a local endpoint, and leaves retries to the task', () => {
     expect(dynamodbSinkClientConfig({ endpoint: 'http://localhost:8000' }, {})).toEqual({
       maxAttempts: 1,
+      logger: expect.any(Object),
       region: 'us-east-1',
       endpoint: 'http://localhost:8000',
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     expect(dynamodbSinkClientConfig({}, { AWS_REGION: 'eu-west-1' })).toEqual({
       maxAttempts: 1,
+      logger: expect.any(Object),
       region: 'eu-west-1',
     });
+  });
+
+  it("spares the SDK's logger middleware from copying every request's input to log nothing", async () => {
+    // Prepare: count the calls of the SDK's sensitive-data filter, which its logger middleware applies to
+    // the input when the logger has `info`; answer after the request is built, past that middleware
+    const filterCalls = async (config: DynamoDBClientConfig) => {
+      const client = new DynamoDBClient(config);
+      let calls = 0;
+      client.middlewareStack.add(
+        (next, context) => (args) => {
+          const filter = context.inputFilterSensitiveLog;
+          context.inputFilterSensitiveLog = (input: unknown) => {
+            calls++;
+            return filter(input);
+          };
+          return next(args);
+        },
+        { step: 'initialize', priority: 'high', name: 'countFilterCalls' },
+      );
+      client.middlewareStack.add(
+        () => async () => ({ output: { UnprocessedItems: {}, $metadata: {} } as never, response: {} }),
+        { step: 'build', priority: 'low', name: 'answer' },
+      );
+      const item = { partition: { N: '0' }, offset: { N: '1' }, v: { S: 'x' } };
+      await client.send(
+        new BatchWriteItemCommand({ RequestItems: { orders: [{ PutRequest: { Item: item } }] } }),
+      );
+      return calls;
+    };
+    const local = dynamodbSinkClientConfig({ endpoint: 'http://localhost:8000' }, {});
+    // Act
+    const { logger, ...withoutLogger } = local;
+    const withDefaultLogger = await filterCalls(withoutLogger);
+    const withSinkLogger = await filterCalls(local);
+    // Assess: the default logger has the input copied; the sink's does not
+    expect(withDefaultLogger).toBeGreaterThan(0);
+    expect(withSinkLogger).toBe(0);
+    expect(logger).toBeDefined();
   });
 });
 
@@ -155,6 +197,72 @@ describe('records as items', () => {
       partition: { N: '0' },
       offset: { N: '7' },
     });
+  });
+
+  it('makes the items marshall makes, and refuses what marshall refuses, for every kind of value', () => {
+    // Prepare: values of every kind a converter or a transform may hand over, nested and at the top
+    class Money {
+      amount = 1;
+    }
+    const nullPrototype = Object.assign(Object.create(null) as Record<string, unknown>, { a: 1 });
+    const leaves: unknown[] = [
+      'text',
+      '',
+      0,
+      -0,
+      1.5,
+      -7,
+      Number.MAX_SAFE_INTEGER,
+      Number.MIN_SAFE_INTEGER,
+      2 ** 53,
+      -(2 ** 60),
+      1e300,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      12345678901234567890n,
+      true,
+      false,
+      null,
+      new Uint8Array([1, 2]),
+      new Set(['a', 'b']),
+      new Set([1, 2]),
+      new Map([['k', 1]]),
+      nullPrototype,
+      new Money(),
+      { constructor: 'a field' },
+      [],
+      {},
+      [1, undefined, 'x', () => 1],
+      { u: undefined, f: () => 1 },
+    ];
+    const values = [
+      ...leaves.map((leaf) => ({ field: leaf })),
+      ...leaves.map((leaf) => ({ nested: { list: [leaf, { deeper: leaf }] } })),
+      ...leaves.filter((leaf) => leaf !== null), // a null value is a tombstone
+    ];
+    const outcome = (run: () => unknown) => {
+      try {
+        return { item: run() };
+      } catch (err) {
+        return { error: err instanceof DynamoDbRecordError ? err.reason : String(err) };
+      }
+    };
+    const options = { removeUndefinedValues: true, convertClassInstanceToMap: false };
+    const key = { partition: { N: '0' }, offset: { N: '1' } };
+    for (const [i, value] of values.entries()) {
+      // Act
+      const ours = outcome(() => toItemWrite(sinkRecord(1, value), mapping())?.request.PutRequest?.Item);
+      const theirs = outcome(() => {
+        // What the sink did before its own conversion: objects (but arrays and bytes) through marshall
+        const container = typeof value === 'object' && value !== null && !Array.isArray(value);
+        return container && !(value instanceof Uint8Array)
+          ? { ...marshall(value, options), ...key }
+          : { value: convertToAttr(value, options), ...key };
+      });
+      // Assess: the same item, or a refusal where marshall throws
+      if ('error' in theirs) expect(ours, `value #${i}`).toHaveProperty('error');
+      else expect(ours, `value #${i}`).toEqual(theirs);
+    }
   });
 
   it('stores a value that is not an object under the attribute value', () => {
@@ -226,6 +334,41 @@ describe('delivery (at least once)', () => {
     await task.put(records(60));
     expect(db.batchSizes.sort()).toEqual([10, 25, 25]);
     expect(db.items('orders')).toHaveLength(60);
+  });
+
+  it('sends the first chunks of a put while the rest are still to be marshalled', async () => {
+    // Prepare: the last record's value notes how many requests DynamoDB had seen when it was marshalled
+    const { db, task } = setup();
+    let requestsBeforeLast: number | undefined;
+    const last = { i: 199 };
+    Object.defineProperty(last, 'probe', {
+      enumerable: true,
+      get: () => {
+        requestsBeforeLast ??= db.batchSizes.length;
+        return 'read';
+      },
+    });
+    await task.start(context({ deadlineMs: Number.MAX_SAFE_INTEGER }));
+    // Act
+    await task.put([...records(199), sinkRecord(199, last)]);
+    // Assess: chunks went out before the last one was marshalled; everything was written by the return
+    expect(requestsBeforeLast).toBeGreaterThan(0);
+    expect(db.items('orders')).toHaveLength(200);
+    expect(db.batchSizes).toHaveLength(8);
+  });
+
+  it('takes no more chunks of a put once a request has failed', async () => {
+    // Prepare: the first request fails for good (a missing table); the put has 10 chunks
+    const { db, task } = setup();
+    db.faults.push({
+      throw: Object.assign(validation('x'), { name: 'ResourceNotFoundException', message: 'not found' }),
+    });
+    await task.start(context({ deadlineMs: Number.MAX_SAFE_INTEGER }));
+    // Act
+    const put = task.put(records(250));
+    // Assess: the put fails with that error after the requests in flight, without sending the rest
+    await expect(put).rejects.toMatchObject({ retriable: false });
+    expect(db.batchSizes.length).toBeLessThan(10);
   });
 
   it('retries UnprocessedItems subsets until every item is written', async () => {
