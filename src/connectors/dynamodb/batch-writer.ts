@@ -282,10 +282,13 @@ export async function withinDeadline<O>(
 ): Promise<O> {
   const remainingMs = options.deadlineMs - options.clock.nowMs();
   if (remainingMs <= 0) throw deadlineFailure('the invocation deadline passed before the write');
+  const abortSignal = signal ?? AbortSignal.timeout(Math.min(remainingMs, MAX_TIMER_MS));
   try {
-    return await send(signal ?? AbortSignal.timeout(Math.min(remainingMs, MAX_TIMER_MS)));
+    return await send(abortSignal);
   } catch (err) {
-    if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) {
+    // Our deadline is known by our signal, not by the error's name: the SDK names a connection reset
+    // (ECONNRESET, EPIPE) `TimeoutError` too, and that one is retried like any lost connection.
+    if (abortSignal.aborted) {
       throw deadlineFailure('a write was still in flight at the invocation deadline', err);
     }
     throw err;
@@ -333,5 +336,7 @@ export function requestFailure(
 }
 
 export function errorName(err: unknown): string {
-  return err instanceof Error ? err.name : typeof err;
+  if (!(err instanceof Error)) return typeof err;
+  const code = (err as SdkError).code;
+  return code === undefined || code === err.name ? err.name : `${err.name} ${code}`;
 }

@@ -305,10 +305,11 @@ async function sendChunk(
     return { kind: 'committed' };
   } catch (err) {
     if (err instanceof DynamoDbWriteError) throw err;
-    if (errorName(err) === 'ValidationException') {
+    const name = err instanceof Error ? err.name : undefined;
+    if (name === 'ValidationException') {
       return { kind: 'refused', reason: `DynamoDB refused the item: ${(err as Error).message}`, error: err };
     }
-    if (errorName(err) === 'TransactionCanceledException') {
+    if (name === 'TransactionCanceledException') {
       const reasons: readonly CancellationReason[] =
         (err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
       const offsetReason = reasons[chunk.writes.length];

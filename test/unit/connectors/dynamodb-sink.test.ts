@@ -402,6 +402,28 @@ describe('delivery (at least once)', () => {
     expect(clock.sleeps).toHaveLength(3);
   });
 
+  it('retries a connection reset the SDK names TimeoutError, rather than taking it for the deadline', async () => {
+    // What @smithy/node-http-handler throws when the server goes away mid-request (ECONNRESET, EPIPE)
+    const reset = Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET' });
+    const db = new FakeDynamoDb();
+    db.faults.push({ throw: reset }, { throw: reset });
+    const warnings: unknown[] = [];
+    const clock = new FakeClock();
+    const task = new DynamoDbSinkTask(DEFAULTS, {
+      client: db.client,
+      clock,
+      random: () => 0.5,
+      log: { warn: (_message, fields) => warnings.push(fields) },
+    });
+    await task.start(context({ deadlineMs: clock.nowMs() + 60_000 }));
+    await task.put(records(30));
+    expect(db.items('orders')).toHaveLength(30);
+    expect(clock.sleeps).toHaveLength(2);
+    expect(warnings).toContainEqual(
+      expect.objectContaining({ reason: 'TimeoutError ECONNRESET', attempt: 1 }),
+    );
+  });
+
   it('gives up at the deadline with a retriable error, attempting nothing after it', async () => {
     // Prepare: DynamoDB throttles for ever
     const { db, clock, task } = setup();
