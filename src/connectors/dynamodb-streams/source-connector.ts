@@ -30,7 +30,7 @@ import {
   topicFor,
 } from './config.ts';
 import { DynamoDbStreamsTask, type DynamoDbStreamsTaskSettings } from './source-task.ts';
-import { type StreamsApi, sdkStreamsApi } from './stream-api.ts';
+import { quietSdkLogger, type StreamsApi, sdkStreamsApi } from './stream-api.ts';
 
 /** Keys `taskConfigs` adds to the connector's own. */
 export const TASK_ID = 'task.id';
@@ -117,7 +117,7 @@ export function dynamoDbStreamsConnector(options: DynamoDbStreamsConnectorOption
   const makeApi =
     options.api ??
     ((location: StreamsLocation) => {
-      const config = sdkClientConfig(location, env);
+      const config = { ...sdkClientConfig(location, env), logger: quietSdkLogger };
       return sdkStreamsApi({
         dynamodb: new DynamoDBClient(config),
         streams: new DynamoDBStreamsClient(config),

@@ -112,8 +112,11 @@ export class DynamoDbStreamsTask implements SourceTask {
   }
 
   async stop(): Promise<void> {
-    // Iterators need no release; the clients belong to the connector (one per cold start).
+    // Iterators need no release; the clients belong to the connector (one per cold start). A page read
+    // ahead is dropped (never returned, so never committed).
+    const reader = this.#reader;
     this.#reader = undefined;
+    await reader?.close();
   }
 
   async #latestStream(): Promise<string> {

@@ -32,16 +32,27 @@
  *   `trim_horizon` logs a warning naming the shard and the last sequence read before the gap, and reads
  *   on from the oldest change kept.
  * - A shard that vanished (ResourceNotFoundException) is logged and treated as finished.
+ *
+ * Read-ahead: once `next` has its page, the following step (the same one the next `next` would take:
+ * same round robin, same rules, the same `limit` and deadline) starts on the next turn of the event
+ * loop, so GetRecords runs while the cycle converts and delivers this page ({@link ReadAhead}). One page
+ * ahead at most; when the next `next` asks for fewer changes than the page holds, the rest stay held
+ * and come first in the call after (in order; nothing else is read meanwhile). What was read ahead but
+ * never returned is dropped at `close` — never returned, never committed: the next invocation reads it
+ * again from the committed offset. A read-ahead that found nothing new (the shards caught up) ends the
+ * invocation idle, even if a change arrived since; the next invocation reads it.
  * @module
  */
 import type { SourceOffset, SourceRecord } from '../../spi/records.ts';
 import type { TaskLog } from '../task-log.ts';
-import { changeRecord } from './change-record.ts';
+import { type ChangeContext, changeRecord, shardPartition } from './change-record.ts';
 import type { StreamPosition, TrimmedPolicy } from './config.ts';
+import { ReadAhead } from './read-ahead.ts';
 import { type ShardLineage, shardOwner } from './shard-lineage.ts';
 import {
   type IteratorPosition,
   type ShardInfo,
+  type StreamChange,
   StreamDataTrimmedError,
   StreamIteratorExpiredError,
   StreamReadError,
@@ -70,6 +81,8 @@ type CursorStatus = 'pending' | 'caught-up' | 'finished';
 /** One owned shard during this invocation. */
 interface Cursor {
   readonly shard: ShardInfo;
+  /** How its changes become records (one source partition object per shard). */
+  readonly context: ChangeContext;
   readonly committed: string | undefined;
   status: CursorStatus;
   iterator: string | undefined;
@@ -82,6 +95,12 @@ interface Cursor {
   trimHorizon: boolean;
   expiries: number;
   emptyPages: number;
+}
+
+/** Changes read from one shard, not yet returned. */
+interface ShardPage {
+  readonly cursor: Cursor;
+  readonly changes: readonly StreamChange[];
 }
 
 /** The committed sequence number of an offset; a TypeError-free check of what the store returned. */
@@ -99,6 +118,7 @@ export class StreamReader {
   readonly #cursors: Cursor[];
   readonly #byId = new Map<string, Cursor>();
   readonly #probes = new Map<string, Promise<boolean>>();
+  readonly #ahead = new ReadAhead<ShardPage | undefined>();
   #turn = 0;
 
   /** `committed`: the committed sequence number by shard id, for every listed shard that has one. */
@@ -119,6 +139,13 @@ export class StreamReader {
       .filter((shard) => shardOwner(shard.shardId, settings.taskCount) === settings.taskId)
       .map((shard) => ({
         shard,
+        context: {
+          table: settings.table,
+          shardId: shard.shardId,
+          topic: settings.topic,
+          keyAttributes: settings.keyAttributes,
+          partition: shardPartition(settings.table, shard.shardId),
+        },
         committed: committed.get(shard.shardId),
         // A child with a committed offset was only read after this shard was finished.
         status: this.#childCommitted(shard) ? 'finished' : 'pending',
@@ -143,12 +170,33 @@ export class StreamReader {
    * finished, or `deadlineMs` has passed.
    */
   async next(limit: number, deadlineMs: number, nowMs: () => number): Promise<SourceRecord[]> {
+    if (nowMs() >= deadlineMs) return [];
+    const step = () => this.#step(limit, deadlineMs, nowMs);
+    // A read-ahead that found nothing is asked again: it may have stopped at its deadline, and when the
+    // shards are caught up, asking again makes no call.
+    const page = (await this.#ahead.take()) ?? (await step());
+    if (page === undefined) return [];
+    const { cursor, changes } = page;
+    const taken = changes.length > limit ? changes.slice(0, limit) : changes;
+    const records = taken.map((change) => changeRecord(change, cursor.context));
+    if (taken.length < changes.length) this.#ahead.hold({ cursor, changes: changes.slice(limit) });
+    else this.#ahead.schedule(step);
+    return records;
+  }
+
+  /** Drops what was read ahead (module docs); the reader is not used after. */
+  close(): Promise<void> {
+    return this.#ahead.close();
+  }
+
+  /** The next page with changes of one shard; undefined: caught up, finished, past the deadline, or closed. */
+  async #step(limit: number, deadlineMs: number, nowMs: () => number): Promise<ShardPage | undefined> {
     for (;;) {
-      if (nowMs() >= deadlineMs) return [];
+      if (nowMs() >= deadlineMs || this.#ahead.signal.aborted) return undefined;
       const cursor = await this.#nextCursor();
-      if (cursor === undefined) return [];
-      const records = await this.#readPage(cursor, limit);
-      if (records.length > 0) return records;
+      if (cursor === undefined) return undefined;
+      const changes = await this.#readPage(cursor, limit);
+      if (changes.length > 0) return { cursor, changes };
     }
   }
 
@@ -194,13 +242,15 @@ export class StreamReader {
         ? { type: 'TRIM_HORIZON' }
         : { type: 'AFTER_SEQUENCE_NUMBER', sequence: committed };
     try {
+      const { signal } = this.#ahead;
       let iterator: string | undefined = await this.#api.shardIterator(
         this.#settings.streamArn,
         shard.shardId,
         position,
+        signal,
       );
       for (let pages = 0; iterator !== undefined && pages < MAX_EMPTY_PAGES; pages++) {
-        const page = await this.#api.changes(iterator, 1);
+        const page = await this.#api.changes(iterator, 1, signal);
         if (page.changes.length > 0) return false;
         iterator = page.nextIterator;
       }
@@ -246,6 +296,7 @@ export class StreamReader {
         this.#settings.streamArn,
         cursor.shard.shardId,
         position,
+        this.#ahead.signal,
       );
       cursor.opened = true;
       return cursor.iterator;
@@ -306,39 +357,42 @@ export class StreamReader {
     cursor.iterator = undefined;
   }
 
-  /** One GetRecords on `cursor`; the records it gave (possibly none). */
-  async #readPage(cursor: Cursor, limit: number): Promise<SourceRecord[]> {
+  /**
+   * One GetRecords on `cursor`; the changes it gave (possibly none), made records only once returned.
+   * The cursor moves past them now: `last` is where a re-opened iterator continues.
+   */
+  async #readPage(cursor: Cursor, limit: number): Promise<readonly StreamChange[]> {
     const iterator = cursor.iterator ?? (await this.#openIterator(cursor));
     if (iterator === undefined) return [];
     let page: Awaited<ReturnType<StreamsApi['changes']>>;
     try {
-      page = await this.#api.changes(iterator, limit);
+      page = await this.#api.changes(iterator, limit, this.#ahead.signal);
     } catch (err) {
+      if (this.#ahead.signal.aborted) return []; // closed: nothing more is read or reported
       this.#readFailed(cursor, err);
       return [];
     }
     cursor.expiries = 0;
     cursor.iterator = page.nextIterator;
-    const records = page.changes.map((change) =>
-      changeRecord(change, { ...this.#settings, shardId: cursor.shard.shardId }),
-    );
-    const lastRecord = records.at(-1);
-    if (lastRecord !== undefined) {
-      cursor.last = String(lastRecord.sourceOffset.sequence);
+    const { changes } = page;
+    const last = changes.at(-1);
+    if (last !== undefined) {
+      // A change without a sequence number fails when it is made a record (changeRecord).
+      cursor.last = last.dynamodb?.SequenceNumber ?? cursor.last;
       cursor.emptyPages = 0;
       if (cursor.gapAfter !== undefined) {
         this.#log.warn('dynamodb-streams: reading on after a trimmed gap', {
           table: this.#settings.table,
           shard: cursor.shard.shardId,
           gapAfterSequence: cursor.gapAfter || null,
-          firstSequenceAfterGap: records[0]!.sourceOffset.sequence,
+          firstSequenceAfterGap: changes[0]!.dynamodb?.SequenceNumber ?? null,
         });
         cursor.gapAfter = undefined;
       }
     }
     if (page.nextIterator === undefined) cursor.status = 'finished';
-    else if (records.length === 0) this.#emptyPage(cursor);
-    return records;
+    else if (changes.length === 0) this.#emptyPage(cursor);
+    return changes;
   }
 
   /** An open shard without changes is caught up; a closed one is followed to its end (bounded). */

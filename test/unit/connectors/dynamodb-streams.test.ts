@@ -132,6 +132,21 @@ describe('dynamodb-streams: change records', () => {
     expect((record!.value as { approximateCreationTime: unknown }).approximateCreationTime).toBeNull();
   });
 
+  it('keeps attributes named like Object.prototype members as ordinary keys', async () => {
+    const stream = new FakeStream().addShard('s');
+    const image = JSON.parse(
+      '{"pk":{"S":"k"},"__proto__":{"M":{"polluted":{"BOOL":true}}},"constructor":{"N":"1"}}',
+    );
+    stream.putRaw('s', {
+      eventName: 'INSERT',
+      dynamodb: { Keys: { pk: { S: 'k' } }, NewImage: image, SequenceNumber: '100000000000000000001' },
+    } as StreamChange);
+    const [record] = await setup(stream).run();
+    const newImage = (record!.value as { newImage: object }).newImage;
+    expect(JSON.stringify(newImage)).toBe('{"pk":"k","__proto__":{"polluted":true},"constructor":1}');
+    expect(Object.getPrototypeOf(newImage)).toBe(Object.prototype);
+  });
+
   it('keeps a number as a JSON number only when a double holds it exactly', () => {
     expect(
       [
