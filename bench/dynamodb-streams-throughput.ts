@@ -55,7 +55,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { createSourceFunction, InvocationFailedError } from '../handlers/source-function.ts';
 import { sdkClientConfig } from '../src/connectors/dynamodb-streams/source-connector.ts';
-import { quietSdkLogger } from '../src/connectors/dynamodb-streams/stream-api.ts';
+import { quietSdkLogger } from '../src/connectors/sdk-logger.ts';
 import { localContext } from '../src/lambda/lambda-context.ts';
 import {
   type CpuProfile,

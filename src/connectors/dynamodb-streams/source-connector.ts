@@ -19,6 +19,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { SourceConnector, TaskConfig } from '../../spi/source.ts';
+import { quietSdkLogger } from '../sdk-logger.ts';
 import { readInteger, readString } from '../task-config.ts';
 import { processWarningLog, type TaskLog } from '../task-log.ts';
 import {
@@ -30,7 +31,7 @@ import {
   topicFor,
 } from './config.ts';
 import { DynamoDbStreamsTask, type DynamoDbStreamsTaskSettings } from './source-task.ts';
-import { quietSdkLogger, type StreamsApi, sdkStreamsApi } from './stream-api.ts';
+import { type StreamsApi, sdkStreamsApi } from './stream-api.ts';
 
 /** Keys `taskConfigs` adds to the connector's own. */
 export const TASK_ID = 'task.id';

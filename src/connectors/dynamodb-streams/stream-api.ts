@@ -20,7 +20,6 @@ import {
   type _Record,
   DescribeStreamCommand,
   type DynamoDBStreamsClient,
-  type DynamoDBStreamsClientConfig,
   ExpiredIteratorException,
   GetRecordsCommand,
   GetShardIteratorCommand,
@@ -113,20 +112,6 @@ export class StreamUnavailableError extends ConnectFnError {
 export class StreamReadError extends StreamError {
   readonly code = 'CONNECT_FN_STREAM_READ';
 }
-
-/**
- * The logger to give the SDK clients: silent, as the SDK's default, but without `info`. The SDK's logger
- * middleware calls `logger?.info?.({output: outputFilterSensitiveLog(output), ...})` after every call;
- * with the default no-op logger (which has an `info`) that builds a filtered copy of every answer only
- * to drop it: each GetRecords page of 1000 changes walked once more (bench/dynamodb-streams-throughput.ts,
- * profiled: the SDK's self time per 10,000 changes fell from ~780 to ~320 ms without it). Without `info`,
- * the call, and the copy, are skipped. `warn` and `error` stay no-ops, as the default's.
- */
-export const quietSdkLogger = {
-  debug: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-} as unknown as NonNullable<DynamoDBStreamsClientConfig['logger']>;
 
 /** The clients the SDK adapter uses: created once per cold start by the connector. */
 export interface StreamsClients {

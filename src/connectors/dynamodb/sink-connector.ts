@@ -18,6 +18,7 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { SinkConnector } from '../../spi/sink.ts';
 import type { TaskConfig } from '../../spi/source.ts';
+import { quietSdkLogger } from '../sdk-logger.ts';
 import { readString } from '../task-config.ts';
 import type { TaskLog } from '../task-log.ts';
 import type { WriterClock } from './batch-writer.ts';
@@ -41,21 +42,6 @@ export interface DynamoDbLocation {
   readonly endpoint?: string | undefined;
 }
 
-/**
- * The SDK's logger: nothing, as its default, but without `info` and `error`. The SDK's logger middleware
- * calls `logger?.info?.({ input: filterSensitive(input), ... })` after every request (and `error` after
- * every failed one): with the default `NoOpLogger`, which has both, each request's input is walked and
- * copied to be thrown away — for BatchWriteItem of 25 ~1 KB items about a tenth of the client's CPU
- * (bench/dynamodb-sink-throughput.ts). The other levels are kept (no-ops) for the SDK's direct calls.
- */
-type SdkLogger = NonNullable<DynamoDBClientConfig['logger']>;
-
-const SDK_LOGGER = {
-  trace: () => undefined,
-  debug: () => undefined,
-  warn: () => undefined,
-} as Partial<SdkLogger> as SdkLogger;
-
 /** The client settings for `location` in `env` (see the module doc). */
 export function dynamodbSinkClientConfig(
   location: DynamoDbLocation,
@@ -65,7 +51,7 @@ export function dynamodbSinkClientConfig(
   const region = location.region ?? env.AWS_REGION ?? (endpoint === undefined ? undefined : 'us-east-1');
   const config: DynamoDBClientConfig = {
     maxAttempts: 1,
-    logger: SDK_LOGGER,
+    logger: quietSdkLogger,
     ...(region === undefined ? {} : { region }),
     ...(endpoint === undefined ? {} : { endpoint }),
   };
