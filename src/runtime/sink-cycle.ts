@@ -283,6 +283,7 @@ async function runBatches(
   options: SinkCycleOptions,
   budget: InvocationBudget,
   progress: Progress,
+  behind: Map<string, number> = new Map(),
 ): Promise<StopReason> {
   // Where each partition stands once everything put so far is flushed: what preCommit is offered.
   const positions = new Map<string, TopicPartitionOffset>();
@@ -299,6 +300,18 @@ async function runBatches(
       if (next === undefined) {
         stop = StopReason.idle;
         return undefined;
+      }
+      const committed = behind.get(keyOf(next.tp));
+      const first = next.records[0];
+      if (committed !== undefined && first !== undefined) {
+        behind.delete(keyOf(next.tp));
+        if (first.offset < committed) {
+          options.log?.warn("reading records again from the task's own offset, behind the committed offset", {
+            ...next.tp,
+            committed,
+            from: first.offset,
+          });
+        }
       }
       const batch =
         next.records.length === 0
@@ -357,27 +370,25 @@ async function runBatches(
 }
 
 /**
- * The start positions once the task has moved some (`context.offset`). A move forward is routine (the
- * task wrote a batch whose commit did not happen); a move back means the committed offsets ran ahead of
- * what the task holds (e.g. its offsets were restored from a backup), and is logged as a warning.
+ * The start positions once the task has moved some (`context.offset`), and the partitions moved back
+ * behind their committed offsets (by key: the committed offset). A move forward is routine (the task
+ * wrote a batch whose commit did not happen); so is a move back over transaction markers only (the
+ * committed position is past them, the task's own offset may not be). Records read again below the
+ * committed offset mean the committed offsets ran ahead of what the task holds (e.g. its offsets restored
+ * from a backup): {@link runBatches} logs a warning when the first one comes.
  */
 function startAt(
   positions: readonly TopicPartitionOffset[],
   moved: ReadonlyMap<string, TopicPartitionOffset>,
-  options: SinkCycleOptions,
-): TopicPartitionOffset[] {
-  return positions.map((p) => {
+): { start: TopicPartitionOffset[]; behind: Map<string, number> } {
+  const behind = new Map<string, number>();
+  const start = positions.map((p) => {
     const to = moved.get(keyOf(p));
     if (to === undefined || to.offset === p.offset) return p;
-    if (to.offset < p.offset)
-      options.log?.warn("reading again from the task's own offset, behind the committed offset", {
-        topic: p.topic,
-        partition: p.partition,
-        committed: p.offset,
-        offset: to.offset,
-      });
+    if (to.offset < p.offset) behind.set(keyOf(p), p.offset);
     return { topic: p.topic, partition: p.partition, offset: to.offset };
   });
+  return { start, behind };
 }
 
 /** Runs one invocation of a scheduled sink task and returns its summary. Never throws for fencing. */
@@ -421,8 +432,9 @@ export async function runSinkCycle(options: SinkCycleOptions): Promise<Invocatio
     });
     started = true;
     phase = 'reading and delivering a batch';
-    rotation = new PartitionRotation(startAt(positions, moved, options), options, budget);
-    return runBatches(rotation, session, options, budget, progress);
+    const { start, behind } = startAt(positions, moved);
+    rotation = new PartitionRotation(start, options, budget);
+    return runBatches(rotation, session, options, budget, progress, behind);
   };
   const from = options.source === undefined ? '' : ` (from ${options.source})`;
   const end = await runWithinDeadline(run, options.limits, () => `${phase}${from}`, [

@@ -448,7 +448,7 @@ describe('scheduled sink function, exactly-once, into DynamoDB Local', () => {
       expect(await storedOffset(offsets, name, 0, topic)).toBe(30);
       const group = await admin.fetchOffsets({ groupId: `connect-${name}`, topics: [topic] });
       expect(group[0]?.partitions.map((p) => Number(p.offset)).sort()).toEqual([30, 30]);
-      expect(logs.some((l) => l.includes("reading again from the task's own offset"))).toBe(true);
+      expect(logs.some((l) => l.includes("reading records again from the task's own offset"))).toBe(true);
     } finally {
       await fn.close();
       await writer.close();

@@ -220,10 +220,27 @@ describe('runSinkCycle', () => {
     expect(committedOf(s)).toEqual([6, 6]);
     expect(warnings).toEqual([
       [
-        "reading again from the task's own offset, behind the committed offset",
-        { topic: 't', partition: 0, committed: 4, offset: 2 },
+        "reading records again from the task's own offset, behind the committed offset",
+        { topic: 't', partition: 0, committed: 4, from: 2 },
       ],
     ]);
+  });
+
+  it('says nothing when its own offset is behind only by a transaction marker', async () => {
+    // The committed position moved past the marker; the task's own offset is after its last record
+    const s = setup();
+    s.topics.create('t', 1);
+    s.topics.append('t', 0, values(2));
+    s.topics.marker('t', 0);
+    s.topics.append('t', 0, values(1, 'n'));
+    s.offsets.set({ topic: 't', partition: 0 }, 3);
+    s.task.start = async (context) => context.offset?.([{ topic: 't', partition: 0, offset: 2 }]);
+    const warnings: unknown[] = [];
+
+    await invoke(s, { log: { warn: (message) => warnings.push(message) } });
+
+    expect(s.task.coordinates()).toEqual(['t-0@3']);
+    expect(warnings).toEqual([]);
   });
 
   it('refuses context.offset for a partition the task was not given', async () => {
