@@ -7,7 +7,8 @@
  *    starts at `consumer.auto.offset.reset` (`earliest` by default, as Connect's sinks); a start at
  *    `latest` is committed at once, so the next invocation does not skip what arrives in between;
  * 3. `task.start(context)`; a task that keeps its own offsets may move where partitions start
- *    (`context.offset`, as in Connect): its positions replace the committed ones, and a change is logged;
+ *    (`context.offset`, as in Connect): its positions replace the committed ones (records read again
+ *    below a committed offset are logged as a warning);
  * 4. per batch (at most `max.poll.records` records of one partition, partitions taken in turn), until the
  *    budget is spent or every partition is read up to where it ended when the invocation began: read
  *    (read_committed) → convert → `put` → `preCommit`/`flush` → commit (after every batch by default;
