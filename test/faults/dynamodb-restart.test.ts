@@ -41,10 +41,8 @@ import {
   CreateTableCommand,
   DynamoDBClient,
   GetItemCommand,
-  ScanCommand,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, type ExpectStatic, it } from 'vitest';
 import { InvocationFailedError } from '../../handlers/function-common.ts';
 import { createSinkFunction, type SinkFunction } from '../../handlers/sink-function.ts';
@@ -53,6 +51,7 @@ import { localContext } from '../../src/lambda/lambda-context.ts';
 import { offsetsTableDefinition } from '../../src/offsets/index.ts';
 import type { InvocationSummary } from '../../src/runtime/summary.ts';
 import { localAws } from '../stack/env.ts';
+import { scanItems } from '../support/dynamodb-scan.ts';
 import { RestartableDynamoDb } from './support/restartable-dynamodb.ts';
 import { BundleDir, FaultStack, scenarioSeed, seededRandom, WORKER_COMMON } from './support/scenario.ts';
 import { produceSequences } from './support/sink-scenario.ts';
@@ -363,19 +362,6 @@ async function createTables(): Promise<Tables> {
   return { table, offsetsTable };
 }
 
-async function scanTable(table: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const out = await client.send(
-      new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }),
-    );
-    items.push(...(out.Items ?? []).map((item) => unmarshall(item)));
-    start = out.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items;
-}
-
 /** The items by partition: which offsets are there, and the items that are not a record's. */
 function itemsByPartition(items: readonly Record<string, unknown>[]) {
   const offsets = Array.from({ length: PARTITIONS }, () => new Set<number>());
@@ -523,7 +509,7 @@ interface Snapshot {
 }
 
 async function snapshot(bundle: RestartBundle, guarantee: Guarantee, tables: Tables): Promise<Snapshot> {
-  const all = await scanTable(tables.table);
+  const all = await scanItems(client, tables.table);
   return {
     items: itemsByPartition(all),
     count: all.length,

@@ -34,16 +34,14 @@ import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  type AttributeValue,
   CreateTableCommand,
   DeleteTableCommand,
   DynamoDBClient,
   GetItemCommand,
-  ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { localAws } from '../stack/env.ts';
+import { scanItems } from '../support/dynamodb-scan.ts';
 import type { ProbeEvent } from './support/invocation.ts';
 import { type KillProfile, type KillReport, runKillRounds, runToCompletion } from './support/kill-rounds.ts';
 import {
@@ -297,19 +295,6 @@ function checkChains(txns: readonly Txn[], topic: string, table: string, offsets
   return check;
 }
 
-async function scanTable(table: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const out = await dynamo.send(
-      new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }),
-    );
-    items.push(...(out.Items ?? []).map((item) => unmarshall(item)));
-    start = out.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items;
-}
-
 async function eosOffsets(offsetsTable: string, connector: string, topic: string) {
   return Promise.all(
     Array.from({ length: PARTITIONS }, async (_, partition) => {
@@ -380,7 +365,7 @@ describe('scheduled exactly-once DynamoDB sink: kill -9 around TransactWriteItem
       const once = copies.filter((n) => n === 1).length;
       const never = copies.filter((n) => n === 0).length;
       const more = copies.filter((n) => n > 1).length;
-      const items = await scanTable(table);
+      const items = await scanItems(dynamo, table);
       const seen = new Set<string>();
       const badItems: string[] = [];
       for (const item of items) {

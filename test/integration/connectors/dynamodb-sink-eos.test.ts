@@ -7,7 +7,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  type AttributeValue,
   DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
@@ -23,6 +22,7 @@ import { createKafkaClients } from '../../../src/kafka/index.ts';
 import { localContext } from '../../../src/lambda/lambda-context.ts';
 import type { SinkRecord, SinkTask } from '../../../src/spi/sink.ts';
 import { stackEnv } from '../../stack/env.ts';
+import { scanItems } from '../../support/dynamodb-scan.ts';
 import { kafkaEventFrom } from '../../support/kafka-events.ts';
 import { kafkaWorker } from '../../unit/kafka/worker-values.ts';
 import { freshTopic, rawAdmin, utf8 } from '../kafka/support.ts';
@@ -46,16 +46,7 @@ const offsetsTable = () =>
   ]);
 
 async function scan(table: string): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const out = await client.send(
-      new ScanCommand({ TableName: table, ConsistentRead: true, ExclusiveStartKey: start }),
-    );
-    items.push(...(out.Items ?? []).map((item) => unmarshall(item)));
-    start = out.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items.sort(
+  return (await scanItems(client, table)).sort(
     (a, b) => Number(a.partition) - Number(b.partition) || Number(a.offset) - Number(b.offset),
   );
 }
