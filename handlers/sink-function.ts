@@ -58,7 +58,13 @@ export type SinkTriggerHandler = (event: unknown, context: InvocationContext) =>
 /** What a triggered invocation did: its summary, and the response the event source mapping gets. */
 export interface TriggeredInvocation {
   readonly summary: InvocationSummary;
+  /** When `failed`, every partition from its first record: what the mapping retries after the failure. */
   readonly response: KafkaBatchResponse;
+  /**
+   * The event was refused as a whole (a topic the connector does not subscribe to, a failure of the
+   * target): the Lambda handler throws {@link InvocationFailedError} instead of returning `response`.
+   */
+  readonly failed: boolean;
 }
 
 export interface SinkFunction {
@@ -70,6 +76,8 @@ export interface SinkFunction {
   /**
    * The triggered handler: a Kafka event source mapping's event (MSK or self-managed) in, the partial
    * batch response out. Runs task 0's configuration; the mapping's concurrency is its own business.
+   * Throws {@link InvocationFailedError} (not retriable) for an event refused as a whole: records of a
+   * topic outside `topics` / `topics.regex`, or a failure of the target (docs/connectors.md says why).
    */
   readonly triggerHandler: SinkTriggerHandler;
   /** The same, also returning the invocation summary (for `connect-fn run --event`). */
@@ -165,24 +173,28 @@ export function createSinkFunction(
     const decoded = decodeKafkaEvent(event);
     const startedMs = Date.now();
     const limits = budgetLimits(config.common, context.getRemainingTimeInMillis(), startedMs);
-    const { summary, failures } = await runTriggeredSink({
+    const { summary, failures, failInvocation } = await runTriggeredSink({
       connector: config.name,
       taskId: 0,
       task: cold.plugin.createTask(cold.taskConfigs[0] ?? {}),
       converters: cold.converters,
       partitions: decoded.partitions,
+      subscription: subscriptionOf(config),
       maxPollRecords: cold.kafka.consumerSettings.maxPollRecords,
       deadlineMs: limits.deadlineMs,
       errors: errorPolicy(config),
       clock: systemClock,
       log: logger,
     });
-    logger.info('invocation finished', { ...summary, failedPartitions: failures.length });
-    return { summary, response: partialBatchResponse(failures) };
+    if (failInvocation) logger.error('invocation failed: the event is refused as a whole', { ...summary });
+    else logger.info('invocation finished', { ...summary, failedPartitions: failures.length });
+    return { summary, response: partialBatchResponse(failures), failed: failInvocation };
   }
 
   const triggerHandler = middy(async (event: unknown, context: InvocationContext) => {
-    return (await triggerInvocation(event, context)).response;
+    const { summary, response, failed } = await triggerInvocation(event, context);
+    if (failed) throw new InvocationFailedError(summary);
+    return response;
   }).use(invocationLog(logger, config.name, 1));
   const handler = middy(scheduledInvocation).use(invocationLog(logger, config.name, cold.taskConfigs.length));
   async function close(): Promise<void> {

@@ -138,6 +138,30 @@ export class FencedError extends ConnectFnError {
 }
 
 /**
+ * What a sink writes to cannot take records as it stands — a table that does not exist or whose key schema
+ * is not the one the connector writes, a file that cannot be opened or written, access denied. It is about
+ * the target, not about a record: it is never handed to the errant record reporter and never skipped under
+ * `errors.tolerance=all`; the invocation fails and commits nothing more. Never retriable: the same
+ * invocation fails the same way until the target or the configuration is fixed.
+ */
+export class SinkTargetError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_SINK_TARGET';
+
+  constructor(message: string, options: Omit<ConnectFnErrorOptions, 'retriable'> = {}) {
+    super(message, { ...options, retriable: false });
+  }
+}
+
+/**
+ * A Kafka event source mapping delivered records of topics the sink connector does not subscribe to
+ * (`topics` / `topics.regex`): the mapping and the connector disagree, a deployment error. The whole
+ * event is refused, nothing of it written. Not retriable: the same event is refused the same way.
+ */
+export class TopicNotSubscribedError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_TOPIC_NOT_SUBSCRIBED';
+}
+
+/**
  * A converter could not turn a value into bytes, or bytes into a value. `stage` says which converter
  * (KEY_CONVERTER, VALUE_CONVERTER or HEADER_CONVERTER); the message names the topic and the value's type,
  * never the value itself (it may hold personal data).

@@ -52,10 +52,40 @@ export async function assignPartitions(
 
 async function subscribedTopics(subscription: Subscription, catalog: TopicCatalog): Promise<string[]> {
   if (subscription.topics !== undefined) return [...new Set(subscription.topics)].sort(byCodeUnits);
-  // Java's Pattern.matcher(topic).matches(): the whole name must match.
-  const pattern = new RegExp(`^(?:${subscription.regex})$`);
-  return (await catalog.topics()).filter((t) => pattern.test(t)).sort(byCodeUnits);
+  const subscribes = subscriptionFilter(subscription);
+  return (await catalog.topics()).filter(subscribes).sort(byCodeUnits);
 }
+
+/**
+ * Whether the sink reads `topic`: it is one of `topics`, or `topics.regex` matches its whole name (Java's
+ * `Pattern.matcher(topic).matches()`, as Connect's consumer subscription).
+ *
+ * @example
+ * ```ts
+ * subscriptionFilter({ regex: 'orders-.*' })('orders-eu'); // true
+ * subscriptionFilter({ topics: ['orders'] })('payments'); // false
+ * ```
+ */
+export function subscriptionFilter(subscription: Subscription): (topic: string) => boolean {
+  if (subscription.topics !== undefined) {
+    const topics = new Set(subscription.topics);
+    return (topic) => topics.has(topic);
+  }
+  const pattern = new RegExp(`^(?:${subscription.regex})$`);
+  return (topic) => pattern.test(topic);
+}
+
+/** The subscription as the connector configures it, for messages: `topics=a,b` or `topics.regex=...`. */
+export function describeSubscription(subscription: Subscription): string {
+  const text =
+    subscription.topics !== undefined
+      ? `topics=${subscription.topics.join(',')}`
+      : `topics.regex=${subscription.regex}`;
+  // A topic name has at most 249 characters, but a list of them (or a regex) has no bound.
+  return text.length <= MAX_SHOWN ? text : `${text.slice(0, MAX_SHOWN)}... (${text.length} characters)`;
+}
+
+const MAX_SHOWN = 300;
 
 function isMissingTopic(err: unknown): boolean {
   return err instanceof ConnectFnError && err.code === 'CONNECT_FN_KAFKA_TOPIC_MISSING';

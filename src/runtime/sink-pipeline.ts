@@ -8,7 +8,13 @@
  * not yet committed at any moment — what an invocation killed then delivers again.
  * @module
  */
-import { ConnectFnError, type ConnectFnErrorOptions, ConversionError, Stage } from '../errors.ts';
+import {
+  ConnectFnError,
+  type ConnectFnErrorOptions,
+  ConversionError,
+  SinkTargetError,
+  Stage,
+} from '../errors.ts';
 import type { RecordHeader } from '../spi/records.ts';
 import type {
   ErrantRecordReporter,
@@ -168,7 +174,18 @@ export interface PutOptions {
   readonly clock: Clock;
 }
 
-/** `task.put(records)`, retried while it throws retriable errors, within `errors.retry.timeout` and the deadline. */
+/**
+ * A failure of the target itself ({@link SinkTargetError}): not about a record, so never tolerated, never
+ * retried, and it fails the whole invocation (triggered: the whole batch), whatever `errors.tolerance` says.
+ */
+export function isTargetFailure(err: unknown): err is SinkTargetError {
+  return err instanceof SinkTargetError;
+}
+
+/**
+ * `task.put(records)`, retried while it throws retriable errors, within `errors.retry.timeout` and the
+ * deadline. A target failure comes out as it is (it names the target; the batch does not matter).
+ */
 export async function putBatch(batch: SinkBatch, options: PutOptions): Promise<void> {
   if (batch.records.length === 0) return;
   try {
@@ -179,6 +196,7 @@ export async function putBatch(batch: SinkBatch, options: PutOptions): Promise<v
       clock: options.clock,
     });
   } catch (err) {
+    if (isTargetFailure(err)) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     throw new TaskPutError(
       `put failed for ${batch.topic}-${batch.partition} offsets ${batch.firstOffset}..${batch.nextOffset - 1}: ${reason}`,
@@ -205,6 +223,7 @@ export async function safeOffsets(
       safe = positions;
     }
   } catch (err) {
+    if (isTargetFailure(err)) throw err;
     const reason = err instanceof Error ? err.message : String(err);
     throw new TaskFlushError(`${task.preCommit === undefined ? 'flush' : 'preCommit'} failed: ${reason}`, {
       cause: err,
@@ -241,7 +260,9 @@ export function sinkOffsetEntry(offset: TopicPartitionOffset) {
 /**
  * The errant record reporter a sink task is given (Connect's KIP-610): under `errors.tolerance=all` a
  * record the target refuses is logged (coordinates and reason, never its data) and counted as skipped,
- * and the task goes on; otherwise the report rejects and the task's `put` fails.
+ * and the task goes on; otherwise the report rejects and the task's `put` fails. A target failure
+ * ({@link SinkTargetError}) handed over as a record's error is never skipped: the report rejects with it,
+ * whatever the tolerance — skipping would commit past every record while the target takes none.
  */
 export function errantRecordReporter(
   errors: ErrorPolicy,
@@ -249,7 +270,7 @@ export function errantRecordReporter(
   onSkipped: () => void,
 ): ErrantRecordReporter {
   return async (record, error) => {
-    if (errors.tolerance !== 'all') throw error;
+    if (errors.tolerance !== 'all' || isTargetFailure(error)) throw error;
     onSkipped();
     log?.warn('record skipped (errors.tolerance=all)', {
       topic: record.topic,

@@ -3,6 +3,8 @@
  * it owns the consumer group and commits the batch's offsets once the invocation succeeds. The function
  * runs the sink pipeline over the batch and reports what it could not deliver:
  *
+ * 0. every topic of the event must be one the connector subscribes to (`topics` / `topics.regex`);
+ *    otherwise the whole event is refused before the task starts (see "failing the invocation");
  * 1. `task.start(context)` with the event's partitions as the assignment;
  * 2. per partition, in offset order, in chunks of at most `max.poll.records`: convert → `put` (retried
  *    within the budget when the failure is retriable). The first record a partition cannot deliver (a
@@ -14,16 +16,26 @@
  *
  * So the mapping re-delivers exactly the records not known to be durable, and the records of other
  * partitions are not held up by one partition's failure.
+ *
+ * Failing the invocation: a topic outside the subscription (step 0) or a failure of the target itself (a
+ * `SinkTargetError` from `start`, `put`, the errant record reporter or `preCommit`: a missing table, a key
+ * schema other than the configured one, a file that cannot be written) is not about a record. The result
+ * says `failInvocation`: the handler throws, the mapping commits nothing and retries the whole batch, and
+ * the function's error metrics show it. A partial batch response would make the invocation a success that
+ * retries the same records for ever, and would let other partitions' records through a broken deployment.
+ * On a target failure nothing more is put; what was put before it is written again by the retry.
  * @module
  */
-import { ConnectFnError } from '../errors.ts';
+import { ConnectFnError, TopicNotSubscribedError } from '../errors.ts';
 import type { SinkTask, TopicPartition, TopicPartitionOffset } from '../spi/sink.ts';
 import { StopReason } from './budget.ts';
 import type { Clock, FetchedRecord } from './ports.ts';
 import type { RecordConverters } from './record-converter.ts';
+import { describeSubscription, type Subscription, subscriptionFilter } from './sink-assignment.ts';
 import {
   convertRecords,
   errantRecordReporter,
+  isTargetFailure,
   keyOf,
   putBatch,
   RecordConversionError,
@@ -45,6 +57,8 @@ export interface TriggeredSinkOptions {
   readonly task: SinkTask;
   readonly converters: RecordConverters;
   readonly partitions: readonly TriggeredPartition[];
+  /** The connector's `topics` / `topics.regex`: an event with any other topic is refused. */
+  readonly subscription: Subscription;
   /** Connect's `consumer.max.poll.records`: the most records one `put` gets. */
   readonly maxPollRecords: number;
   /** Epoch ms by which delivery must stop (what is not delivered by then is reported failed). */
@@ -56,8 +70,18 @@ export interface TriggeredSinkOptions {
 
 export interface TriggeredSinkResult {
   readonly summary: InvocationSummary;
-  /** Per failed partition, its first record not delivered: where the mapping must resume. */
+  /**
+   * Per failed partition, its first record not delivered: where the mapping must resume. When
+   * `failInvocation` is set, every partition of the event from its first record (what the mapping
+   * retries after a failed invocation).
+   */
   readonly failures: readonly TopicPartitionOffset[];
+  /**
+   * The event is refused as a whole (a topic outside the subscription, a failure of the target): the
+   * handler must fail the invocation instead of answering with a partial batch response. Nothing of the
+   * event counts as delivered (`records: 0`, `committed: []`); the summary's `error` says why.
+   */
+  readonly failInvocation: boolean;
 }
 
 /** The deadline passed before a partition was delivered. */
@@ -65,27 +89,32 @@ class DeliveryDeadlineError extends ConnectFnError {
   readonly code = 'CONNECT_FN_DEADLINE_EXCEEDED';
 }
 
-/** Delivers the event's records; never throws for a record it cannot deliver (that is a failure). */
+/** What a delivery has done so far. */
+interface Delivery {
+  /** Per partition: where its records stand once put (the offset after the last one put). */
+  readonly positions: Map<string, TopicPartitionOffset>;
+  /** Per partition: its first record not delivered. */
+  readonly failed: Map<string, TopicPartitionOffset>;
+  firstError: InvocationSummary['error'];
+  skipped: number;
+  batches: number;
+}
+
+/**
+ * Delivers the event's records; never throws for a record it cannot deliver (that is a failure), nor for
+ * a refused event or a target failure (`failInvocation`).
+ */
 export async function runTriggeredSink(options: TriggeredSinkOptions): Promise<TriggeredSinkResult> {
   const startMs = options.clock.nowMs();
-  /** Per partition: where its records stand once put (the offset after the last one put). */
-  const positions = new Map<string, TopicPartitionOffset>();
-  /** Per partition: its first record not delivered. */
-  const failed = new Map<string, TopicPartitionOffset>();
-  let firstError: InvocationSummary['error'];
-  let skipped = 0;
-  let batches = 0;
-  const fail = (tp: TopicPartition, offset: number, err: unknown) => {
-    failed.set(keyOf(tp), { topic: tp.topic, partition: tp.partition, offset });
-    firstError ??= summaryError(err);
-    options.log?.warn('records not delivered; the event source mapping retries them', {
-      topic: tp.topic,
-      partition: tp.partition,
-      offset,
-      ...summaryError(err),
-    });
+  const foreign = foreignTopics(options);
+  if (foreign !== undefined) return refused(options, startMs, foreign);
+  const delivery: Delivery = {
+    positions: new Map(),
+    failed: new Map(),
+    firstError: undefined,
+    skipped: 0,
+    batches: 0,
   };
-
   let started = false;
   try {
     await options.task.start({
@@ -93,66 +122,146 @@ export async function runTriggeredSink(options: TriggeredSinkOptions): Promise<T
       taskId: options.taskId,
       assignment: options.partitions.map((p) => ({ topic: p.topic, partition: p.partition })),
       deadlineMs: options.deadlineMs,
-      errantRecordReporter: errantRecordReporter(options.errors, options.log, () => skipped++),
+      errantRecordReporter: errantRecordReporter(options.errors, options.log, () => delivery.skipped++),
     });
     started = true;
-    for (const partition of options.partitions) {
-      for (let i = 0; i < partition.records.length; i += options.maxPollRecords) {
-        const chunk = partition.records.slice(i, i + options.maxPollRecords);
-        const first = chunk[0]!;
-        if (options.clock.nowMs() >= options.deadlineMs) {
-          fail(partition, first.offset, new DeliveryDeadlineError('the invocation reached its deadline'));
-          break;
-        }
-        const delivered = await deliverChunk(chunk, options, () => skipped++);
-        if (delivered.nextOffset !== undefined) {
-          batches++;
-          positions.set(keyOf(partition), {
-            topic: partition.topic,
-            partition: partition.partition,
-            offset: delivered.nextOffset,
-          });
-        }
-        if (delivered.error !== undefined) {
-          fail(partition, delivered.failedAt, delivered.error);
-          break;
-        }
-      }
-    }
-    if (positions.size > 0) {
-      const put = [...positions.values()];
-      try {
-        for (const safe of await safeOffsets(options.task, put)) positions.set(keyOf(safe), safe);
-        for (const p of put) {
-          const safe = positions.get(keyOf(p))!;
-          if (safe.offset < p.offset && !failed.has(keyOf(p))) {
-            failed.set(keyOf(p), safe);
-          }
-        }
-      } catch (err) {
-        // Nothing put is known to be durable: every partition put is retried from its first record.
-        for (const partition of options.partitions) {
-          if (positions.has(keyOf(partition))) fail(partition, partition.records[0]!.offset, err);
-        }
-        positions.clear();
-      }
-    }
+    await deliverPartitions(options, delivery);
+    await settle(options, delivery);
   } catch (err) {
+    if (isTargetFailure(err)) {
+      if (started) await options.task.stop().catch(() => undefined);
+      return refused(options, startMs, err);
+    }
     // start failed: the whole event is retried.
     for (const partition of options.partitions) {
       const first = partition.records[0];
-      if (first !== undefined) fail(partition, first.offset, err);
+      if (first !== undefined) fail(options, delivery, partition, first.offset, err);
+    }
+    delivery.positions.clear();
+  }
+  if (started) await options.task.stop().catch(() => undefined);
+  return {
+    summary: summaryOf(options, startMs, delivery),
+    failures: [...delivery.failed.values()],
+    failInvocation: false,
+  };
+}
+
+/** The event's topics the connector does not subscribe to, as the error that refuses the event. */
+function foreignTopics(options: TriggeredSinkOptions): TopicNotSubscribedError | undefined {
+  const subscribes = subscriptionFilter(options.subscription);
+  const foreign = [...new Set(options.partitions.map((p) => p.topic))].filter((t) => !subscribes(t));
+  if (foreign.length === 0) return undefined;
+  const shown = foreign.slice(0, MAX_TOPICS_SHOWN).map((t) => JSON.stringify(t));
+  const more = foreign.length > shown.length ? ` and ${foreign.length - shown.length} more` : '';
+  return new TopicNotSubscribedError(
+    `the event holds records of ${shown.join(', ')}${more}, not among the topics of ${options.connector} (${describeSubscription(options.subscription)}): the event source mapping and the connector disagree; nothing of the event was written`,
+  );
+}
+
+/** Topics named in a refusal (a name has at most 249 characters). */
+const MAX_TOPICS_SHOWN = 5;
+
+/** The result of an event refused as a whole: every partition failed from its first record. */
+function refused(options: TriggeredSinkOptions, startMs: number, err: unknown): TriggeredSinkResult {
+  const error = summaryError(err);
+  options.log?.warn('the event is refused as a whole; the invocation fails', { ...error });
+  const failures: TopicPartitionOffset[] = [];
+  for (const p of options.partitions) {
+    const first = p.records[0];
+    if (first !== undefined) failures.push({ topic: p.topic, partition: p.partition, offset: first.offset });
+  }
+  const summary: InvocationSummary = {
+    connector: options.connector,
+    task: options.taskId,
+    kind: 'sink',
+    records: 0,
+    bytes: 0,
+    batches: 0,
+    durationMs: options.clock.nowMs() - startMs,
+    stopReason: StopReason.error,
+    committed: [],
+    error,
+  };
+  return { summary, failures, failInvocation: true };
+}
+
+function fail(
+  options: TriggeredSinkOptions,
+  delivery: Delivery,
+  tp: TopicPartition,
+  offset: number,
+  err: unknown,
+): void {
+  delivery.failed.set(keyOf(tp), { topic: tp.topic, partition: tp.partition, offset });
+  delivery.firstError ??= summaryError(err);
+  options.log?.warn('records not delivered; the event source mapping retries them', {
+    topic: tp.topic,
+    partition: tp.partition,
+    offset,
+    ...summaryError(err),
+  });
+}
+
+/** Step 2: every partition, chunk by chunk, until its first failure. Throws a target failure. */
+async function deliverPartitions(options: TriggeredSinkOptions, delivery: Delivery): Promise<void> {
+  for (const partition of options.partitions) {
+    for (let i = 0; i < partition.records.length; i += options.maxPollRecords) {
+      const chunk = partition.records.slice(i, i + options.maxPollRecords);
+      const first = chunk[0]!;
+      if (options.clock.nowMs() >= options.deadlineMs) {
+        const late = new DeliveryDeadlineError('the invocation reached its deadline');
+        fail(options, delivery, partition, first.offset, late);
+        break;
+      }
+      const delivered = await deliverChunk(chunk, options, () => delivery.skipped++);
+      if (isTargetFailure(delivered.error)) throw delivered.error;
+      if (delivered.nextOffset !== undefined) {
+        delivery.batches++;
+        delivery.positions.set(keyOf(partition), {
+          topic: partition.topic,
+          partition: partition.partition,
+          offset: delivered.nextOffset,
+        });
+      }
+      if (delivered.error !== undefined) {
+        fail(options, delivery, partition, delivered.failedAt, delivered.error);
+        break;
+      }
+    }
+  }
+}
+
+/** Step 3: `preCommit` over what was put; where it calls less safe, the failure starts there. */
+async function settle(options: TriggeredSinkOptions, delivery: Delivery): Promise<void> {
+  const { positions, failed } = delivery;
+  if (positions.size === 0) return;
+  const put = [...positions.values()];
+  try {
+    for (const safe of await safeOffsets(options.task, put)) positions.set(keyOf(safe), safe);
+    for (const p of put) {
+      const safe = positions.get(keyOf(p))!;
+      if (safe.offset < p.offset && !failed.has(keyOf(p))) failed.set(keyOf(p), safe);
+    }
+  } catch (err) {
+    if (isTargetFailure(err)) throw err;
+    // Nothing put is known to be durable: every partition put is retried from its first record.
+    for (const partition of options.partitions) {
+      if (positions.has(keyOf(partition))) {
+        fail(options, delivery, partition, partition.records[0]!.offset, err);
+      }
     }
     positions.clear();
-  } finally {
-    if (started) await options.task.stop().catch(() => undefined);
   }
+}
 
+function summaryOf(options: TriggeredSinkOptions, startMs: number, delivery: Delivery): InvocationSummary {
   let records = 0;
   let bytes = 0;
   const delivered: TopicPartitionOffset[] = [];
   for (const partition of options.partitions) {
-    const until = failed.get(keyOf(partition))?.offset ?? positions.get(keyOf(partition))?.offset;
+    const key = keyOf(partition);
+    const until = delivery.failed.get(key)?.offset ?? delivery.positions.get(key)?.offset;
     if (until === undefined) continue;
     const done = partition.records.filter((r) => r.offset < until);
     if (done.length === 0) continue;
@@ -160,21 +269,20 @@ export async function runTriggeredSink(options: TriggeredSinkOptions): Promise<T
     for (const r of done) bytes += (r.key?.byteLength ?? 0) + (r.value?.byteLength ?? 0);
     delivered.push({ topic: partition.topic, partition: partition.partition, offset: until });
   }
-  const failures = [...failed.values()];
-  const summary: InvocationSummary = {
+  const failed = delivery.failed.size > 0;
+  return {
     connector: options.connector,
     task: options.taskId,
     kind: 'sink',
     records,
     bytes,
-    batches,
+    batches: delivery.batches,
     durationMs: options.clock.nowMs() - startMs,
-    stopReason: failures.length > 0 ? StopReason.error : StopReason.idle,
+    stopReason: failed ? StopReason.error : StopReason.idle,
     committed: delivered.map(sinkOffsetEntry),
-    ...(skipped > 0 ? { skipped } : {}),
-    ...(firstError === undefined || failures.length === 0 ? {} : { error: firstError }),
+    ...(delivery.skipped > 0 ? { skipped: delivery.skipped } : {}),
+    ...(delivery.firstError === undefined || !failed ? {} : { error: delivery.firstError }),
   };
-  return { summary, failures };
 }
 
 /**

@@ -17,6 +17,15 @@
  *
  * Connect's `flush(offsets)` is optional here: a task that writes durably in `put` needs none.
  *
+ * Record errors and target failures — two different things, whatever `errors.tolerance` says:
+ * - a *record* the target refuses for itself (an item too large, a key value of the wrong type) goes to
+ *   `context.errantRecordReporter` (which skips it under `errors.tolerance=all`, or rejects);
+ * - a failure of the *target* (`SinkTargetError`, `CONNECT_FN_SINK_TARGET` in `errors.ts`: the table or
+ *   file does not exist or cannot be written, its key schema is not the one configured, access denied) is
+ *   thrown from `start`, `put` or `flush`/`preCommit`, never reported as a record's error: the runtime
+ *   fails the invocation (triggered: the whole batch) and commits nothing more. Handed to the reporter, it
+ *   is rejected all the same: the runtime cannot turn it into a skipped record.
+ *
  * @example
  * ```ts
  * const connector: SinkConnector = {
@@ -59,6 +68,7 @@ export interface SinkRecord {
  * target refuses) instead of failing the batch. The runtime applies the connector's `errors.tolerance`:
  * under `all` it logs (later: dead-letters) the record and resolves, and the task goes on without it;
  * under `none` it rejects with `error` (or an error caused by it), which the task lets fail the `put`.
+ * Only for what is about the record: a `SinkTargetError` handed over is rejected under any tolerance.
  */
 export type ErrantRecordReporter = (record: SinkRecord, error: Error) => Promise<void>;
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { InvocationFailedError } from '../../handlers/function-common.ts';
 import { createSinkFunction, type SinkFunction } from '../../handlers/sink-function.ts';
 import { createKafkaClients, type KafkaClients } from '../../src/kafka/index.ts';
 import { localContext } from '../../src/lambda/lambda-context.ts';
@@ -428,5 +429,38 @@ describe('triggered sink function (Kafka event source mapping)', () => {
       batchItemFailures: [{ itemIdentifier: { partition: `${topic}-0`, offset: 4 } }],
     });
     expect(lines(file)).toEqual([...p0, ...p1]);
+  });
+
+  it('refuses an event that holds a topic outside topics: the invocation fails naming it, nothing is written', async () => {
+    // Prepare: the mapping delivers the connector's topic and a foreign one (a misconfigured mapping)
+    const topic = await freshTopic(admin, 'sink-trigger-own', 1);
+    const foreign = await freshTopic(admin, 'sink-trigger-foreign', 1);
+    const name = `trigger-foreign-${unique()}`;
+    await produce([...recordsOf(topic, [['own-0', 'own-1']]), ...recordsOf(foreign, [['alien-0']])]);
+    const read = [...(await readBack(topic, [0])), ...(await readBack(foreign, [0]))];
+    const { dir, file } = sinkBundle(name, topic, STRING_WORKER, 'trigger=kafka\n');
+    const fn = open(dir, name);
+    for (const source of ['aws:kafka', 'SelfManagedKafka'] as const) {
+      const event = JSON.parse(JSON.stringify(kafkaEventFrom(read, source)));
+      // Act
+      const failure = await fn.triggerHandler(event, localContext('test', 30_000)).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      // Assess: a failed invocation (the mapping retries the batch and commits nothing), naming the topic
+      expect(failure).toBeInstanceOf(InvocationFailedError);
+      const { summary } = failure as InvocationFailedError;
+      expect(summary).toMatchObject({
+        records: 0,
+        committed: [],
+        stopReason: 'error',
+        error: { code: 'CONNECT_FN_TOPIC_NOT_SUBSCRIBED', retriable: false },
+      });
+      expect(summary.error?.message).toContain(`"${foreign}"`);
+      expect(summary.error?.message).toContain(`(topics=${topic})`);
+      expect((failure as InvocationFailedError).retriable).toBe(false);
+      // Not even the connector's own records of the event were written
+      expect(lines(file)).toEqual([]);
+    }
   });
 });

@@ -8,6 +8,8 @@ const concrete = [
   new errors.StackError('x', ['/tmp/a.log']),
   new errors.UsageError('x'),
   new errors.FencedError('x'),
+  new errors.SinkTargetError('x'),
+  new errors.TopicNotSubscribedError('x'),
   new errors.ConversionError('x', { stage: errors.Stage.VALUE_CONVERTER }),
   new errors.EventDecodeError('x'),
 ];

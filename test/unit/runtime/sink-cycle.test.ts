@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectFnError } from '../../../src/errors.ts';
+import { ConnectFnError, SinkTargetError } from '../../../src/errors.ts';
 import { assignPartitions } from '../../../src/runtime/sink-assignment.ts';
 import { runSinkCycle, type SinkCycleOptions } from '../../../src/runtime/sink-cycle.ts';
-import type { TopicPartitionOffset } from '../../../src/spi/sink.ts';
+import type { SinkTask, TopicPartitionOffset } from '../../../src/spi/sink.ts';
 import { converters } from '../../support/counting-task.ts';
 import { FakeClock } from '../../support/fake-kafka.ts';
 import { FakeSinkOffsets, FakeTopics, RecordingSinkTask } from '../../support/fake-sink.ts';
@@ -140,6 +140,36 @@ describe('runSinkCycle', () => {
         expect(committedOf(s, 't', 1)).toEqual([undefined]);
       }
     }
+  });
+
+  it('under errors.tolerance=all, fails on a target failure reported as a record error, and commits nothing', async () => {
+    // Prepare: a target that refuses every record for a reason about the target (a wrong key schema)
+    const s = setup();
+    s.topics.create('t', 2);
+    s.topics.append('t', 0, values(3));
+    s.topics.append('t', 1, values(3));
+    const task = s.task;
+    (task as { put: SinkTask['put'] }).put = async (records) => {
+      for (const r of records) {
+        await task.context!.errantRecordReporter!(
+          r,
+          new SinkTargetError('table t has key id, not partition'),
+        );
+      }
+    };
+    // Act
+    const summary = await invoke(s, {
+      errors: { tolerance: 'all', retryTimeoutMs: 0, retryDelayMaxMs: 1_000 },
+    });
+    // Assess
+    expect(summary).toMatchObject({
+      stopReason: 'error',
+      records: 0,
+      committed: [],
+      error: { code: 'CONNECT_FN_SINK_TARGET', retriable: false },
+    });
+    expect(summary.skipped).toBeUndefined();
+    expect(s.offsets.commits).toEqual([]);
   });
 
   it('takes partitions in turn, one fetch each, so one busy partition does not starve the others', async () => {

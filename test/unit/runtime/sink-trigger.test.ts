@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectFnError } from '../../../src/errors.ts';
+import { ConnectFnError, SinkTargetError } from '../../../src/errors.ts';
 import type { FetchedRecord } from '../../../src/runtime/ports.ts';
 import { runTriggeredSink, type TriggeredSinkOptions } from '../../../src/runtime/sink-trigger.ts';
-import type { TopicPartitionOffset } from '../../../src/spi/sink.ts';
+import type { SinkRecord, TopicPartitionOffset } from '../../../src/spi/sink.ts';
 import { converters } from '../../support/counting-task.ts';
 import { FakeClock } from '../../support/fake-kafka.ts';
 import { RecordingSinkTask } from '../../support/fake-sink.ts';
@@ -37,6 +37,7 @@ function invoke(task: RecordingSinkTask, overrides: Partial<TriggeredSinkOptions
       partition('orders-eu', 0, 10, ['a', 'b', 'c', 'd']),
       partition('orders-eu', 1, 7, ['x', 'y']),
     ],
+    subscription: { topics: ['orders-eu', 't'] },
     maxPollRecords: 2,
     deadlineMs: clock.now + 60_000,
     errors: { tolerance: 'none', retryTimeoutMs: 0, retryDelayMaxMs: 1_000 },
@@ -176,5 +177,113 @@ describe('runTriggeredSink', () => {
       'orders-eu-0@13',
     ]);
     expect(failures).toEqual([{ topic: 'orders-eu', partition: 1, offset: 7 }]);
+  });
+
+  it('refuses an event holding a topic outside topics: nothing is put, the invocation fails naming it', async () => {
+    // Prepare: the mapping delivers "payments" too; the connector reads only "orders-eu"
+    const task = new RecordingSinkTask();
+    // Act
+    const result = await invoke(task, {
+      subscription: { topics: ['orders-eu'] },
+      partitions: [
+        partition('orders-eu', 0, 10, ['a', 'b']),
+        partition('payments', 0, 3, ['x']),
+        partition('payments', 2, 8, ['y']),
+      ],
+    });
+    // Assess: the task never started; nothing delivered; every partition failed from its first record
+    expect(task.context).toBeUndefined();
+    expect(task.records).toEqual([]);
+    expect(result.failInvocation).toBe(true);
+    expect(result.failures).toEqual([
+      { topic: 'orders-eu', partition: 0, offset: 10 },
+      { topic: 'payments', partition: 0, offset: 3 },
+      { topic: 'payments', partition: 2, offset: 8 },
+    ]);
+    expect(result.summary).toMatchObject({
+      records: 0,
+      committed: [],
+      stopReason: 'error',
+      error: { code: 'CONNECT_FN_TOPIC_NOT_SUBSCRIBED', retriable: false },
+    });
+    expect(result.summary.error?.message).toContain('"payments"');
+    expect(result.summary.error?.message).toContain('(topics=orders-eu)');
+    expect(result.summary.error?.message).not.toContain('"orders-eu"');
+  });
+
+  it('matches topics.regex against the whole topic name, as Connect does', async () => {
+    const accepted = await invoke(new RecordingSinkTask(), { subscription: { regex: 'orders-.*' } });
+    const task = new RecordingSinkTask();
+    const refused = await invoke(task, {
+      subscription: { regex: 'orders' },
+      partitions: [partition('orders-eu', 0, 0, ['a'])],
+    });
+    expect(accepted).toMatchObject({ failInvocation: false, failures: [] });
+    expect(refused.failInvocation).toBe(true);
+    expect(refused.summary.error?.message).toContain('(topics.regex=orders)');
+    expect(task.records).toEqual([]);
+  });
+
+  it('fails the invocation on a target failure: no later partition is put, nothing counts as delivered', async () => {
+    // Prepare: the second put (orders-eu-0 @12) finds the target broken
+    const task = new RecordingSinkTask();
+    let puts = 0;
+    task.beforePut = () => {
+      if (++puts === 2) throw new SinkTargetError('table orders has another key schema');
+    };
+    // Act
+    const result = await invoke(task);
+    // Assess
+    expect(task.coordinates()).toEqual(['orders-eu-0@10', 'orders-eu-0@11']);
+    expect(task.flushes).toEqual([]);
+    expect(task.stopped).toBe(true);
+    expect(result.failInvocation).toBe(true);
+    expect(result.failures).toEqual([
+      { topic: 'orders-eu', partition: 0, offset: 10 },
+      { topic: 'orders-eu', partition: 1, offset: 7 },
+    ]);
+    expect(result.summary).toMatchObject({
+      records: 0,
+      committed: [],
+      error: {
+        code: 'CONNECT_FN_SINK_TARGET',
+        retriable: false,
+        message: 'table orders has another key schema',
+      },
+    });
+  });
+
+  it('never lets errors.tolerance=all skip a target failure reported as a record error', async () => {
+    // Prepare: a task that hands every record to the errant record reporter with a target failure
+    const task = new RecordingSinkTask();
+    const reported: unknown[] = [];
+    Object.assign(task, {
+      put: async (records: readonly SinkRecord[]) => {
+        for (const record of records) {
+          await task.context?.errantRecordReporter?.(record, new SinkTargetError('no such table'));
+          reported.push(record);
+        }
+      },
+    });
+    // Act
+    const tolerant = await invoke(task, {
+      errors: { tolerance: 'all', retryTimeoutMs: 0, retryDelayMaxMs: 1_000 },
+    });
+    // Assess: the first report rejected, nothing was skipped, the invocation fails
+    expect(reported).toEqual([]);
+    expect(tolerant.failInvocation).toBe(true);
+    expect(tolerant.summary).toMatchObject({ records: 0, error: { code: 'CONNECT_FN_SINK_TARGET' } });
+    expect(tolerant.summary.skipped).toBeUndefined();
+  });
+
+  it('fails the invocation when start finds the target broken', async () => {
+    const task = new RecordingSinkTask();
+    task.start = async () => {
+      throw new SinkTargetError('cannot open /data/out.txt');
+    };
+    const result = await invoke(task);
+    expect(result.failInvocation).toBe(true);
+    expect(result.failures.map((f) => f.offset)).toEqual([10, 7]);
+    expect(task.records).toEqual([]);
   });
 });
