@@ -13,7 +13,9 @@
  *   retries should be off (`maxAttempts: 1`), so the deadline bounds every attempt;
  * - a chunk DynamoDB refuses as a whole (ValidationException: an item over 400 KB, a key attribute
  *   missing or of the wrong type) is written again item by item (PutItem / DeleteItem), so the items that
- *   are fine are written and each refused one is returned with DynamoDB's reason.
+ *   are fine are written and each refused one is returned with DynamoDB's reason — unless DynamoDB refuses
+ *   it for the table's key (target-failures.ts): that, a missing table and access denied are
+ *   `SinkTargetError`s, failures of the target, never refused records.
  *
  * @example
  * ```ts
@@ -32,6 +34,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ConnectFnError, Stage } from '../../errors.ts';
 import { attributeIdentity, type ItemWrite } from './item-mapping.ts';
+import { isKeySchemaRefusal, isTargetRefusal, keySchemaChanged, targetRefusal } from './target-failures.ts';
 
 /** The most items one BatchWriteItem takes. */
 export const BATCH_WRITE_MAX_ITEMS = 25;
@@ -241,7 +244,9 @@ async function writeOneByOne(
         break;
       } catch (err) {
         if (isValidation(err)) {
-          refused.push({ write, reason: `DynamoDB refused the item: ${(err as Error).message}` });
+          const message = (err as Error).message;
+          if (isKeySchemaRefusal(message)) throw keySchemaChanged(write.table, message);
+          refused.push({ write, reason: `DynamoDB refused the item: ${message}` });
           break;
         }
         if (!isTransientFailure(err)) throw requestFailure(singleName(write), err, [write]);
@@ -323,12 +328,14 @@ export function deadlineFailure(message: string, cause?: unknown): DynamoDbWrite
   });
 }
 
+/** A request that failed for good: a target failure (target-failures.ts), or a failed write. */
 export function requestFailure(
   operation: string,
   err: unknown,
   pending: readonly { readonly table: string }[],
-): DynamoDbWriteError {
+): ConnectFnError {
   const tables = [...new Set(pending.map((w) => w.table))].join(', ');
+  if (isTargetRefusal(err)) return targetRefusal(operation, tables, err);
   return new DynamoDbWriteError(
     `dynamodb sink: ${operation} to ${tables} failed: ${errorName(err)}: ${err instanceof Error ? err.message : String(err)}`,
     { cause: err, stage: Stage.TASK_PUT },

@@ -65,7 +65,7 @@ export const dynamodbSinkKeys = {
   ),
   'table.name.format': k.custom(
     'string',
-    'Name of the table to write each record to; ${topic} is replaced by the record\'s topic (e.g. "kafka_${topic}"). The table must exist, with the key attributes of aws.dynamodb.pk.hash and aws.dynamodb.pk.sort.',
+    'Name of the table to write each record to; ${topic} is replaced by the record\'s topic (e.g. "kafka_${topic}"). The table must exist, with the key attributes of aws.dynamodb.pk.hash and aws.dynamodb.pk.sort (checked with DescribeTable before the first write: otherwise the invocation fails, whatever errors.tolerance says).',
     TABLE_FORMAT_EXPECTED,
     parseTableFormat,
     { default: TOPIC_PLACEHOLDER },
@@ -97,7 +97,7 @@ export const dynamodbSinkKeys = {
   'exactly.once.offsets.table': k.optional(
     k.custom(
       'string',
-      'delivery.guarantee=exactly-once (required there): the table holding the partition offset items the transactions update, in the region and account of the target tables; key pk (S) and sk (S), as offset.storage.table (it may be that table). Item: pk = connector name, sk = #eos#{"kafka_topic":...,"kafka_partition":...}, kafka_offset (N) = the offset after the last record applied. The function needs GetItem and UpdateItem on it.',
+      'delivery.guarantee=exactly-once (required there): the table holding the partition offset items the transactions update, in the region and account of the target tables; key pk (S) and sk (S), as offset.storage.table (it may be that table). Item: pk = connector name, sk = #eos#{"kafka_topic":...,"kafka_partition":...}, kafka_offset (N) = the offset after the last record applied. The function needs GetItem, UpdateItem and DescribeTable on it.',
       'a DynamoDB table name (3-255 of letters, digits, "_", "-", ".")',
       (raw) => (TABLE_NAME.test(raw.trim()) ? raw.trim() : undefined),
     ),

@@ -25,7 +25,7 @@
  */
 import type { AttributeValue, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall } from '@aws-sdk/util-dynamodb';
-import { ConnectFnError, type ConnectFnErrorOptions, Stage } from '../../errors.ts';
+import { ConnectFnError, type ConnectFnErrorOptions, SinkTargetError, Stage } from '../../errors.ts';
 import type { SinkRecord } from '../../spi/sink.ts';
 import { type NullValueBehavior, TABLE_NAME, TOPIC_PLACEHOLDER } from './config.ts';
 import { parseRecordReference, type RecordReference } from './record-reference.ts';
@@ -163,11 +163,20 @@ export function attributeIdentity(value: AttributeValue): string {
 }
 
 function tableName(record: SinkRecord, format: string): string {
-  const table = format.replaceAll(TOPIC_PLACEHOLDER, record.topic);
+  return tableOfTopic(record.topic, format);
+}
+
+/**
+ * The table `table.name.format` gives for `topic`. A name DynamoDB does not take (a topic too short or too
+ * long for it) is a {@link SinkTargetError}: every record of the topic would go there.
+ */
+export function tableOfTopic(topic: string, format: string): string {
+  const table = format.replaceAll(TOPIC_PLACEHOLDER, topic);
   if (!TABLE_NAME.test(table)) {
-    throw new DynamoDbRecordError(
-      record,
-      `table.name.format gives "${table}", which is not a DynamoDB table name`,
+    const shown = table.length > 300 ? `${table.slice(0, 300)}... (${table.length} characters)` : table;
+    throw new SinkTargetError(
+      `dynamodb sink: table.name.format=${format} gives "${shown}" for topic ${topic}, which is not a DynamoDB table name (3-255 of letters, digits, "_", "-", ".")`,
+      { stage: Stage.TASK_PUT },
     );
   }
   return table;

@@ -1,7 +1,8 @@
 /**
  * The `dynamodb-sink` connector class: `tasks.max` copies of the config (which partitions a task reads is
  * the runtime's choice), and one DynamoDB client per region and endpoint for the life of the process (a
- * Lambda cold start), shared by the tasks it creates.
+ * Lambda cold start), shared by the tasks it creates, with the key schemas DescribeTable gave for its
+ * tables (table-schema.ts).
  *
  * The clients are made with `maxAttempts: 1`: the task retries throttling and unprocessed items itself,
  * within the invocation's deadline, which the SDK's own retries would not respect. Against a local
@@ -24,6 +25,7 @@ import type { TaskLog } from '../task-log.ts';
 import type { WriterClock } from './batch-writer.ts';
 import type { DeliveryGuarantee, NullValueBehavior } from './config.ts';
 import { type DynamoDbSinkSettings, DynamoDbSinkTask } from './sink-task.ts';
+import { KeySchemaCache } from './table-schema.ts';
 
 export interface DynamoDbSinkOptions {
   /** Where the task reports retries worth a warning. */
@@ -79,6 +81,8 @@ function optionalString(config: TaskConfig, key: string): string | undefined {
 /** The connector (see the module doc). */
 export function dynamodbSinkConnector(options: DynamoDbSinkOptions = {}): SinkConnector {
   const clients = new Map<string, DynamoDBClient>();
+  // DescribeTable's answers for the process's life: AWS asks callers to cache control-plane reads.
+  const schemas = new KeySchemaCache();
   const env = options.env ?? process.env;
   const createClient = options.createClient ?? ((config) => new DynamoDBClient(config));
   const clientFor = (location: DynamoDbLocation): DynamoDBClient => {
@@ -99,6 +103,7 @@ export function dynamodbSinkConnector(options: DynamoDbSinkOptions = {}): SinkCo
           region: optionalString(config, 'aws.dynamodb.region'),
           endpoint: optionalString(config, 'aws.dynamodb.endpoint'),
         }),
+        schemas,
         ...(options.log === undefined ? {} : { log: options.log }),
         ...(options.clock === undefined ? {} : { clock: options.clock }),
         ...(options.random === undefined ? {} : { random: options.random }),

@@ -12,6 +12,11 @@
  * `preCommit` stays the default (everything put): the offset item, not the runtime's commit, is what
  * keeps a record from being applied twice.
  *
+ * Before the first write to a table (at `start` for the tables of the assigned topics), the task checks
+ * with DescribeTable that it exists and has the key the connector writes (table-schema.ts): a missing
+ * table, a different key schema, access denied are `SinkTargetError`s — failures of the target, which the
+ * runtime never tolerates as record errors — and nothing is written.
+ *
  * At least once: `put` turns each record into one item write (item-mapping.ts) and writes them all with
  * BatchWriteItem (batch-writer.ts) before it returns, so what `put` took is in the table and the runtime's
  * default `preCommit` may commit every offset put; there is no `flush`. It first finds every record's
@@ -24,8 +29,9 @@
  * - Deterministic keys: a record's key comes from its coordinates or contents only, so writing it again
  *   (a replay after a failure, a second delivery by the event source mapping) overwrites the same item
  *   with the same value.
- * - A record the table cannot take — it has no DynamoDB form, its key is missing or of the wrong type, the
- *   item is over 400 KB — is a {@link DynamoDbRecordError} naming topic, partition, offset and reason. It
+ * - A record the table cannot take — it has no DynamoDB form, its key is missing, empty or of another
+ *   type than the table's, the item is over 400 KB — is a {@link DynamoDbRecordError} naming topic,
+ *   partition, offset and reason. It
  *   goes to the context's errant record reporter (which skips and logs it under `errors.tolerance=all`,
  *   and fails the put under `none`); without a reporter it fails the put. A key is refused before anything
  *   is written; a value when its chunk is marshalled (if that fails the put, it fails once the requests
@@ -43,6 +49,7 @@
  * @module
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SinkTargetError } from '../../errors.ts';
 import type {
   ErrantRecordReporter,
   SinkRecord,
@@ -51,7 +58,13 @@ import type {
   TopicPartitionOffset,
 } from '../../spi/sink.ts';
 import type { TaskLog } from '../task-log.ts';
-import { BATCH_WRITE_MAX_ITEMS, type ChunkSource, type WriterClock, writeChunks } from './batch-writer.ts';
+import {
+  BATCH_WRITE_MAX_ITEMS,
+  type ChunkSource,
+  type RetryOptions,
+  type WriterClock,
+  writeChunks,
+} from './batch-writer.ts';
 import type { DeliveryGuarantee } from './config.ts';
 import {
   DynamoDbRecordError,
@@ -64,6 +77,7 @@ import {
   toItemWrite,
   toKeyedWrite,
 } from './item-mapping.ts';
+import { KeySchemaCache, TargetTables } from './table-schema.ts';
 import {
   type PartitionState,
   type PlannedRecord,
@@ -89,12 +103,16 @@ export interface DynamoDbSinkTaskDeps {
   /** In [0, 1): the backoff jitter. */
   readonly random?: () => number;
   readonly log?: TaskLog;
+  /** DescribeTable's answers, shared by the tasks of a process (default: this task's own). */
+  readonly schemas?: KeySchemaCache;
 }
 
 const realClock: WriterClock = {
   nowMs: () => Date.now(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
+
+const isTargetFailure = (err: unknown) => err instanceof SinkTargetError;
 
 const partitionId = (topic: string, partition: number) => JSON.stringify([topic, partition]);
 
@@ -103,6 +121,7 @@ export class DynamoDbSinkTask implements SinkTask {
   readonly #deps: DynamoDbSinkTaskDeps;
   readonly #clock: WriterClock;
   readonly #offsetsTable: string | undefined;
+  readonly #tables: TargetTables;
   #deadlineMs: number | undefined;
   #reporter: ErrantRecordReporter | undefined;
   #connector = '';
@@ -120,6 +139,8 @@ export class DynamoDbSinkTask implements SinkTask {
     }
     this.#deps = deps;
     this.#clock = deps.clock ?? realClock;
+    const schemas = deps.schemas ?? new KeySchemaCache();
+    this.#tables = new TargetTables(deps.client, schemas, this.#mapping, this.#offsetsTable);
   }
 
   async start(context: SinkTaskContext): Promise<void> {
@@ -128,12 +149,20 @@ export class DynamoDbSinkTask implements SinkTask {
     this.#connector = context.connector;
     this.#partitions.clear();
     this.#started = true;
-    const { offset } = context;
-    if (this.#offsetsTable === undefined || offset === undefined) return;
     const deadlineMs = this.#putDeadlineMs();
     // No time left (a budget spent before the task started): the runtime reads and puts nothing, so there
-    // is nothing to position, and the reads would only fail the invocation instead of ending it `deadline`.
+    // is nothing to check or position, and the reads would only fail the invocation instead of ending it
+    // `deadline`. (A put would check its tables first.)
     if (this.#clock.nowMs() >= deadlineMs) return;
+    // Before anything is written or read: every table exists with the key the connector writes.
+    await this.#guard(() =>
+      this.#tables.verify(
+        context.assignment.map((tp) => tp.topic),
+        this.#retryOptions(deadlineMs),
+      ),
+    );
+    const { offset } = context;
+    if (this.#offsetsTable === undefined || offset === undefined) return;
     const options = this.#transactionOptions(this.#offsetsTable, deadlineMs);
     const stored = await Promise.all(context.assignment.map((tp) => readEosOffset(tp, options)));
     const positions: TopicPartitionOffset[] = [];
@@ -154,15 +183,40 @@ export class DynamoDbSinkTask implements SinkTask {
     if (!this.#started) throw new Error('dynamodb sink: put before start or after stop');
     if (records.length === 0) return;
     const deadlineMs = this.#putDeadlineMs();
-    if (this.#offsetsTable !== undefined)
-      return this.#putExactlyOnce(records, this.#offsetsTable, deadlineMs);
+    await this.#guard(async () => {
+      const topics = new Set(records.map((r) => r.topic));
+      await this.#tables.verify(topics, this.#retryOptions(deadlineMs));
+      if (this.#offsetsTable === undefined) await this.#putAtLeastOnce(records, deadlineMs);
+      else await this.#putExactlyOnce(records, this.#offsetsTable, deadlineMs);
+    });
+  }
+
+  /** Runs `work`; after a failure of the target, the tables are described again by the next task. */
+  async #guard(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      if (isTargetFailure(err)) this.#tables.forget();
+      throw err;
+    }
+  }
+
+  #retryOptions(deadlineMs: number): RetryOptions {
+    return {
+      deadlineMs,
+      clock: this.#clock,
+      ...(this.#deps.random === undefined ? {} : { random: this.#deps.random }),
+    };
+  }
+
+  async #putAtLeastOnce(records: readonly SinkRecord[], deadlineMs: number): Promise<void> {
     // Keys first (cheap): refusals of keys are reported before anything is written, and of several
     // records of one item the last one's write takes the place of the others.
     const keys = new Map<string, ItemKey>();
     for (const record of records) {
       let key: ItemKey | undefined;
       try {
-        key = toItemKey(record, this.#mapping);
+        key = this.#checkedKey(toItemKey(record, this.#mapping));
       } catch (err) {
         if (!(err instanceof DynamoDbRecordError)) throw err;
         await this.#refuse(record, err);
@@ -174,9 +228,7 @@ export class DynamoDbSinkTask implements SinkTask {
     const refused = await writeChunks(this.#marshalledChunks([...keys.values()]), {
       client: this.#deps.client,
       keyAttributes: this.#keyAttributes(),
-      deadlineMs,
-      clock: this.#clock,
-      ...(this.#deps.random === undefined ? {} : { random: this.#deps.random }),
+      ...this.#retryOptions(deadlineMs),
       onRetry: (reason, attempt, delayMs) =>
         attempt === 1 || attempt % 10 === 0
           ? this.#deps.log?.warn('dynamodb sink: retrying a write', { reason, attempt, delayMs })
@@ -275,10 +327,29 @@ export class DynamoDbSinkTask implements SinkTask {
     return sort === undefined ? [hash.attribute] : [hash.attribute, sort.attribute];
   }
 
+  /**
+   * `key`, or a DynamoDbRecordError when one of its attributes has another type than the table's key (the
+   * record's value gave it): checked before the write, so DynamoDB's own refusals of a key mean the table
+   * changed (a target failure).
+   */
+  #checkedKey(key: ItemKey | undefined): ItemKey | undefined {
+    if (key === undefined) return undefined;
+    const { hash, sort } = this.#mapping;
+    const item = { [hash.attribute]: key.hash, ...(sort && key.sort ? { [sort.attribute]: key.sort } : {}) };
+    const problem = this.#tables.keyProblem(key.table, item);
+    if (problem !== undefined) throw new DynamoDbRecordError(key.record, problem);
+    return key;
+  }
+
   /** The record's item write; undefined for a record that writes nothing, or one the table cannot take (reported). */
   async #writeOf(record: SinkRecord): Promise<ItemWrite | undefined> {
     try {
-      return toItemWrite(record, this.#mapping);
+      const write = toItemWrite(record, this.#mapping);
+      const item = write?.request.PutRequest?.Item ?? write?.request.DeleteRequest?.Key;
+      const problem =
+        write === undefined || item === undefined ? undefined : this.#tables.keyProblem(write.table, item);
+      if (problem !== undefined) throw new DynamoDbRecordError(record, problem);
+      return write;
     } catch (err) {
       if (!(err instanceof DynamoDbRecordError)) throw err;
       await this.#refuse(record, err);

@@ -23,7 +23,9 @@
  *   safe: if the first attempt was applied, the condition refuses the second and the records are dropped.
  * - An item DynamoDB refuses (ValidationException, or a ValidationError reason): the chunk is sent again
  *   one record's write per transaction, so the refused record is found, handed to `refuse` (which throws
- *   unless it is tolerated) and passed over by the offset; the others are applied.
+ *   unless it is tolerated) and passed over by the offset; the others are applied. A refusal for the
+ *   table's key, a missing table, access denied are target failures (target-failures.ts): they throw a
+ *   `SinkTargetError`, never reach `refuse`.
  *
  * @example
  * ```ts
@@ -52,6 +54,7 @@ import {
   withinDeadline,
 } from './batch-writer.ts';
 import type { ItemWrite } from './item-mapping.ts';
+import { isKeySchemaRefusal, keySchemaChanged } from './target-failures.ts';
 
 /** TransactWriteItems' limit on actions. */
 export const TRANSACT_MAX_ACTIONS = 100;
@@ -307,7 +310,9 @@ async function sendChunk(
     if (err instanceof DynamoDbWriteError) throw err;
     const name = err instanceof Error ? err.name : undefined;
     if (name === 'ValidationException') {
-      return { kind: 'refused', reason: `DynamoDB refused the item: ${(err as Error).message}`, error: err };
+      const message = (err as Error).message;
+      if (isKeySchemaRefusal(message)) throw keySchemaChanged(tablesOf(chunk), message);
+      return { kind: 'refused', reason: `DynamoDB refused the item: ${message}`, error: err };
     }
     if (name === 'TransactionCanceledException') {
       const reasons: readonly CancellationReason[] =
@@ -320,6 +325,9 @@ async function sendChunk(
         };
       }
       const invalid = reasons.find((r) => r.Code === 'ValidationError');
+      if (invalid !== undefined && isKeySchemaRefusal(invalid.Message ?? '')) {
+        throw keySchemaChanged(tablesOf(chunk), invalid.Message ?? '');
+      }
       if (invalid !== undefined) {
         return {
           kind: 'refused',
@@ -336,6 +344,11 @@ async function sendChunk(
     if (isTransientFailure(err)) return { kind: 'retry', reason: errorName(err), error: err };
     throw requestFailure('TransactWriteItems', err, chunk.writes);
   }
+}
+
+/** The tables a chunk writes, for messages. */
+function tablesOf(chunk: TransactionChunk): string {
+  return [...new Set(chunk.writes.map((w) => w.table))].join(', ');
 }
 
 function itemAction(write: ItemWrite): TransactWriteItem {

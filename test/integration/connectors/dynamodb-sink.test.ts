@@ -157,8 +157,8 @@ describe('dynamodb sink on DynamoDB Local', () => {
     });
     await task.put([rec(0, { id: 'ok' }), rec(1, { id: 7 }), rec(2, { other: 1 })]);
     expect(reported).toEqual([
+      `1: key attribute id is a number, but table "${table}" keys it as a string`,
       '2: key attribute id (value.id) is missing from the record',
-      expect.stringMatching(/^1: DynamoDB refused the item: .*mismatch/i),
     ]);
     expect(await scan(table)).toEqual([{ id: 'ok' }]);
   });

@@ -56,6 +56,12 @@ export class FakeDynamoDb {
   readonly transactFaults: Error[] = [];
   /** Called before each TransactWriteItems is answered (e.g. to move an offset item, as a zombie would). */
   beforeTransact: (() => void) | undefined;
+  /** DescribeTable calls, by table. */
+  readonly describes: string[] = [];
+  /** Errors thrown by the next DescribeTable calls, in order (instead of answering). */
+  readonly describeFaults: Error[] = [];
+  /** Key attribute types (default: N for `partition`, `offset` and `kafka_offset`, S for any other). */
+  readonly keyTypes = new Map<string, 'S' | 'N' | 'B'>();
 
   constructor(readonly keyAttributes: readonly string[] = ['partition', 'offset']) {
     this.client = new DynamoDBClient({
@@ -66,6 +72,9 @@ export class FakeDynamoDb {
     this.client.middlewareStack.add(
       (_next, context) => async (args) => {
         const input = args.input as Record<string, unknown>;
+        if (context.commandName === 'DescribeTableCommand') {
+          return { output: this.#describe(String(input.TableName)) as never, response: {} };
+        }
         const output =
           context.commandName === 'TransactWriteItemsCommand'
             ? this.#transact(input.TransactItems as TransactWriteItem[])
@@ -96,6 +105,24 @@ export class FakeDynamoDb {
 
   #rowKey(table: string, item: Item): string {
     return (this.tableKeys.get(table) ?? this.keyAttributes).map((a) => JSON.stringify(item[a])).join('|');
+  }
+
+  /** DescribeTable: the key of the table (`tableKeys`, else `keyAttributes`), hash then sort. */
+  #describe(table: string): unknown {
+    this.describes.push(table);
+    const fault = this.describeFaults.shift();
+    if (fault !== undefined) throw fault;
+    const keys = this.tableKeys.get(table) ?? this.keyAttributes;
+    const typeOf = (name: string) =>
+      this.keyTypes.get(name) ?? (['partition', 'offset', 'kafka_offset'].includes(name) ? 'N' : 'S');
+    return {
+      Table: {
+        TableName: table,
+        KeySchema: keys.map((name, i) => ({ AttributeName: name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
+        AttributeDefinitions: keys.map((name) => ({ AttributeName: name, AttributeType: typeOf(name) })),
+      },
+      $metadata: {},
+    };
   }
 
   #get(input: Record<string, unknown>): unknown {

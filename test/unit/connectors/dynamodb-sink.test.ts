@@ -524,10 +524,129 @@ describe('delivery (at least once)', () => {
     db.faults.push({ throw: missing });
     await task.start(context({ deadlineMs: clock.nowMs() + 60_000 }));
     await expect(task.put(records(1))).rejects.toMatchObject({
+      code: 'CONNECT_FN_SINK_TARGET',
       retriable: false,
-      message: expect.stringContaining('BatchWriteItem to orders failed: ResourceNotFoundException'),
+      message: expect.stringContaining('BatchWriteItem to orders refused: ResourceNotFoundException'),
     });
     expect(clock.sleeps).toEqual([]);
+  });
+});
+
+describe('the target table, checked before anything is written', () => {
+  const targetError = (message: RegExp) =>
+    expect.objectContaining({
+      code: 'CONNECT_FN_SINK_TARGET',
+      retriable: false,
+      message: expect.stringMatching(message),
+    });
+  /** A connector config with Confluent's defaults: one table per topic, keyed by partition and offset. */
+  const config = {
+    'table.name.format': '${topic}',
+    'aws.dynamodb.pk.hash': 'partition',
+    'aws.dynamodb.pk.sort': 'offset',
+    'behavior.on.null.values': 'ignore',
+  };
+  const tolerant = (reported: string[]) =>
+    context({
+      deadlineMs: Number.MAX_SAFE_INTEGER,
+      errantRecordReporter: async (record) => {
+        reported.push(`${record.kafkaOffset}`);
+      },
+    });
+
+  it('fails start when the table has another key than the connector writes, naming both', async () => {
+    // Prepare: the table is keyed `id`; the connector writes `orderId`
+    const db = new FakeDynamoDb(['id']);
+    const task = new DynamoDbSinkTask({ ...DEFAULTS, hash: 'key:orderId', sort: '' }, { client: db.client });
+    // Act / Assess
+    const start = task.start(tolerant([]));
+    await expect(start).rejects.toEqual(
+      targetError(
+        /^dynamodb sink: table "orders" has the key id \(a string\) and no sort key, but the connector writes orderId \(aws.dynamodb.pk.hash=key:orderId\) and no sort key \(aws.dynamodb.pk.sort is empty\)/,
+      ),
+    );
+    expect(db.describes).toEqual(['orders']);
+  });
+
+  it('refuses a table without the sort key the connector writes (its items would overwrite each other)', async () => {
+    const db = new FakeDynamoDb(['partition']);
+    const task = new DynamoDbSinkTask(DEFAULTS, { client: db.client });
+    await expect(task.start(tolerant([]))).rejects.toEqual(
+      targetError(
+        /has the key partition \(a number\) and no sort key, but .* sort key offset \(aws.dynamodb.pk.sort=offset\)/,
+      ),
+    );
+  });
+
+  it('refuses a table whose key type differs from what a coordinate gives', async () => {
+    const db = new FakeDynamoDb();
+    db.keyTypes.set('partition', 'S');
+    const task = new DynamoDbSinkTask(DEFAULTS, { client: db.client });
+    await expect(task.start(tolerant([]))).rejects.toEqual(targetError(/has the key partition \(a string\)/));
+  });
+
+  it('fails on a missing table or a DescribeTable it may not make, naming the table', async () => {
+    const db = new FakeDynamoDb();
+    const named = (name: string, message: string) => Object.assign(validation(message), { name });
+    db.describeFaults.push(named('ResourceNotFoundException', 'Requested resource not found'));
+    db.describeFaults.push(
+      named('AccessDeniedException', 'not authorized to perform: dynamodb:DescribeTable'),
+    );
+    const missing = new DynamoDbSinkTask(DEFAULTS, { client: db.client });
+    const denied = new DynamoDbSinkTask(DEFAULTS, { client: db.client });
+    await expect(missing.start(tolerant([]))).rejects.toEqual(targetError(/table "orders" does not exist/));
+    await expect(denied.start(tolerant([]))).rejects.toEqual(
+      targetError(/not allowed to describe table "orders" .*needs dynamodb:DescribeTable/),
+    );
+  });
+
+  it('describes a table once per process, shared by the tasks of the connector', async () => {
+    const db = new FakeDynamoDb();
+    const connector = dynamodbSinkConnector({ env: {}, createClient: () => db.client });
+    for (let i = 0; i < 3; i++) {
+      const task = connector.createTask(config);
+      await task.start(context({ deadlineMs: Number.MAX_SAFE_INTEGER }));
+      await task.put([sinkRecord(i, { i })]);
+      await task.stop();
+    }
+    expect(db.describes).toEqual(['orders']);
+    expect(db.items('orders')).toHaveLength(3);
+  });
+
+  it('under errors.tolerance=all, fails on an item refused for the key of a table that changed, and describes it again', async () => {
+    // Prepare: the table was described with the right key, then DynamoDB refuses items for their key
+    const db = new FakeDynamoDb();
+    const connector = dynamodbSinkConnector({ env: {}, createClient: () => db.client });
+    const reported: string[] = [];
+    const task = connector.createTask(config);
+    await task.start(tolerant(reported));
+    db.refuse = () => 'One or more parameter values were invalid: Missing the key id in the item';
+    // Act
+    const put = task.put([sinkRecord(0, { a: 1 }), sinkRecord(1, { a: 2 })]);
+    // Assess: a target failure, no record handed to the reporter, nothing written; the next task asks again
+    await expect(put).rejects.toEqual(targetError(/refused a write to "orders" for its key/));
+    expect(reported).toEqual([]);
+    expect(db.items('orders')).toEqual([]);
+    await connector.createTask(config).start(tolerant(reported));
+    expect(db.describes).toEqual(['orders', 'orders']);
+  });
+
+  it('reports a record whose key value has another type than the table key, without sending it', async () => {
+    const db = new FakeDynamoDb(['id']);
+    const task = new DynamoDbSinkTask({ ...DEFAULTS, hash: 'value.id', sort: '' }, { client: db.client });
+    const reported: string[] = [];
+    await task.start(
+      context({
+        deadlineMs: Number.MAX_SAFE_INTEGER,
+        errantRecordReporter: async (record, error) => {
+          reported.push(`${record.kafkaOffset}: ${(error as DynamoDbRecordError).reason}`);
+        },
+      }),
+    );
+    await task.put([sinkRecord(0, { id: 'a' }), sinkRecord(1, { id: 7 })]);
+    expect(reported).toEqual(['1: key attribute id is a number, but table "orders" keys it as a string']);
+    expect(db.batchSizes).toEqual([1]);
+    expect(db.singleWrites).toBe(0);
   });
 });
 
