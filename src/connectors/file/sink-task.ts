@@ -16,6 +16,8 @@
  * | object, array, Map | compact JSON as the JsonConverter writes it (Java prints `Struct{a=1}`, `{a=1}`) |
  *
  * A value with no JSON form (a Set, a class instance) fails the put with a ConversionError (TASK_PUT).
+ * A file that cannot be opened, written or synced is a `SinkTargetError`: a failure of the target, never
+ * a record's, so the invocation fails whatever `errors.tolerance` says.
  *
  * Writing: a put encodes all its lines into one buffer and appends it with one `write` on a descriptor
  * opened with O_APPEND, so tasks appending to the same (local) file interleave whole puts, never parts of
@@ -38,7 +40,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { plainJson, writeJson } from '../../data/converters/json-writer.ts';
-import { ConversionError, EnvironmentError, Stage } from '../../errors.ts';
+import { ConversionError, SinkTargetError, Stage } from '../../errors.ts';
 import type { SinkRecord, SinkTask, TopicPartitionOffset } from '../../spi/sink.ts';
 
 export interface FileSinkSettings {
@@ -125,14 +127,22 @@ function errnoCode(err: unknown): string | undefined {
   return err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
 }
 
-function openFailure(path: string, err: unknown): EnvironmentError {
+function openFailure(path: string, err: unknown): SinkTargetError {
   const code = errnoCode(err);
   const why =
     code === 'ENOENT' || code === 'ENOTDIR'
       ? `its directory ${dirname(path)} does not exist`
       : `cannot open it for appending (${code ?? String(err)})`;
-  return new EnvironmentError(`file sink: cannot write to ${path}: ${why}`, {
+  return new SinkTargetError(`file sink: cannot write to ${path}: ${why}`, {
     stage: Stage.TASK_START,
+    cause: err,
+  });
+}
+
+/** A write or fdatasync of the file failed (a full disk, an I/O error): the file, not a record, is at fault. */
+function fileFailure(path: string, operation: string, err: unknown): SinkTargetError {
+  return new SinkTargetError(`file sink: ${operation} of ${path} failed (${errnoCode(err) ?? String(err)})`, {
+    stage: Stage.TASK_PUT,
     cause: err,
   });
 }
@@ -198,7 +208,9 @@ export class FileSinkTask implements SinkTask {
         else batch.addText(value === null ? 'null' : valueLine(value, record));
       }
       this.#unsynced = true;
-      await batch.appendTo(handle);
+      await batch.appendTo(handle).catch((err: unknown) => {
+        throw fileFailure(this.#path, 'a write', err);
+      });
     } finally {
       batch.clear();
       this.#batch = batch;
@@ -207,7 +219,8 @@ export class FileSinkTask implements SinkTask {
 
   async flush(_offsets?: readonly TopicPartitionOffset[]): Promise<void> {
     if (this.#syncFailure !== undefined) {
-      throw new Error(`file sink: an earlier fdatasync of ${this.#path} failed`, {
+      throw new SinkTargetError(`file sink: an earlier fdatasync of ${this.#path} failed`, {
+        stage: Stage.TASK_PUT,
         cause: this.#syncFailure,
       });
     }
@@ -224,7 +237,7 @@ export class FileSinkTask implements SinkTask {
       }
     } catch (err) {
       this.#syncFailure = err;
-      throw err;
+      throw fileFailure(this.#path, 'an fdatasync', err);
     }
   }
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sinkConnectors } from '../../../src/connectors/builtins.ts';
 import { fileSinkConnector } from '../../../src/connectors/file/sink-connector.ts';
-import { ConversionError, EnvironmentError, Stage } from '../../../src/errors.ts';
+import { ConversionError, SinkTargetError, Stage } from '../../../src/errors.ts';
 import type { SinkRecord, SinkTask, SinkTaskContext } from '../../../src/spi/sink.ts';
 
 const dirs: string[] = [];
@@ -179,9 +179,13 @@ describe('file sink task', () => {
     const task = fileTask(file);
     await task.start(context);
     await task.put([record('a')]);
-    await expect(task.flush?.([])).rejects.toBe(eio);
+    await expect(task.flush?.([])).rejects.toMatchObject({
+      code: 'CONNECT_FN_SINK_TARGET',
+      message: `file sink: an fdatasync of ${file} failed (EIO)`,
+      cause: eio,
+    });
     await task.put([record('b')]);
-    await expect(task.flush?.([])).rejects.toMatchObject({ cause: eio });
+    await expect(task.flush?.([])).rejects.toMatchObject({ code: 'CONNECT_FN_SINK_TARGET', cause: eio });
     await task.stop();
   });
 
@@ -196,13 +200,13 @@ describe('file sink task', () => {
     expect(readFileSync(elsewhere, 'utf8')).toBe('absolute\n');
   });
 
-  it('fails start with an EnvironmentError naming the path when its directory does not exist', async () => {
+  it('fails start with a target failure naming the path when its directory does not exist', async () => {
     const missing = join(tempDir(), 'no-such-dir');
     const file = join(missing, 'out.txt');
     const started = fileTask(file).start(context);
-    await expect(started).rejects.toThrow(EnvironmentError);
+    await expect(started).rejects.toThrow(SinkTargetError);
     await expect(started).rejects.toMatchObject({
-      code: 'CONNECT_FN_ENVIRONMENT',
+      code: 'CONNECT_FN_SINK_TARGET',
       stage: Stage.TASK_START,
       retriable: false,
       message: `file sink: cannot write to ${file}: its directory ${missing} does not exist`,
