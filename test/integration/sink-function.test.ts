@@ -463,4 +463,31 @@ describe('triggered sink function (Kafka event source mapping)', () => {
       expect(lines(file)).toEqual([]);
     }
   });
+
+  it('fails the invocation when the file cannot be opened: a target failure, not the partitions’ records', async () => {
+    // Prepare: the sink's file is in a directory that does not exist
+    const topic = await freshTopic(admin, 'sink-trigger-nofile', 2);
+    const name = `trigger-nofile-${unique()}`;
+    await produce(recordsOf(topic, values(2, 3)));
+    const read = await readBack(topic, [0, 1]);
+    const dir = writeBundle({
+      'worker.properties': STRING_WORKER,
+      'connectors/sink.properties': `name=${name}\nconnector.class=FileStreamSink\nfile=no-such-dir/out.txt\ntopics=${topic}\ntrigger=kafka\n`,
+    });
+    const fn = open(dir, name);
+    const event = JSON.parse(JSON.stringify(kafkaEventFrom(read, 'SelfManagedKafka')));
+    // Act
+    const failure = await fn.triggerHandler(event, localContext('test', 30_000)).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    // Assess
+    expect(failure).toBeInstanceOf(InvocationFailedError);
+    expect((failure as InvocationFailedError).summary).toMatchObject({
+      records: 0,
+      committed: [],
+      error: { code: 'CONNECT_FN_SINK_TARGET', retriable: false, stage: 'TASK_START' },
+    });
+    expect((failure as InvocationFailedError).summary.error?.message).toContain('no-such-dir');
+  });
 });

@@ -189,6 +189,21 @@ describe('file sink task', () => {
     await task.stop();
   });
 
+  it('fails a put whose write fails (a full disk) with a target failure naming the file', async () => {
+    const file = join(tempDir(), 'out.txt');
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    vi.spyOn(fileHandleProto, 'write').mockRejectedValueOnce(enospc as never);
+    const task = fileTask(file);
+    await task.start(context);
+    await expect(task.put([record('a')])).rejects.toMatchObject({
+      code: 'CONNECT_FN_SINK_TARGET',
+      retriable: false,
+      stage: Stage.TASK_PUT,
+      message: `file sink: a write of ${file} failed (ENOSPC)`,
+    });
+    await task.stop();
+  });
+
   it('resolves a relative file against the bundle directory, and keeps an absolute one', async () => {
     const bundle = tempDir();
     const elsewhere = join(tempDir(), 'abs.txt');
