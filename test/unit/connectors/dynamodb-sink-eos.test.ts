@@ -17,7 +17,7 @@ import {
   TRANSACT_SIZE_BUDGET,
 } from '../../../src/connectors/dynamodb/transaction-writer.ts';
 import type { SinkRecord, SinkTaskContext } from '../../../src/spi/sink.ts';
-import { FakeClock, FakeDynamoDb, sinkRecord, throttled } from './dynamodb-sink-fake.ts';
+import { FakeClock, FakeDynamoDb, sinkRecord, throttled, validation } from './dynamodb-sink-fake.ts';
 
 const OFFSETS = 'connect-fn-offsets';
 const CONNECTOR = 'orders-ddb';
@@ -396,5 +396,32 @@ describe('exactly-once through the connector', () => {
   it('refuses exactly-once without an offsets table', () => {
     const db = fakeDb();
     expect(() => newTask(db, { offsetsTable: undefined })).toThrow(/exactly.once.offsets.table/);
+  });
+
+  it('checks the offsets table too: keyed otherwise than pk/sk, it fails start before any read or write', async () => {
+    // Prepare: the offsets table is keyed `id`
+    const db = fakeDb();
+    db.tableKeys.set(OFFSETS, ['id']);
+    const task = newTask(db);
+    // Act / Assess
+    await expect(task.start(context({ offset: () => undefined }))).rejects.toMatchObject({
+      code: 'CONNECT_FN_SINK_TARGET',
+      message: expect.stringContaining(
+        `table "${OFFSETS}" has the key id (a string) and no sort key, but the connector writes pk`,
+      ),
+    });
+    expect(db.reads).toBe(0);
+    expect(db.transactCalls).toBe(0);
+  });
+
+  it('fails, never skips, a transaction refused for the key of a table that changed, under errors.tolerance=all', async () => {
+    const db = fakeDb();
+    const reported: number[] = [];
+    const task = newTask(db);
+    await task.start(context({ errantRecordReporter: async (r) => void reported.push(r.kafkaOffset) }));
+    db.transactFaults.push(validation('One of the required keys was not given a value'));
+    await expect(task.put(records(3))).rejects.toMatchObject({ code: 'CONNECT_FN_SINK_TARGET' });
+    expect(reported).toEqual([]);
+    expect(storedOffset(db)).toBeUndefined();
   });
 });
