@@ -77,7 +77,8 @@ import {
   toItemWrite,
   toKeyedWrite,
 } from './item-mapping.ts';
-import { KeySchemaCache, TargetTables } from './table-schema.ts';
+import { KeySchemaCache } from './table-schema.ts';
+import { TargetTables } from './target-tables.ts';
 import {
   type PartitionState,
   type PlannedRecord,
@@ -216,7 +217,7 @@ export class DynamoDbSinkTask implements SinkTask {
     for (const record of records) {
       let key: ItemKey | undefined;
       try {
-        key = this.#checkedKey(toItemKey(record, this.#mapping));
+        key = this.#tables.checkKey(toItemKey(record, this.#mapping));
       } catch (err) {
         if (!(err instanceof DynamoDbRecordError)) throw err;
         await this.#refuse(record, err);
@@ -327,29 +328,10 @@ export class DynamoDbSinkTask implements SinkTask {
     return sort === undefined ? [hash.attribute] : [hash.attribute, sort.attribute];
   }
 
-  /**
-   * `key`, or a DynamoDbRecordError when one of its attributes has another type than the table's key (the
-   * record's value gave it): checked before the write, so DynamoDB's own refusals of a key mean the table
-   * changed (a target failure).
-   */
-  #checkedKey(key: ItemKey | undefined): ItemKey | undefined {
-    if (key === undefined) return undefined;
-    const { hash, sort } = this.#mapping;
-    const item = { [hash.attribute]: key.hash, ...(sort && key.sort ? { [sort.attribute]: key.sort } : {}) };
-    const problem = this.#tables.keyProblem(key.table, item);
-    if (problem !== undefined) throw new DynamoDbRecordError(key.record, problem);
-    return key;
-  }
-
   /** The record's item write; undefined for a record that writes nothing, or one the table cannot take (reported). */
   async #writeOf(record: SinkRecord): Promise<ItemWrite | undefined> {
     try {
-      const write = toItemWrite(record, this.#mapping);
-      const item = write?.request.PutRequest?.Item ?? write?.request.DeleteRequest?.Key;
-      const problem =
-        write === undefined || item === undefined ? undefined : this.#tables.keyProblem(write.table, item);
-      if (problem !== undefined) throw new DynamoDbRecordError(record, problem);
-      return write;
+      return this.#tables.checkWrite(toItemWrite(record, this.#mapping));
     } catch (err) {
       if (!(err instanceof DynamoDbRecordError)) throw err;
       await this.#refuse(record, err);

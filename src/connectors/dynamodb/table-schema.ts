@@ -40,8 +40,6 @@ import {
   type RetryOptions,
   withinDeadline,
 } from './batch-writer.ts';
-import { type ItemMapping, tableOfTopic } from './item-mapping.ts';
-import type { RecordReference } from './record-reference.ts';
 
 /** DynamoDB's scalar types, the only ones a key attribute may have. */
 export type KeyType = 'S' | 'N' | 'B';
@@ -212,85 +210,4 @@ export function keyTypeProblem(
     }
   }
   return undefined;
-}
-
-/** The types coordinates give a key attribute. */
-const COORDINATE_TYPES: Readonly<Partial<Record<RecordReference['source'], KeyType>>> = {
-  topic: 'S',
-  partition: 'N',
-  offset: 'N',
-};
-
-/** The key the connector writes to its data tables, from its references. */
-export function expectedKeyOf(mapping: ItemMapping): ExpectedKey {
-  const attribute = (ref: RecordReference, key: string): ExpectedAttribute => ({
-    name: ref.attribute,
-    type: COORDINATE_TYPES[ref.source],
-    setting: `${key}=${ref.text}`,
-  });
-  return {
-    hash: attribute(mapping.hash, 'aws.dynamodb.pk.hash'),
-    sort: mapping.sort === undefined ? undefined : attribute(mapping.sort, 'aws.dynamodb.pk.sort'),
-    noSort: 'aws.dynamodb.pk.sort is empty',
-  };
-}
-
-/** The key of `exactly.once.offsets.table`: `pk` and `sk`, strings (DESIGN.md §4's layout). */
-const OFFSETS_TABLE_KEY: ExpectedKey = {
-  hash: { name: 'pk', type: 'S', setting: 'the offset items of exactly.once.offsets.table' },
-  sort: { name: 'sk', type: 'S', setting: 'the offset items of exactly.once.offsets.table' },
-  noSort: '',
-};
-
-/**
- * The tables one task writes, checked in its life: a data table when a topic's records first come (or at
- * `start`, for the assigned topics), the exactly-once offsets table once.
- */
-export class TargetTables {
-  readonly #client: DynamoDBClient;
-  readonly #cache: KeySchemaCache;
-  readonly #mapping: ItemMapping;
-  readonly #expected: ExpectedKey;
-  readonly #offsetsTable: string | undefined;
-  readonly #verified = new Map<string, TableKeySchema>();
-
-  constructor(client: DynamoDBClient, cache: KeySchemaCache, mapping: ItemMapping, offsetsTable?: string) {
-    this.#client = client;
-    this.#cache = cache;
-    this.#mapping = mapping;
-    this.#expected = expectedKeyOf(mapping);
-    this.#offsetsTable = offsetsTable;
-  }
-
-  /**
-   * Checks the tables of `topics`, and the offsets table, that this task has not checked yet: each must
-   * exist, be readable, and have the key the connector writes. Throws SinkTargetError.
-   */
-  async verify(topics: Iterable<string>, options: RetryOptions): Promise<void> {
-    const wanted = new Map<string, ExpectedKey>();
-    for (const topic of topics) wanted.set(tableOfTopic(topic, this.#mapping.tableFormat), this.#expected);
-    if (this.#offsetsTable !== undefined) wanted.set(this.#offsetsTable, OFFSETS_TABLE_KEY);
-    for (const table of this.#verified.keys()) wanted.delete(table);
-    if (wanted.size === 0) return;
-    const schemas = await Promise.all(
-      [...wanted.keys()].map((table) => this.#cache.describe(this.#client, table, options)),
-    );
-    for (const schema of schemas) {
-      const problem = keySchemaProblem(schema, wanted.get(schema.table)!);
-      if (problem !== undefined) throw new SinkTargetError(problem);
-      this.#verified.set(schema.table, schema);
-    }
-  }
-
-  /** Why `item`'s key cannot go to `table` (a checked table), or undefined: see {@link keyTypeProblem}. */
-  keyProblem(table: string, item: Readonly<Record<string, AttributeValue>>): string | undefined {
-    const schema = this.#verified.get(table);
-    return schema === undefined ? undefined : keyTypeProblem(schema, item);
-  }
-
-  /** After a failure of the target: what was checked is described again by the next task. */
-  forget(): void {
-    this.#cache.forget(this.#client, this.#verified.keys());
-    this.#verified.clear();
-  }
 }
