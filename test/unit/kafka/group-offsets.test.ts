@@ -6,7 +6,7 @@ import type { Kafka } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import { FencedError } from '../../../src/errors.ts';
 import { defaultSettings } from '../../../src/kafka/client-settings.ts';
-import { KafkaOperationError } from '../../../src/kafka/errors.ts';
+import { GroupInUseError, KafkaOperationError } from '../../../src/kafka/errors.ts';
 import { KafkaGroupOffsetStore } from '../../../src/kafka/group-offsets.ts';
 import type { KafkaTransaction } from '../../../src/kafka/transactional-writer.ts';
 import { fakeEndpoint } from './worker-values.ts';
@@ -157,7 +157,7 @@ describe('KafkaGroupOffsetStore (kafkajs faked)', () => {
     // Act
     const err = await store.open('s3-sink', 0).catch((e: unknown) => e);
     // Assess
-    expect(err).toBeInstanceOf(KafkaOperationError);
+    expect(err).toBeInstanceOf(GroupInUseError);
     expect(String(err)).toMatch(
       /connector s3-sink still runs in Kafka Connect: its consumer group connect-s3-sink has 2 members \(state Stable\)/,
     );
