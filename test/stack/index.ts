@@ -186,7 +186,8 @@ async function prepareLaunch(
   log: (line: string) => void,
 ): Promise<Launch> {
   const tools = options.tools ?? toolEnvironment(env);
-  const kafkaVersion = kafkaVersionFrom(env);
+  // Only a broker the stack starts has a version to choose.
+  const kafkaVersion = needs.includes('Kafka') ? kafkaVersionFrom(env) : DEFAULT_KAFKA_VERSION;
   const java = await requireJava(tools, needs);
   const resolve = {
     cacheRoot: options.cacheRoot ?? defaultCacheRoot(env),
@@ -195,7 +196,7 @@ async function prepareLaunch(
   };
   const classpaths = await resolveStackClasspaths(resolve);
   const kafkaClasspath =
-    kafkaMajor(kafkaVersion) >= 4 && needs.includes('Kafka')
+    kafkaMajor(kafkaVersion) >= 4
       ? await resolveKafka4Classpath(kafkaVersion, resolve)
       : classpaths.kafkaClasspath;
   const rootDir = await mkdtemp(join(options.tempRoot ?? tmpdir(), ROOT_DIR_PREFIX));
