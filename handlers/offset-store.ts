@@ -28,6 +28,11 @@ export interface OffsetStoreOptions {
   /** Local runs: create the DynamoDB offsets table when missing (in the cloud the infrastructure does). */
   readonly createTable?: boolean;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The connector (a source) that keeps offsets in the store: with `kafka`, a missing offsets topic is not
+   * created when it has run before (src/offsets/prior-runs.ts). Without it the topic is always created.
+   */
+  readonly connector?: string;
 }
 
 /**
@@ -67,6 +72,15 @@ export async function openOffsetStore(
         admin,
         reader,
         writer,
+        ...(options.connector === undefined
+          ? {}
+          : {
+              priorRuns: {
+                groupId: w['group.id'],
+                connectors: [options.connector],
+                transactionalIds: () => admin.transactionalIds(),
+              },
+            }),
       }).finally(() => admin.close());
       const close = async () => {
         await Promise.allSettled([reader.close(), writer.close()]);

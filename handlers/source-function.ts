@@ -111,7 +111,12 @@ export function createSourceFunction(
   const storage = bundle.worker.values['offset.storage'];
   const where = storage === 'kafka' ? ` (at ${describeEndpoint(cold.kafka.producerEndpoint)})` : '';
   const offsetStore = new LazyStore(
-    () => openOffsetStore(bundle, cold.kafka, { createTable: options.createOffsetsTable ?? false, env }),
+    () =>
+      openOffsetStore(bundle, cold.kafka, {
+        createTable: options.createOffsetsTable ?? false,
+        env,
+        connector: config.name,
+      }),
     `opening the ${storage} offsets store${where}`,
     'source',
     config.name,

@@ -71,6 +71,20 @@ export class OffsetOutOfRangeError extends ConnectFnError {
   }
 }
 
+/**
+ * A sink's consumer group `connect-<name>` has members, or cannot be proven to have none (./group-members.ts):
+ * committing to it would overwrite another consumer's positions. Not retriable: the other consumer (Kafka
+ * Connect) must be stopped first.
+ */
+export class GroupInUseError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_KAFKA_GROUP_IN_USE';
+  readonly groupId: string;
+  constructor(groupId: string, message: string, options: ConnectFnErrorOptions = {}) {
+    super(message, options);
+    this.groupId = groupId;
+  }
+}
+
 /** Any other failure of a Kafka request; `retriable` as Kafka says. */
 export class KafkaOperationError extends ConnectFnError {
   readonly code = 'CONNECT_FN_KAFKA';

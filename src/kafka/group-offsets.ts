@@ -23,17 +23,24 @@
  * of a non-empty group gets UNKNOWN_MEMBER_ID. Commits of Connect's task and ours would interleave, each
  * overwriting the other's position, and Connect's task would not even notice (it keeps its position in
  * memory): records would be delivered twice, or skipped by one of the two. So a session refuses to open
- * while the group has members (stop or delete the connector in Connect first; a crashed Connect worker's
- * members stay until their session timeout, 45 s by default). That check is made once, when the session
- * opens: a Connect worker that starts the connector later is only seen by the next invocation.
+ * unless the group is proven to have no members (./group-members.ts: DescribeGroups is blind to Kafka 4's
+ * KIP-848 groups; stop or delete the connector in Connect first; a crashed Connect worker's members stay
+ * until their session timeout, 45 s by default). That check is made once, when the session opens: a
+ * Connect worker that starts the connector later is only seen by the next invocation.
  * @module
  */
 import type { Admin } from 'kafkajs';
 import { FencedError } from '../errors.ts';
 import type { SinkOffsetSession, SinkOffsetStore } from '../runtime/ports.ts';
 import type { TopicPartition, TopicPartitionOffset } from '../spi/sink.ts';
-import { KafkaOperationError } from './errors.ts';
+import {
+  type ConsumerGroupAnswer,
+  describeConsumerGroup,
+  type GroupQueries,
+  refuseGroupMembers,
+} from './group-members.ts';
 import { hasKafkaType, isTransientKafkaError, kafkaFailure } from './kafka-failure.ts';
+import { RawCluster } from './raw-cluster.ts';
 import type { AdminContext } from './topic-admin.ts';
 import type { KafkaTransaction } from './transactional-writer.ts';
 
@@ -61,6 +68,21 @@ export interface KafkaGroupOffsetStoreOptions {
   readonly newWriter: (connector: string, taskId: number) => GroupOffsetsWriter;
   /** Where offsets are read; each session has a kafkajs admin of its own. */
   readonly admin: AdminContext;
+  /** ConsumerGroupDescribe of a KIP-848 group; default {@link describeKip848Group}. Tests replace it. */
+  readonly describeConsumerGroup?: (context: AdminContext, groupId: string) => Promise<ConsumerGroupAnswer>;
+}
+
+/** ConsumerGroupDescribe through a short-lived view of kafkajs' cluster. */
+export async function describeKip848Group(
+  context: AdminContext,
+  groupId: string,
+): Promise<ConsumerGroupAnswer> {
+  const raw = new RawCluster(context.kafka, context.settings.retry);
+  try {
+    return await describeConsumerGroup(raw, groupId);
+  } finally {
+    await raw.close().catch(() => undefined);
+  }
 }
 
 /** Kafka Connect's consumer group of sink connector `connector` (`SinkUtils.consumerGroupId`). */
@@ -87,11 +109,12 @@ export class KafkaGroupOffsetStore implements SinkOffsetStore {
 
   /**
    * Begins the task's first transaction (fencing older sessions) and checks that no one is a member of
-   * the group; throws `KafkaOperationError` when Kafka Connect still runs the connector.
+   * the group; throws `GroupInUseError` when Kafka Connect still runs the connector, or may (./group-members.ts).
    */
   async open(connector: string, taskId: number): Promise<KafkaGroupOffsetSession> {
     const writer = this.#options.newWriter(connector, taskId);
-    const group = new GroupAdmin(this.#options.admin, sinkGroupId(connector));
+    const describe = this.#options.describeConsumerGroup ?? describeKip848Group;
+    const group = new GroupAdmin(this.#options.admin, sinkGroupId(connector), describe);
     const [begun, checked] = await Promise.allSettled([writer.begin(), group.refuseMembers(connector)]);
     if (begun.status === 'fulfilled' && checked.status === 'fulfilled') {
       return new KafkaGroupOffsetSession(group, writer, begun.value);
@@ -153,32 +176,48 @@ export class KafkaGroupOffsetSession implements SinkOffsetSession {
   }
 }
 
-/** The group's side: OffsetFetch and DescribeGroups through a kafkajs admin, without joining. */
+/** The group's side: OffsetFetch, DescribeGroups and ListGroups through a kafkajs admin, without joining. */
 class GroupAdmin {
   readonly groupId: string;
   readonly #context: AdminContext;
   readonly #admin: Admin;
   #connecting: Promise<void> | undefined;
 
-  constructor(context: AdminContext, groupId: string) {
+  readonly #describeConsumerGroup: NonNullable<KafkaGroupOffsetStoreOptions['describeConsumerGroup']>;
+
+  constructor(
+    context: AdminContext,
+    groupId: string,
+    describe: NonNullable<KafkaGroupOffsetStoreOptions['describeConsumerGroup']>,
+  ) {
     this.groupId = groupId;
     this.#context = context;
+    this.#describeConsumerGroup = describe;
     this.#admin = context.kafka.admin({ retry: context.settings.retry });
   }
 
+  /** Throws `GroupInUseError` unless the group is proven to have no members (./group-members.ts). */
   async refuseMembers(connector: string): Promise<void> {
-    const { groups } = await this.#call(`describing group ${this.groupId}`, () =>
-      this.#admin.describeGroups([this.groupId]),
-    );
-    const members = groups[0]?.members.length ?? 0;
-    if (members === 0) return;
-    throw new KafkaOperationError(
-      `connector ${connector} still runs in Kafka Connect: its consumer group ${this.groupId} has ` +
-        `${members} member${members === 1 ? '' : 's'} (state ${groups[0]?.state}). Stop or delete it in ` +
-        "Connect first: both would commit the group's offsets over each other. A crashed Connect worker's " +
-        'members leave at their session timeout',
-    );
+    await refuseGroupMembers(this.#queries, connector, this.groupId);
   }
+
+  /** The group questions of the membership rule, through this admin (and kafkajs' cluster for API 69). */
+  readonly #queries: GroupQueries = {
+    describeClassic: async (groupId) => {
+      const { groups } = await this.#call(`describing group ${groupId}`, () =>
+        this.#admin.describeGroups([groupId]),
+      );
+      return { state: groups[0]?.state ?? 'Dead', members: groups[0]?.members.length ?? 0 };
+    },
+    listGroups: async () => {
+      const { groups } = await this.#call('listing groups', () => this.#admin.listGroups());
+      return groups;
+    },
+    describeConsumerGroup: (groupId) =>
+      this.#call(`describing consumer group ${groupId}`, () =>
+        this.#describeConsumerGroup(this.#context, groupId),
+      ),
+  };
 
   async committedOffsets(partitions: readonly TopicPartition[]): Promise<(number | undefined)[]> {
     if (partitions.length === 0) return [];

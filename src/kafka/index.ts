@@ -8,6 +8,7 @@
 export type { AdminSettings, ClientKind, ConsumerSettings, ProducerSettings } from './client-settings.ts';
 export { CONNECTION_KEYS, type ConnectionValues } from './connection.ts';
 export {
+  GroupInUseError,
   KafkaAuthenticationError,
   KafkaAuthorizationError,
   KafkaOperationError,

@@ -22,12 +22,13 @@
  * ```
  * @module
  */
-import type { Assigner, Broker, Cluster, Consumer, Kafka, PartitionAssigner } from 'kafkajs';
+import type { Broker, Cluster, Consumer, Kafka } from 'kafkajs';
 import type { FetchedRecord, PartitionRead, PartitionReader, PositionedBatch } from '../runtime/ports.ts';
 import type { ConsumerSettings } from './client-settings.ts';
 import { OffsetOutOfRangeError, TopicMissingError } from './errors.ts';
 import { type Endpoint, errorChain, isTransientKafkaError, kafkaFailure } from './kafka-failure.ts';
 import { EARLIEST, fetchPartition, LATEST, listOffsets } from './partition-fetch.ts';
+import { consumerWithCluster } from './raw-cluster.ts';
 import { fetchedBytes } from './records.ts';
 
 /** kafkajs requires a group id to build a consumer; this one is never joined (tests assert it). */
@@ -61,15 +62,9 @@ export class GrouplessPartitionReader implements PartitionReader {
   constructor(context: ReaderContext) {
     this.#context = context;
     this.#now = context.nowMs ?? Date.now;
-    let captured: Cluster | undefined;
-    const captureCluster: PartitionAssigner = ({ cluster }) => {
-      captured = cluster;
-      return NEVER_ASSIGNS;
-    };
     const { settings } = context;
-    this.#consumer = context.kafka.consumer({
+    const { consumer, cluster } = consumerWithCluster(context.kafka, {
       groupId: UNUSED_GROUP_ID,
-      partitionAssigners: [captureCluster],
       retry: settings.retry,
       allowAutoTopicCreation: false,
       readUncommitted: false,
@@ -77,8 +72,8 @@ export class GrouplessPartitionReader implements PartitionReader {
       maxBytesPerPartition: settings.partitionFetchMaxBytes,
       ...(settings.metadataMaxAgeMs === undefined ? {} : { metadataMaxAge: settings.metadataMaxAgeMs }),
     });
-    if (captured === undefined) throw new Error('kafkajs did not hand its cluster to the partition assigner');
-    this.#cluster = captured;
+    this.#consumer = consumer;
+    this.#cluster = cluster;
   }
 
   async endOffsets(topic: string, partitions: readonly number[]): Promise<ReadonlyMap<number, number>> {
@@ -230,11 +225,3 @@ export class GrouplessPartitionReader implements PartitionReader {
     }
   }
 }
-
-/** The assigner the capturing factory returns; it is never asked to assign, as no group is joined. */
-const NEVER_ASSIGNS: Assigner = {
-  name: 'connect-fn-no-group',
-  version: 1,
-  assign: async () => [],
-  protocol: () => ({ name: 'connect-fn-no-group', metadata: Buffer.alloc(0) }),
-};

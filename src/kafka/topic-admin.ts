@@ -2,7 +2,8 @@
  * The few admin operations connect-fn needs: make sure a topic exists (the `connect-offsets` topic, created
  * compacted with `offset.storage.partitions` and `offset.storage.replication.factor` like Connect does),
  * list the topics and count a topic's partitions (the runtime's `TopicCatalog`, for assigning partitions
- * to sink tasks). A missing topic is a `TopicMissingError`; nothing here ever creates a topic by accident
+ * to sink tasks), and list the cluster's transactional ids (./transactional-ids.ts; asked before the offsets
+ * topic is created). A missing topic is a `TopicMissingError`; nothing here ever creates a topic by accident
  * (kafkajs' admin asks for metadata without auto-creation).
  * @module
  */
@@ -11,6 +12,8 @@ import type { TopicCatalog } from '../runtime/ports.ts';
 import type { AdminSettings } from './client-settings.ts';
 import { KafkaOperationError, TopicMissingError } from './errors.ts';
 import { describeEndpoint, type Endpoint, isTransientKafkaError, kafkaFailure } from './kafka-failure.ts';
+import { RawCluster } from './raw-cluster.ts';
+import { listTransactionalIds } from './transactional-ids.ts';
 
 /** A topic to create when it is missing. */
 export interface TopicSpec {
@@ -95,6 +98,21 @@ export class TopicAdmin implements TopicCatalog {
       throw kafkaFailure(err, this.#context.endpoint, `creating topic ${spec.topic}`);
     }
     return { created, partitions: await this.#readyPartitions(spec.topic, deadlineMs) };
+  }
+
+  /**
+   * Every transactional id the cluster's transaction coordinators remember (ListTransactions); undefined
+   * when a broker cannot list them (Kafka before 3.0).
+   */
+  async transactionalIds(): Promise<readonly string[] | undefined> {
+    const raw = new RawCluster(this.#context.kafka, this.#context.settings.retry);
+    try {
+      return await listTransactionalIds(raw);
+    } catch (err) {
+      throw kafkaFailure(err, this.#context.endpoint, 'listing transactional ids');
+    } finally {
+      await raw.close().catch(() => undefined);
+    }
   }
 
   async topicExists(topic: string): Promise<boolean> {

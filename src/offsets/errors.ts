@@ -40,3 +40,16 @@ export class OffsetStorageError extends ConnectFnError {
     super(message, { stage: Stage.OFFSET_COMMIT, ...options });
   }
 }
+
+/**
+ * The offsets are gone, not merely absent: the offsets topic is missing although the connector has run
+ * against it before (./prior-runs.ts). Never retriable: starting over would send records again, so a
+ * person decides (restore the topic, or create it to start over).
+ */
+export class OffsetsLostError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_OFFSETS_LOST';
+
+  constructor(message: string, options: ConnectFnErrorOptions = {}) {
+    super(message, { stage: Stage.OFFSET_COMMIT, ...options });
+  }
+}

@@ -31,7 +31,7 @@ export {
   type DynamoDbOffsetStoreOptions,
 } from './dynamodb-store.ts';
 export { dynamoDbClientConfig, ensureOffsetsTable, offsetsTableDefinition } from './dynamodb-table.ts';
-export { OffsetFormatError, OffsetStorageError } from './errors.ts';
+export { OffsetFormatError, OffsetStorageError, OffsetsLostError } from './errors.ts';
 export { FileOffsetStore, type FileOffsetStoreOptions } from './file-store.ts';
 export {
   KafkaOffsetSession,
@@ -40,5 +40,6 @@ export {
   type OffsetsTopicAdmin,
   type OffsetsTopicSpec,
 } from './kafka-store.ts';
+export { isTaskTransactionalId, type PriorRunCheck, refuseLostOffsets } from './prior-runs.ts';
 export { sinkOffset, sinkOffsetsIn, sinkPartition } from './sink-offsets.ts';
 export { systemClock } from './system-clock.ts';

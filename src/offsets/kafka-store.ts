@@ -15,7 +15,9 @@
  *   the function reserved concurrency 1, or use exactly-once or the dynamodb store).
  *
  * The topic is created if missing (compacted, `offset.storage.partitions`,
- * `offset.storage.replication.factor`); an existing topic's real partition count is used.
+ * `offset.storage.replication.factor`) — unless a connector of the store has run before (./prior-runs.ts):
+ * then its offsets were lost with the topic, and `create` throws `OffsetsLostError` instead of starting it
+ * over. An existing topic's real partition count is used.
  * @module
  */
 import type {
@@ -29,6 +31,7 @@ import type {
 import type { OffsetEntry, SourceOffset } from '../spi/records.ts';
 import { decodeValue, partitionForKey, utf8 } from './connect-format.ts';
 import { OffsetStorageError } from './errors.ts';
+import { type PriorRunCheck, refuseLostOffsets } from './prior-runs.ts';
 import {
   type EncodedEntry,
   type EncodedPartition,
@@ -41,6 +44,7 @@ import { systemClock } from './system-clock.ts';
 export interface OffsetsTopicAdmin {
   /** Creates the topic unless it exists; resolves with the topic's actual number of partitions. */
   ensureTopic(spec: OffsetsTopicSpec): Promise<{ readonly partitions: number }>;
+  topicExists(topic: string): Promise<boolean>;
 }
 
 /** The offsets topic as Connect creates it. */
@@ -68,6 +72,8 @@ export interface KafkaOffsetStoreOptions {
   readonly clock?: Clock;
   /** How long one `read` may take; default 30 s. */
   readonly readTimeoutMs?: number;
+  /** Asked before a missing topic is created; without it the topic is created whatever happened before. */
+  readonly priorRuns?: PriorRunCheck;
 }
 
 const DEFAULT_READ_TIMEOUT_MS = 30_000;
@@ -97,8 +103,14 @@ export class KafkaOffsetStore implements OffsetStore, OffsetRecordEncoder {
     readonly topicPartitions: number,
   ) {}
 
-  /** Creates the topic if it is missing and learns its partition count; once per cold start. */
+  /**
+   * Creates the topic if it is missing (and no connector of `priorRuns` has run before) and learns its
+   * partition count; once per cold start.
+   */
   static async create(options: KafkaOffsetStoreOptions): Promise<KafkaOffsetStore> {
+    if (options.priorRuns !== undefined && !(await options.admin.topicExists(options.topic))) {
+      await refuseLostOffsets(options.priorRuns, options.topic);
+    }
     const { partitions: topicPartitions } = await options.admin.ensureTopic({
       topic: options.topic,
       partitions: options.partitions,

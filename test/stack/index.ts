@@ -4,6 +4,8 @@
  * set, are used instead (each independently) and are only checked, never started or stopped.
  *
  * The same code serves the vitest global setup (attached JVMs) and `connect-fn stack up` (detached JVMs).
+ * The Kafka it starts is 3.9.2, or the 4.x release `CONNECT_FN_KAFKA_VERSION` names (./kafka-version.ts);
+ * `startKafkaBroker` starts one more broker of a given version on its own ports, for a test that needs it.
  *
  * @example
  * ```ts
@@ -30,7 +32,13 @@ import {
   type ScramMechanism,
   startKafkaNode,
 } from './kafka-node.ts';
-import { defaultCacheRoot, resolveStackClasspaths, type StackClasspaths } from './maven-classpath.ts';
+import { DEFAULT_KAFKA_VERSION, KAFKA_VERSION_ENV, kafkaMajor, kafkaVersionFrom } from './kafka-version.ts';
+import {
+  defaultCacheRoot,
+  resolveKafka4Classpath,
+  resolveStackClasspaths,
+  type StackClasspaths,
+} from './maven-classpath.ts';
 import {
   requireJava,
   requireMaven,
@@ -60,6 +68,19 @@ export interface StackOptions {
   readonly cacheRoot?: string;
   /** Where java and mvn are looked for; default from `env`. */
   readonly tools?: ToolEnvironment;
+}
+
+/** A Kafka broker started on its own, with the classpath it runs from (its `kafka-clients` too). */
+export interface RunningKafka {
+  /** `127.0.0.1:port` */
+  readonly brokers: string;
+  readonly version: string;
+  /** The broker's runtime classpath, which holds `kafka-clients` of the same version. */
+  readonly classpath: string;
+  readonly javaPath: string;
+  readonly logFile: string;
+  /** Stops the broker and removes its temp dir. Idempotent. */
+  stop(): Promise<void>;
 }
 
 /** Where and as whom to reach Kafka over SASL_PLAINTEXT with SCRAM. */
@@ -117,6 +138,7 @@ interface Launch {
   readonly detached: boolean;
   readonly deadlineMs: number;
   readonly ports: readonly number[];
+  readonly kafkaVersion: string;
 }
 
 /** Starts (or takes from the environment) Kafka and DynamoDB Local, both in parallel. */
@@ -164,17 +186,26 @@ async function prepareLaunch(
   log: (line: string) => void,
 ): Promise<Launch> {
   const tools = options.tools ?? toolEnvironment(env);
+  // Only a broker the stack starts has a version to choose.
+  const kafkaVersion = needs.includes('Kafka') ? kafkaVersionFrom(env) : DEFAULT_KAFKA_VERSION;
   const java = await requireJava(tools, needs);
-  const classpaths = await resolveStackClasspaths({
+  const resolve = {
     cacheRoot: options.cacheRoot ?? defaultCacheRoot(env),
     requireMaven: () => requireMaven(tools, needs),
     log,
-  });
+  };
+  const classpaths = await resolveStackClasspaths(resolve);
+  const kafkaClasspath =
+    kafkaMajor(kafkaVersion) >= 4
+      ? await resolveKafka4Classpath(kafkaVersion, resolve)
+      : classpaths.kafkaClasspath;
   const rootDir = await mkdtemp(join(options.tempRoot ?? tmpdir(), ROOT_DIR_PREFIX));
-  log(`starting ${needs.join(' and ')} in ${rootDir}`);
+  const what = needs.map((n) => (n === 'Kafka' ? `Kafka ${kafkaVersion}` : n));
+  log(`starting ${what.join(' and ')} in ${rootDir}`);
   return {
     javaPath: java.javaPath,
-    classpaths,
+    classpaths: { ...classpaths, kafkaClasspath },
+    kafkaVersion,
     rootDir,
     detached: options.detached ?? false,
     // The deadline starts after Maven: a cold download may take minutes and is reported on its own.
@@ -198,6 +229,7 @@ async function startKafka(launch: Launch): Promise<ReadyService> {
     port: launch.ports[0]!,
     controllerPort: launch.ports[1]!,
     scram,
+    kafkaVersion: launch.kafkaVersion,
   });
   const access: KafkaScramAccess = {
     brokers: `127.0.0.1:${scram.port}`,
@@ -207,6 +239,47 @@ async function startKafka(launch: Launch): Promise<ReadyService> {
     mechanisms: SCRAM_MECHANISMS,
   };
   return { address: started.address, started, scram: access };
+}
+
+/**
+ * Starts one more single-node broker of `version` (default 3.9.2) on free ports, in its own temp dir,
+ * whatever `KAFKA_BROKERS` says: for a test that needs a broker of another version (a Kafka 4.x feature).
+ * Stop it with `stop()`.
+ *
+ * @example
+ * ```ts
+ * const kafka4 = await startKafkaBroker({ version: '4.4.0' });
+ * try { ... kafka4.brokers ... } finally { await kafka4.stop(); }
+ * ```
+ */
+export async function startKafkaBroker(
+  options: Omit<StackOptions, 'dbPath' | 'detached'> & { readonly version?: string } = {},
+): Promise<RunningKafka> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const version = options.version ?? DEFAULT_KAFKA_VERSION;
+  const launch = await prepareLaunch(options, { ...env, [KAFKA_VERSION_ENV]: version }, ['Kafka'], log);
+  try {
+    const ready = await startKafka(launch);
+    const started = ready.started!;
+    let stopping: Promise<void> | undefined;
+    return {
+      brokers: ready.address,
+      version,
+      classpath: launch.classpaths.kafkaClasspath,
+      javaPath: launch.javaPath,
+      logFile: started.logFile,
+      stop() {
+        stopping ??= stopStack([started], launch.rootDir);
+        return stopping;
+      },
+    };
+  } catch (err) {
+    if (!(err instanceof StackError) || !err.logFiles.some((f) => f.startsWith(launch.rootDir))) {
+      await rm(launch.rootDir, { recursive: true, force: true });
+    }
+    throw err;
+  }
 }
 
 /** The SCRAM listener of an external broker, when the environment describes one completely. */

@@ -6,6 +6,9 @@
  * Besides the PLAINTEXT listener (also used between broker and controller) the broker can open a second,
  * SASL_PLAINTEXT listener named `SCRAM` that accepts SCRAM-SHA-512 and SCRAM-SHA-256. Its one user is
  * created when the storage is formatted (`--add-scram`), as KRaft clusters bootstrap SCRAM credentials.
+ *
+ * Kafka 3.9 logs with log4j 1 (reload4j), Kafka 4.x with log4j 2: the node writes the config of the one its
+ * version uses (`kafkaVersion`, default 3.9).
  * @module
  */
 import { randomBytes } from 'node:crypto';
@@ -13,6 +16,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { exitOf, spawnJvm } from './jvm-process.ts';
+import { kafkaMajor } from './kafka-version.ts';
 import { probeKafka, stackFailure } from './readiness.ts';
 import { awaitService, type ServiceStart, type StartedService } from './service.ts';
 
@@ -32,6 +36,8 @@ export interface KafkaStart extends ServiceStart {
   readonly controllerPort: number;
   /** Opens the SCRAM listener when given. */
   readonly scram?: ScramListener | undefined;
+  /** The broker's version (the classpath's); picks the logging config. Default: a 3.x broker. */
+  readonly kafkaVersion?: string | undefined;
 }
 
 /** A modest heap: the broker idles at ~200 MB; 768 MB leaves room for benchmarks. */
@@ -55,10 +61,8 @@ export async function startKafkaNode(start: KafkaStart): Promise<StartedService>
   const startedMs = Date.now();
   const logFile = join(start.dir, 'kafka.log');
   const serverProperties = join(start.dir, 'server.properties');
-  const log4jProperties = join(start.dir, 'log4j.properties');
   await writeFile(serverProperties, serverConfig(start));
-  await writeFile(log4jProperties, log4jConfig(logFile));
-  const log4jFlag = `-Dlog4j.configuration=file:${log4jProperties}`;
+  const log4jFlag = await writeLogConfig(start, logFile);
 
   await formatStorage(start, [...TOOL_JVM_ARGS, log4jFlag], serverProperties, logFile);
   const child = spawnJvm({
@@ -193,6 +197,36 @@ function scramListenerConfig(): Record<string, string> {
       'org.apache.kafka.common.security.scram.ScramLoginModule required;';
   }
   return settings;
+}
+
+/** Writes the logging config the broker's version reads; returns the JVM flag that points to it. */
+async function writeLogConfig(start: KafkaStart, logFile: string): Promise<string> {
+  if (start.kafkaVersion !== undefined && kafkaMajor(start.kafkaVersion) >= 4) {
+    const file = join(start.dir, 'log4j2.properties');
+    await writeFile(file, log4j2Config(logFile));
+    return `-Dlog4j2.configurationFile=${file}`;
+  }
+  const file = join(start.dir, 'log4j.properties');
+  await writeFile(file, log4jConfig(logFile));
+  return `-Dlog4j.configuration=file:${file}`;
+}
+
+/** log4j 2 config (Kafka 4.x), the same as {@link log4jConfig}: everything into the log file. */
+export function log4j2Config(logFile: string): string {
+  return [
+    'status = warn',
+    'appender.file.type = File',
+    'appender.file.name = file',
+    `appender.file.fileName = ${logFile}`,
+    'appender.file.append = true',
+    'appender.file.layout.type = PatternLayout',
+    'appender.file.layout.pattern = [%d] %p %m (%c)%n',
+    'rootLogger.level = info',
+    'rootLogger.appenderRef.file.ref = file',
+    'logger.request.name = kafka.request.logger',
+    'logger.request.level = warn',
+    '',
+  ].join('\n');
 }
 
 /** log4j 1.x (reload4j) config: everything into the service's log file, nothing on our stdout. */

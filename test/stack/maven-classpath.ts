@@ -20,6 +20,8 @@ import { tailOfFile } from './jvm-process.ts';
 
 const STACK_DIR = dirname(fileURLToPath(import.meta.url));
 const POM_FILES = ['pom.xml', 'kafka/pom.xml', 'dynamodb/pom.xml'].map((p) => join(STACK_DIR, p));
+/** The standalone pom of a Kafka 4.x broker; its version comes from `-Dkafka.version`. */
+const KAFKA4_POM = join(STACK_DIR, 'kafka4', 'pom.xml');
 /** How often a cold Maven run reports progress. */
 const PROGRESS_INTERVAL_MS = 5_000;
 
@@ -54,9 +56,45 @@ export function pomHash(): string {
 
 /** Classpaths from the cache, or from a Maven run that then fills the cache. */
 export async function resolveStackClasspaths(options: ResolveOptions): Promise<StackClasspaths> {
+  return resolveCached(options, {
+    key: pomHash(),
+    pomFile: join(STACK_DIR, 'pom.xml'),
+    what: 'Kafka and DynamoDB Local (the first run downloads ~120 MB into ~/.m2)',
+    read: readCached,
+  });
+}
+
+/**
+ * The classpath of a Kafka 4.x broker of `version` (test/stack/kafka4/pom.xml with `-Dkafka.version`),
+ * cached like the stack's own, under a hash of that pom and the version. It holds `kafka-clients` of the
+ * same version.
+ */
+export async function resolveKafka4Classpath(version: string, options: ResolveOptions): Promise<string> {
+  const hash = createHash('sha256').update(readFileSync(KAFKA4_POM)).update(`kafka.version=${version}`);
+  return resolveCached(options, {
+    key: `kafka-${version}-${hash.digest('hex').slice(0, 16)}`,
+    pomFile: KAFKA4_POM,
+    args: [`-Dkafka.version=${version}`],
+    what: `Kafka ${version} (the first run downloads ~60 MB into ~/.m2)`,
+    read: readCachedKafka,
+  });
+}
+
+/** What one cache entry is made of: the pom Maven runs, and how the entry is read back. */
+interface CacheEntry<T> {
+  readonly key: string;
+  readonly pomFile: string;
+  readonly args?: readonly string[];
+  /** For the progress line. */
+  readonly what: string;
+  /** The entry's content, or undefined when it is missing or a jar it names is gone. */
+  readonly read: (cacheDir: string) => Promise<T | undefined>;
+}
+
+async function resolveCached<T>(options: ResolveOptions, entry: CacheEntry<T>): Promise<T> {
   const cacheRoot = options.cacheRoot ?? defaultCacheRoot(process.env);
-  const cacheDir = join(cacheRoot, pomHash());
-  const cached = await readCached(cacheDir);
+  const cacheDir = join(cacheRoot, entry.key);
+  const cached = await entry.read(cacheDir);
   if (cached !== undefined) return cached;
 
   const mvn = options.requireMaven();
@@ -64,20 +102,31 @@ export async function resolveStackClasspaths(options: ResolveOptions): Promise<S
   // never leaves a half-written cache entry behind.
   const workDir = `${cacheDir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await mkdir(workDir, { recursive: true });
-  const logFile = join(cacheRoot, `maven-${pomHash()}.log`);
+  const logFile = join(cacheRoot, `maven-${entry.key}.log`);
   try {
-    await runMaven(mvn, workDir, logFile, options.log);
+    const run = { mvn, pomFile: entry.pomFile, outputDir: workDir, logFile, args: entry.args ?? [] };
+    await runMaven(run, entry.what, options.log);
     await rename(workDir, cacheDir).catch(async (err: unknown) => {
       if (!existsSync(cacheDir)) throw err;
     });
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
-  const resolved = await readCached(cacheDir);
+  const resolved = await entry.read(cacheDir);
   if (resolved === undefined) {
     throw new StackError(`Maven finished but did not produce the classpaths in ${cacheDir}`, [logFile]);
   }
   return resolved;
+}
+
+async function readCachedKafka(cacheDir: string): Promise<string | undefined> {
+  try {
+    const classpath = (await readFile(join(cacheDir, 'kafka.classpath'), 'utf8')).trim();
+    const jars = classpath.split(':');
+    return jars.length >= 2 && jars.every((jar) => existsSync(jar)) ? classpath : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function readCached(cacheDir: string): Promise<StackClasspaths | undefined> {
@@ -103,19 +152,23 @@ interface DownloadProgress {
   bytes: number;
 }
 
-async function runMaven(mvn: string, outputDir: string, logFile: string, log: (line: string) => void) {
-  log('maven: resolving Kafka and DynamoDB Local (the first run downloads ~120 MB into ~/.m2)...');
+/** One Maven run: `mvn -B -f <pomFile> -Dstack.outputDir=<outputDir> [args] generate-resources`. */
+interface MavenRun {
+  readonly mvn: string;
+  readonly pomFile: string;
+  readonly outputDir: string;
+  readonly logFile: string;
+  readonly args: readonly string[];
+}
+
+async function runMaven(run: MavenRun, what: string, log: (line: string) => void) {
+  const { mvn, outputDir, logFile } = run;
+  log(`maven: resolving ${what}...`);
   const startedMs = Date.now();
   const progress: DownloadProgress = { files: 0, bytes: 0 };
   await mkdir(dirname(logFile), { recursive: true });
   const logStream = createWriteStream(logFile);
-  const args = [
-    '-B',
-    '-f',
-    join(STACK_DIR, 'pom.xml'),
-    `-Dstack.outputDir=${outputDir}`,
-    'generate-resources',
-  ];
+  const args = ['-B', '-f', run.pomFile, `-Dstack.outputDir=${outputDir}`, ...run.args, 'generate-resources'];
   const child = spawn(mvn, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr.pipe(logStream, { end: false });
   const lines = createInterface({ input: child.stdout });

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FencedError } from '../../../src/errors.ts';
 import {
   createKafkaClients,
+  GroupInUseError,
   type KafkaClients,
-  KafkaOperationError,
   sinkGroupId,
   transactionalIdFor,
 } from '../../../src/kafka/index.ts';
@@ -277,7 +277,7 @@ describe('KafkaGroupOffsetStore against the real broker', () => {
       const opening = await store.open(connector, 1).catch((e: unknown) => e);
       await early.commit([{ topic, partition: 0, offset: 12 }]);
       // Assess
-      expect(opening).toBeInstanceOf(KafkaOperationError);
+      expect(opening).toBeInstanceOf(GroupInUseError);
       expect(String(opening)).toMatch(
         /still runs in Kafka Connect: its consumer group connect-live-\S+ has 1 member/,
       );

@@ -6,7 +6,8 @@ import type { Kafka } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import { FencedError } from '../../../src/errors.ts';
 import { defaultSettings } from '../../../src/kafka/client-settings.ts';
-import { KafkaOperationError } from '../../../src/kafka/errors.ts';
+import { GroupInUseError, KafkaOperationError } from '../../../src/kafka/errors.ts';
+import type { ConsumerGroupAnswer } from '../../../src/kafka/group-members.ts';
 import { KafkaGroupOffsetStore } from '../../../src/kafka/group-offsets.ts';
 import type { KafkaTransaction } from '../../../src/kafka/transactional-writer.ts';
 import { fakeEndpoint } from './worker-values.ts';
@@ -14,12 +15,21 @@ import { fakeEndpoint } from './worker-values.ts';
 type Group = { state: string; members: unknown[] };
 
 /** A store over a fake admin (`group`, `offsets`) and fake writers whose sendOffsets answers `sendOutcomes`. */
-function fakeStore(options: { group?: Group; offsets?: unknown; sendOutcomes?: (Error | undefined)[] } = {}) {
+function fakeStore(
+  options: {
+    group?: Group;
+    listed?: { groupId: string; protocolType: string }[];
+    kip848?: ConsumerGroupAnswer;
+    offsets?: unknown;
+    sendOutcomes?: (Error | undefined)[];
+  } = {},
+) {
   const admin = {
     connect: vi.fn(async () => undefined),
     disconnect: vi.fn(async () => undefined),
     fetchTopicMetadata: vi.fn(async () => ({ topics: [] })),
     describeGroups: vi.fn(async () => ({ groups: [options.group ?? { state: 'Empty', members: [] }] })),
+    listGroups: vi.fn(async () => ({ groups: options.listed ?? [] })),
     fetchOffsets: vi.fn(async () => options.offsets ?? []),
   };
   const transactions: {
@@ -44,15 +54,19 @@ function fakeStore(options: { group?: Group; offsets?: unknown; sendOutcomes?: (
     close: vi.fn(async () => undefined),
   };
   const newWriter = vi.fn(() => writer);
+  const describeConsumerGroup = vi.fn(
+    async (): Promise<ConsumerGroupAnswer> => options.kip848 ?? { kind: 'unknown', reason: 'not faked' },
+  );
   const store = new KafkaGroupOffsetStore({
     newWriter,
+    describeConsumerGroup,
     admin: {
       kafka: { admin: () => admin } as unknown as Kafka,
       settings: defaultSettings().admin,
       endpoint: fakeEndpoint(),
     },
   });
-  return { store, admin, writer, newWriter, transactions };
+  return { store, admin, writer, newWriter, transactions, describeConsumerGroup };
 }
 
 describe('KafkaGroupOffsetStore (kafkajs faked)', () => {
@@ -157,12 +171,34 @@ describe('KafkaGroupOffsetStore (kafkajs faked)', () => {
     // Act
     const err = await store.open('s3-sink', 0).catch((e: unknown) => e);
     // Assess
-    expect(err).toBeInstanceOf(KafkaOperationError);
+    expect(err).toBeInstanceOf(GroupInUseError);
     expect(String(err)).toMatch(
       /connector s3-sink still runs in Kafka Connect: its consumer group connect-s3-sink has 2 members \(state Stable\)/,
     );
     expect(writer.close).toHaveBeenCalledTimes(1);
     expect(admin.disconnect).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses a KIP-848 group that DescribeGroups calls Dead but ConsumerGroupDescribe shows a member of', async () => {
+    // Prepare: a Kafka Connect 4.x sink with group.protocol=consumer
+    const { store, writer, describeConsumerGroup } = fakeStore({
+      group: { state: 'Dead', members: [] },
+      listed: [{ groupId: 'connect-s3-sink', protocolType: 'consumer' }],
+      kip848: { kind: 'described', state: 'Stable', members: 1 },
+    });
+    // Act
+    const err = await store.open('s3-sink', 0).catch((e: unknown) => e);
+    // Assess
+    expect(err).toBeInstanceOf(GroupInUseError);
+    expect(String(err)).toMatch(/connect-s3-sink has 1 member \(a KIP-848 consumer group, state Stable\)/);
+    expect(describeConsumerGroup).toHaveBeenCalledWith(expect.anything(), 'connect-s3-sink');
+    expect(writer.close).toHaveBeenCalledTimes(1);
+  });
+
+  it('opens for a new sink: a group that is Dead and not listed does not exist', async () => {
+    const { store, describeConsumerGroup } = fakeStore({ group: { state: 'Dead', members: [] } });
+    await expect(store.open('s3-sink', 0)).resolves.toBeDefined();
+    expect(describeConsumerGroup).not.toHaveBeenCalled();
   });
 
   it('closes its writer and admin once; a closed session refuses reads and commits', async () => {

@@ -54,6 +54,9 @@ function admin(existingPartitions?: number) {
       specs.push(spec);
       return { partitions: existingPartitions ?? spec.partitions };
     },
+    async topicExists() {
+      return existingPartitions !== undefined;
+    },
   };
 }
 
