@@ -1,24 +1,30 @@
 /**
  * The `file` source task, with Kafka Connect's FileStreamSource semantics: each line of `file` becomes a
  * record (value = the line as a string, key null) on `topic`; source partition `{"filename": <file as
- * configured>}`, offset `{"position": <byte offset just after the line>}`. Lines end at `\n`, `\r\n` or
- * `\r`; a last line without its terminator (or ending in a `\r` that may yet be followed by `\n`) waits
- * until it is complete, so a line being written is never emitted half. Each poll returns at most
- * min(`batch.size`, `budget.maxRecords`) lines, and `[]` (idle) at the end of the file.
+ * configured>}`, offset `{"position": <byte offset just after the line>, ...}` (the file's identity after
+ * `position`, see file-identity.ts). Lines end at `\n`, `\r\n` or `\r`; a last line without its
+ * terminator (or ending in a `\r` that may yet be followed by `\n`) waits until it is complete, so a line
+ * being written is never emitted half. Each poll returns at most min(`batch.size`, `budget.maxRecords`)
+ * lines, and `[]` (idle) at the end of the file.
  *
  * Where a function has to differ from Connect's long-running task:
  * - a missing file is idle, not an error: `poll` returns `[]` and logs a warning (Connect logs and waits);
  *   the next invocation looks again;
- * - a file shorter than the committed position was truncated or replaced: the task logs a warning and
- *   reads it from the start. Connect skips past the end and emits nothing until the file grows beyond the
- *   old position, then resumes mid-file; re-reading is the choice that loses no data.
+ * - a file that is not the one the committed offset was taken in (another inode, other first bytes, or
+ *   shorter than the committed position: rotated, or truncated and rewritten) is read from the start,
+ *   with a warning. Connect seeks to the old byte position in whatever file is there: it skips the new
+ *   file's first lines and emits a partial line (or, for a shorter file, waits until it grows past it);
+ * - a line longer than `line.max.bytes` fails the invocation with a non-retriable
+ *   `CONNECT_FN_FILE_LINE_TOO_LONG` naming the file and the line's byte position, after the lines before
+ *   it are delivered; Connect grows its buffer until the JVM runs out of memory;
  * - the position counts bytes. Connect counts decoded characters but seeks by bytes on restart, which
  *   agrees for ASCII files only; for other files an offset committed by Connect points before the line
  *   it meant (a migrated connector re-reads or splits a line there).
  *
  * @example
  * ```ts
- * const task = new FileSourceTask({ file: '/data/in.txt', topic: 'lines', batchSize: 2000 }, logger);
+ * const settings = { file: '/data/in.txt', topic: 'lines', batchSize: 2000, maxLineBytes: 1_048_576 };
+ * const task = new FileSourceTask(settings, logger);
  * await task.start(context); // seeks to the committed {"position": n}
  * await task.poll({ maxRecords: 500, deadlineMs }); // up to 500 lines after n
  * await task.stop();
@@ -27,11 +33,18 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { open } from 'node:fs/promises';
-import { ConversionError, Stage } from '../../errors.ts';
-import type { SourceOffset, SourcePartition, SourceRecord } from '../../spi/records.ts';
+import type { SourcePartition, SourceRecord } from '../../spi/records.ts';
 import type { PollBudget, SourceTask, SourceTaskContext } from '../../spi/source.ts';
 import type { TaskLog } from '../task-log.ts';
-import { LineBuffer } from './line-buffer.ts';
+import {
+  type CommittedFileOffset,
+  checkFileIdentity,
+  committedFileOffset,
+  type FileIdentity,
+  fileOffset,
+  type ReplacedReason,
+} from './file-identity.ts';
+import { type Line, LineBuffer, LineTooLongError } from './line-buffer.ts';
 
 export interface FileSourceSettings {
   /**
@@ -43,6 +56,8 @@ export interface FileSourceSettings {
   readonly file: string;
   readonly topic: string;
   readonly batchSize: number;
+  /** `line.max.bytes`: the longest line accepted (bytes, without its line ending). */
+  readonly maxLineBytes: number;
 }
 
 /** Connect's source partition of a file. */
@@ -50,28 +65,26 @@ export function filePartition(file: string): SourcePartition {
   return { filename: file };
 }
 
-/** The byte position stored in a committed offset (0 when none). */
-export function committedPosition(offset: SourceOffset | undefined): number {
-  const position = offset?.position ?? null;
-  if (position === null) return 0;
-  if (typeof position === 'number' && Number.isSafeInteger(position) && position >= 0) return position;
-  throw new ConversionError(
-    `file source: the committed offset's position must be a non-negative integer, got ${typeof position}`,
-    { stage: Stage.TASK_START },
-  );
-}
-
 function isMissing(err: unknown): boolean {
   return err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
+
+/** What the warning says about each way a file can have been replaced. */
+const REPLACED_MESSAGES: Readonly<Record<ReplacedReason, string>> = {
+  'inode-changed': 'another file is at the path (rotated, or deleted and created again)',
+  'head-changed':
+    'its first bytes changed (truncated and rewritten in place, or a new file on a reused inode)',
+  'shorter-than-position': 'it is shorter than the committed position (truncated or replaced)',
+};
 
 export class FileSourceTask implements SourceTask {
   readonly #settings: FileSourceSettings;
   readonly #log: TaskLog;
   readonly #partition: SourcePartition;
-  #committed = 0;
+  #committed: CommittedFileOffset = { position: 0 };
   #handle: FileHandle | undefined;
   #lines: LineBuffer | undefined;
+  #identity: FileIdentity | undefined;
   #warnedMissing = false;
 
   constructor(settings: FileSourceSettings, log: TaskLog) {
@@ -82,20 +95,28 @@ export class FileSourceTask implements SourceTask {
 
   async start(context: SourceTaskContext): Promise<void> {
     const [offset] = await context.offsets([this.#partition]);
-    this.#committed = committedPosition(offset);
+    this.#committed = committedFileOffset(offset);
   }
 
   async poll(budget: PollBudget): Promise<readonly SourceRecord[]> {
     const lines = this.#lines ?? (await this.#open());
-    if (lines === undefined) return [];
+    const identity = this.#identity;
+    if (lines === undefined || identity === undefined) return [];
     const limit = Math.min(this.#settings.batchSize, budget.maxRecords);
     const records: SourceRecord[] = [];
     while (records.length < limit) {
-      const line = lines.next();
+      let line: Line | undefined;
+      try {
+        line = lines.next();
+      } catch (err) {
+        // Deliver the lines before an over-long one first; the next poll meets it again and fails.
+        if (err instanceof LineTooLongError && records.length > 0) break;
+        throw err;
+      }
       if (line !== undefined) {
         records.push({
           sourcePartition: this.#partition,
-          sourceOffset: { position: line.position },
+          sourceOffset: fileOffset(line.position, identity),
           topic: this.#settings.topic,
           key: null,
           value: line.text,
@@ -114,9 +135,12 @@ export class FileSourceTask implements SourceTask {
     await handle?.close();
   }
 
-  /** Opens the file at the committed position; undefined (after a warning) while it does not exist. */
+  /**
+   * Opens the file at the committed position, or at 0 (after a warning) when it is not the file the
+   * committed offset was taken in; undefined (after a warning) while it does not exist.
+   */
   async #open(): Promise<LineBuffer | undefined> {
-    const { file } = this.#settings;
+    const { file, maxLineBytes } = this.#settings;
     let handle: FileHandle;
     try {
       handle = await open(this.#settings.path ?? file, 'r');
@@ -127,23 +151,24 @@ export class FileSourceTask implements SourceTask {
       return undefined;
     }
     this.#handle = handle;
-    const { size } = await handle.stat();
-    let position = this.#committed;
-    if (size < position) {
-      this.#log.warn(
-        'file source: the file is shorter than the committed position (truncated or replaced); reading it from the start',
-        {
-          file,
-          committedPosition: position,
-          sizeBytes: size,
-        },
-      );
+    const committed = this.#committed;
+    const check = await checkFileIdentity(handle, committed);
+    let position = committed.position;
+    if (check.replaced !== undefined) {
+      this.#log.warn(`file source: reading the file from the start: ${REPLACED_MESSAGES[check.replaced]}`, {
+        file,
+        reason: check.replaced,
+        committedPosition: position,
+        ...(committed.identity === undefined ? {} : { committedInode: committed.identity.inode }),
+        inode: check.identity.inode,
+        sizeBytes: check.sizeBytes,
+      });
       position = 0;
     }
-    this.#lines = new LineBuffer(position);
+    this.#identity = check.identity;
+    this.#lines = new LineBuffer(position, { file, maxLineBytes });
     return this.#lines;
   }
-
   /** Reads more of the file into `lines`; false at the end of the file. */
   async #read(lines: LineBuffer): Promise<boolean> {
     const handle = this.#handle;
