@@ -5,9 +5,9 @@
  * a terminator is not a line yet. Positions are byte offsets in the file.
  *
  * A line is at most `maxLineBytes` long (without its terminator): a longer one fails with
- * {@link LineTooLongError} as soon as that many bytes without a line end are held, so the buffer never
- * holds much more than `maxLineBytes` plus one read. (Connect's task doubles its buffer without a limit
- * until the JVM runs out of memory.)
+ * {@link LineTooLongError} as soon as more than that many bytes without a line end are held, so the
+ * buffer never holds much more than `maxLineBytes` plus one read. (Connect's task doubles its buffer
+ * without a limit until the JVM runs out of memory.)
  *
  * @example
  * ```ts

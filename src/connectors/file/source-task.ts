@@ -169,6 +169,7 @@ export class FileSourceTask implements SourceTask {
     this.#lines = new LineBuffer(position, { file, maxLineBytes });
     return this.#lines;
   }
+
   /** Reads more of the file into `lines`; false at the end of the file. */
   async #read(lines: LineBuffer): Promise<boolean> {
     const handle = this.#handle;
