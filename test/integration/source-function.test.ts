@@ -147,19 +147,21 @@ describe('source function against the real broker', () => {
     });
     opened.push(fn);
     expect(await invoke(fn)).toMatchObject({ records: 3, committed: [{ offset: { position: 9 } }] });
+    appendFileSync(input, 'd1\n'); // written after that invocation, just before the rotation
     renameSync(input, `${input}.1`);
     writeFileSync(input, 'NEW1\nNEW2\nNEW3\n');
     const rotated = await invoke(fn);
-    // Before: a1 b1 c1 "" NEW3 (the old position 9 fell inside the new file's second line).
+    // Before: a1 b1 c1 "" NEW3 (the old position 9 fell inside the new file's second line; d1 was lost).
     expect((await readTopic(`lines-${id}`)).map((r) => r.value)).toEqual([
       'a1',
       'b1',
       'c1',
+      'd1',
       'NEW1',
       'NEW2',
       'NEW3',
     ]);
-    expect(rotated).toMatchObject({ records: 3, committed: [{ offset: { position: 15 } }] });
+    expect(rotated).toMatchObject({ records: 4, committed: [{ offset: { position: 15 } }] });
     const warnings = logs
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .filter((l) => l.level === 'warn');
@@ -169,6 +171,7 @@ describe('source function against the real broker', () => {
         reason: 'inode-changed',
         committedPosition: 9,
         sizeBytes: 15,
+        rotatedFile: `${input}.1`,
       }),
     ]);
   });

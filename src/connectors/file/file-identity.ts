@@ -125,6 +125,11 @@ async function headSha256(handle: FileHandle, length: number): Promise<string | 
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** Whether the open file's first `identity.headBytes` bytes hash to `identity.headSha256`. */
+export async function headMatches(handle: FileHandle, identity: FileIdentity): Promise<boolean> {
+  return (await headSha256(handle, identity.headBytes)) === identity.headSha256;
+}
+
 /** Why the open file is not the committed offset's file, or undefined when it is the same file. */
 async function replacedReason(
   handle: FileHandle,
@@ -135,9 +140,7 @@ async function replacedReason(
   const previous = committed.identity;
   if (previous !== undefined && previous.inode !== inode) return 'inode-changed';
   if (sizeBytes < committed.position) return 'shorter-than-position';
-  if (previous !== undefined && (await headSha256(handle, previous.headBytes)) !== previous.headSha256) {
-    return 'head-changed';
-  }
+  if (previous !== undefined && !(await headMatches(handle, previous))) return 'head-changed';
   return undefined;
 }
 

@@ -12,8 +12,10 @@
  *   the next invocation looks again;
  * - a file that is not the one the committed offset was taken in (another inode, other first bytes, or
  *   shorter than the committed position: rotated, or truncated and rewritten) is read from the start,
- *   with a warning. Connect seeks to the old byte position in whatever file is there: it skips the new
- *   file's first lines and emits a partial line (or, for a shorter file, waits until it grows past it);
+ *   with a warning; when it was rotated away and is still in the directory (found by inode and first
+ *   bytes, rotated-file.ts), the rest of the old file is read first. Connect seeks to the old byte
+ *   position in whatever file is there: it skips the new file's first lines and emits a partial line (or,
+ *   for a shorter file, waits until it grows past it);
  * - a line longer than `line.max.bytes` fails the invocation with a non-retriable
  *   `CONNECT_FN_FILE_LINE_TOO_LONG` naming the file and the line's byte position, after the lines before
  *   it are delivered; Connect grows its buffer until the JVM runs out of memory;
@@ -45,6 +47,7 @@ import {
   type ReplacedReason,
 } from './file-identity.ts';
 import { type Line, LineBuffer, LineTooLongError } from './line-buffer.ts';
+import { findRotatedFile } from './rotated-file.ts';
 
 export interface FileSourceSettings {
   /**
@@ -77,14 +80,29 @@ const REPLACED_MESSAGES: Readonly<Record<ReplacedReason, string>> = {
   'shorter-than-position': 'it is shorter than the committed position (truncated or replaced)',
 };
 
+/** Added when the old file was found, read to its end already. */
+const READ_NOTE = '; the rotated file holds nothing past the committed position';
+
+/** Added when the old file was not found: what it held past the committed position is not read. */
+const NOT_FOUND_NOTE =
+  '; the old file was not found in the directory by its inode and first bytes (moved elsewhere, compressed or deleted): what it held past the committed position is not read';
+
+/** One file being read: the file at the path, or (first) the rest of the file rotated away from it. */
+interface Segment {
+  readonly handle: FileHandle;
+  readonly lines: LineBuffer;
+  /** The identity its offsets carry. */
+  readonly identity: FileIdentity;
+  /** Set while reading a rotated file: where it is now, and the file at the path, read next from 0. */
+  readonly rotated?: { readonly path: string; readonly next: Segment };
+}
+
 export class FileSourceTask implements SourceTask {
   readonly #settings: FileSourceSettings;
   readonly #log: TaskLog;
   readonly #partition: SourcePartition;
   #committed: CommittedFileOffset = { position: 0 };
-  #handle: FileHandle | undefined;
-  #lines: LineBuffer | undefined;
-  #identity: FileIdentity | undefined;
+  #segment: Segment | undefined;
   #warnedMissing = false;
 
   constructor(settings: FileSourceSettings, log: TaskLog) {
@@ -99,15 +117,13 @@ export class FileSourceTask implements SourceTask {
   }
 
   async poll(budget: PollBudget): Promise<readonly SourceRecord[]> {
-    const lines = this.#lines ?? (await this.#open());
-    const identity = this.#identity;
-    if (lines === undefined || identity === undefined) return [];
+    let segment = this.#segment ?? (await this.#open());
     const limit = Math.min(this.#settings.batchSize, budget.maxRecords);
     const records: SourceRecord[] = [];
-    while (records.length < limit) {
+    while (segment !== undefined && records.length < limit) {
       let line: Line | undefined;
       try {
-        line = lines.next();
+        line = segment.lines.next();
       } catch (err) {
         // Deliver the lines before an over-long one first; the next poll meets it again and fails.
         if (err instanceof LineTooLongError && records.length > 0) break;
@@ -116,31 +132,34 @@ export class FileSourceTask implements SourceTask {
       if (line !== undefined) {
         records.push({
           sourcePartition: this.#partition,
-          sourceOffset: fileOffset(line.position, identity),
+          sourceOffset: fileOffset(line.position, segment.identity),
           topic: this.#settings.topic,
           key: null,
           value: line.text,
         });
-      } else if (!(await this.#read(lines))) {
-        break;
+      } else if (!(await read(segment))) {
+        const rotated = segment.rotated;
+        if (rotated === undefined) break;
+        segment = await this.#leaveRotated(segment, rotated);
       }
     }
     return records;
   }
 
   async stop(): Promise<void> {
-    const handle = this.#handle;
-    this.#handle = undefined;
-    this.#lines = undefined;
-    await handle?.close();
+    const segment = this.#segment;
+    this.#segment = undefined;
+    await segment?.rotated?.next.handle.close();
+    await segment?.handle.close();
   }
 
   /**
    * Opens the file at the committed position, or at 0 (after a warning) when it is not the file the
-   * committed offset was taken in; undefined (after a warning) while it does not exist.
+   * committed offset was taken in — after the rest of that file, when it was rotated away and is found;
+   * undefined (after a warning) while the file does not exist.
    */
-  async #open(): Promise<LineBuffer | undefined> {
-    const { file, maxLineBytes } = this.#settings;
+  async #open(): Promise<Segment | undefined> {
+    const { file } = this.#settings;
     let handle: FileHandle;
     try {
       handle = await open(this.#settings.path ?? file, 'r');
@@ -150,33 +169,83 @@ export class FileSourceTask implements SourceTask {
       this.#warnedMissing = true;
       return undefined;
     }
-    this.#handle = handle;
     const committed = this.#committed;
-    const check = await checkFileIdentity(handle, committed);
-    let position = committed.position;
-    if (check.replaced !== undefined) {
-      this.#log.warn(`file source: reading the file from the start: ${REPLACED_MESSAGES[check.replaced]}`, {
-        file,
-        reason: check.replaced,
-        committedPosition: position,
-        ...(committed.identity === undefined ? {} : { committedInode: committed.identity.inode }),
-        inode: check.identity.inode,
-        sizeBytes: check.sizeBytes,
-      });
-      position = 0;
+    let check: Awaited<ReturnType<typeof checkFileIdentity>>;
+    try {
+      check = await checkFileIdentity(handle, committed);
+    } catch (err) {
+      await handle.close();
+      throw err;
     }
-    this.#identity = check.identity;
-    this.#lines = new LineBuffer(position, { file, maxLineBytes });
-    return this.#lines;
+    const reason = check.replaced;
+    const segment = this.#segmentOf(handle, reason === undefined ? committed.position : 0, check.identity);
+    this.#segment = segment;
+    if (reason === undefined) return segment;
+    const fields = {
+      file,
+      reason,
+      committedPosition: committed.position,
+      ...(committed.identity === undefined ? {} : { committedInode: committed.identity.inode }),
+      inode: check.identity.inode,
+      sizeBytes: check.sizeBytes,
+    };
+    const rotated = reason === 'inode-changed' ? await this.#findRotated(committed) : undefined;
+    if (rotated === undefined || rotated.sizeBytes === committed.position) {
+      await rotated?.handle.close();
+      const note = reason !== 'inode-changed' ? '' : rotated === undefined ? NOT_FOUND_NOTE : READ_NOTE;
+      const where = rotated === undefined ? {} : { rotatedFile: rotated.path };
+      this.#log.warn(`file source: reading the file from the start: ${REPLACED_MESSAGES[reason]}${note}`, {
+        ...fields,
+        ...where,
+      });
+      return segment;
+    }
+    this.#log.warn(
+      'file source: another file is at the path (rotated): reading the rest of the rotated file first, then the new file from the start',
+      { ...fields, rotatedFile: rotated.path, rotatedSizeBytes: rotated.sizeBytes },
+    );
+    const identity = committed.identity ?? check.identity;
+    const first = this.#segmentOf(rotated.handle, committed.position, identity, rotated.path);
+    this.#segment = { ...first, rotated: { path: rotated.path, next: segment } };
+    return this.#segment;
   }
 
-  /** Reads more of the file into `lines`; false at the end of the file. */
-  async #read(lines: LineBuffer): Promise<boolean> {
-    const handle = this.#handle;
-    if (handle === undefined) return false;
-    const target = lines.writable();
-    const { bytesRead } = await handle.read(target, 0, target.length, lines.readPosition);
-    lines.commitRead(bytesRead);
-    return bytesRead > 0;
+  #segmentOf(handle: FileHandle, position: number, identity: FileIdentity, path?: string): Segment {
+    const { file, maxLineBytes } = this.#settings;
+    return { handle, identity, lines: new LineBuffer(position, { file: path ?? file, maxLineBytes }) };
   }
+
+  /** The rotated file, when the path is a file system path (resolved against the bundle if relative). */
+  #findRotated(committed: CommittedFileOffset) {
+    return findRotatedFile(this.#settings.path ?? this.#settings.file, committed);
+  }
+
+  /** The rotated file is read to its end: on to the file at the path, from 0. */
+  async #leaveRotated(segment: Segment, rotated: NonNullable<Segment['rotated']>): Promise<Segment> {
+    const { lines } = segment;
+    const unterminated = lines.readPosition - lines.position;
+    if (unterminated > 0) {
+      this.#log.warn(
+        'file source: the rotated file ends in a line without a line ending; it is not sent (a line is sent with its line ending only)',
+        {
+          file: this.#settings.file,
+          rotatedFile: rotated.path,
+          position: lines.position,
+          bytes: unterminated,
+        },
+      );
+    }
+    await segment.handle.close();
+    this.#segment = rotated.next;
+    return this.#segment;
+  }
+}
+
+/** Reads more of the segment's file into its lines; false at the end of the file. */
+async function read(segment: Segment): Promise<boolean> {
+  const { lines, handle } = segment;
+  const target = lines.writable();
+  const { bytesRead } = await handle.read(target, 0, target.length, lines.readPosition);
+  lines.commitRead(bytesRead);
+  return bytesRead > 0;
 }

@@ -105,7 +105,47 @@ describe('file source, a file replaced at its path', () => {
           committedInode: oldInode,
           inode: inodeOf(file),
           sizeBytes: 35,
+          rotatedFile: `${file}.1`,
         },
+      },
+    ]);
+  });
+
+  it('reads what was written to the rotated file after the last invocation first, each line once across crashes', async () => {
+    const file = tempFile('a1\nb1\n');
+    const run = new FileSourceRun(config(file));
+    await run.invoke();
+    // Written to the old file between two invocations, then rotated; the writer never finished "part".
+    appendFileSync(file, 'c1\nd1\ne1\npart');
+    renameSync(file, `${file}.1`);
+    writeFileSync(file, 'NEW1\nNEW2\nNEW3\n');
+    await run.drain(1); // one line per invocation: every invocation finds the rotated file again
+    expect(run.lines()).toEqual(['a1', 'b1', 'c1', 'd1', 'e1', 'NEW1', 'NEW2', 'NEW3']);
+    // Four invocations found the rotated file (c1, d1, e1, then its unterminated end and NEW1); then the new
+    // file is the committed one.
+    expect(run.warnings.map((w) => w.message)).toEqual([
+      ...Array(4).fill(expect.stringContaining('reading the rest of the rotated file first')),
+      expect.stringContaining('the rotated file ends in a line without a line ending'),
+    ]);
+    expect(run.warnings[0]?.fields).toMatchObject({ rotatedFile: `${file}.1`, committedPosition: 6 });
+    expect(run.warnings[4]?.fields).toMatchObject({ rotatedFile: `${file}.1`, position: 15, bytes: 4 });
+  });
+
+  it('says what it could not read when the rotated file is not in the directory any more', async () => {
+    const file = tempFile('a1\n');
+    const run = new FileSourceRun(config(file));
+    await run.invoke();
+    appendFileSync(file, 'b1\n');
+    const elsewhere = mkdtempSync(join(tmpdir(), 'connect-fn-file-cycle-'));
+    dirs.push(elsewhere);
+    renameSync(file, join(elsewhere, 'in.txt.1'));
+    writeFileSync(file, 'NEW1\n');
+    await run.drain(100);
+    expect(run.lines()).toEqual(['a1', 'NEW1']);
+    expect(run.warnings).toEqual([
+      {
+        message: expect.stringContaining('the old file was not found in the directory'),
+        fields: expect.objectContaining({ reason: 'inode-changed', committedPosition: 3 }),
       },
     ]);
   });
