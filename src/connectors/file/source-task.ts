@@ -170,17 +170,13 @@ export class FileSourceTask implements SourceTask {
       return undefined;
     }
     const committed = this.#committed;
-    let check: Awaited<ReturnType<typeof checkFileIdentity>>;
-    try {
-      check = await checkFileIdentity(handle, committed);
-    } catch (err) {
+    const check = await checkFileIdentity(handle, committed).catch(async (err: unknown) => {
       await handle.close();
       throw err;
-    }
+    });
     const reason = check.replaced;
-    const segment = this.#segmentOf(handle, reason === undefined ? committed.position : 0, check.identity);
-    this.#segment = segment;
-    if (reason === undefined) return segment;
+    this.#segment = this.#segmentOf(handle, reason === undefined ? committed.position : 0, check.identity);
+    if (reason === undefined) return this.#segment;
     const fields = {
       file,
       reason,
@@ -189,35 +185,41 @@ export class FileSourceTask implements SourceTask {
       inode: check.identity.inode,
       sizeBytes: check.sizeBytes,
     };
-    const rotated = reason === 'inode-changed' ? await this.#findRotated(committed) : undefined;
-    if (rotated === undefined || rotated.sizeBytes === committed.position) {
+    if (reason !== 'inode-changed') {
+      this.#log.warn(`file source: reading the file from the start: ${REPLACED_MESSAGES[reason]}`, fields);
+      return this.#segment;
+    }
+    this.#segment = await this.#followRotation(this.#segment, fields);
+    return this.#segment;
+  }
+
+  /**
+   * Another file is at the path: the rest of the committed file first, when it is still in the
+   * directory under another name, then `next` (the new file, from 0); says which in a warning.
+   */
+  async #followRotation(next: Segment, fields: Readonly<Record<string, unknown>>): Promise<Segment> {
+    const committed = this.#committed;
+    const rotated = await findRotatedFile(this.#settings.path ?? this.#settings.file, committed);
+    const identity = committed.identity;
+    if (rotated === undefined || identity === undefined || rotated.sizeBytes === committed.position) {
       await rotated?.handle.close();
-      const note = reason !== 'inode-changed' ? '' : rotated === undefined ? NOT_FOUND_NOTE : READ_NOTE;
+      const note = rotated === undefined ? NOT_FOUND_NOTE : READ_NOTE;
       const where = rotated === undefined ? {} : { rotatedFile: rotated.path };
-      this.#log.warn(`file source: reading the file from the start: ${REPLACED_MESSAGES[reason]}${note}`, {
-        ...fields,
-        ...where,
-      });
-      return segment;
+      const message = `file source: reading the file from the start: ${REPLACED_MESSAGES['inode-changed']}${note}`;
+      this.#log.warn(message, { ...fields, ...where });
+      return next;
     }
     this.#log.warn(
       'file source: another file is at the path (rotated): reading the rest of the rotated file first, then the new file from the start',
       { ...fields, rotatedFile: rotated.path, rotatedSizeBytes: rotated.sizeBytes },
     );
-    const identity = committed.identity ?? check.identity;
     const first = this.#segmentOf(rotated.handle, committed.position, identity, rotated.path);
-    this.#segment = { ...first, rotated: { path: rotated.path, next: segment } };
-    return this.#segment;
+    return { ...first, rotated: { path: rotated.path, next } };
   }
 
   #segmentOf(handle: FileHandle, position: number, identity: FileIdentity, path?: string): Segment {
     const { file, maxLineBytes } = this.#settings;
     return { handle, identity, lines: new LineBuffer(position, { file: path ?? file, maxLineBytes }) };
-  }
-
-  /** The rotated file, when the path is a file system path (resolved against the bundle if relative). */
-  #findRotated(committed: CommittedFileOffset) {
-    return findRotatedFile(this.#settings.path ?? this.#settings.file, committed);
   }
 
   /** The rotated file is read to its end: on to the file at the path, from 0. */
