@@ -118,9 +118,10 @@ export class LineBuffer {
 
   /**
    * The next complete line, or undefined until more bytes arrive; throws {@link LineTooLongError} once
-   * the next line is known to be longer than the limit (ended or not).
+   * the next line is known to be longer than the limit (ended or not). `final`: every byte of the file is
+   * held and no more will come (a rotated file), so a last `\r` ends its line.
    */
-  next(): Line | undefined {
+  next(final = false): Line | undefined {
     const bytes = this.#bytes;
     const end = this.#end;
     // Scanning stops at the limit: a line end further on cannot make the line short enough.
@@ -130,11 +131,11 @@ export class LineBuffer {
       if (b !== LF && b !== CR) continue;
       let after = i + 1;
       if (b === CR) {
-        if (after === end) {
+        if (after === end && !final) {
           this.#scanned = i;
           return undefined;
         }
-        if (bytes[after] === LF) after++;
+        if (after < end && bytes[after] === LF) after++;
       }
       const text = bytes.toString('utf8', this.#start, i);
       this.#position += after - this.#start;

@@ -120,10 +120,12 @@ export class FileSourceTask implements SourceTask {
     let segment = this.#segment ?? (await this.#open());
     const limit = Math.min(this.#settings.batchSize, budget.maxRecords);
     const records: SourceRecord[] = [];
+    // True once a rotated file is read to its end: it will not grow, so a last `\r` ends its last line.
+    let final = false;
     while (segment !== undefined && records.length < limit) {
       let line: Line | undefined;
       try {
-        line = segment.lines.next();
+        line = segment.lines.next(final);
       } catch (err) {
         // Deliver the lines before an over-long one first; the next poll meets it again and fails.
         if (err instanceof LineTooLongError && records.length > 0) break;
@@ -137,10 +139,19 @@ export class FileSourceTask implements SourceTask {
           key: null,
           value: line.text,
         });
-      } else if (!(await read(segment))) {
-        const rotated = segment.rotated;
-        if (rotated === undefined) break;
+        continue;
+      }
+      if (await read(segment)) {
+        final = false; // a rotated file still being written to (the writer has not reopened yet)
+        continue;
+      }
+      const rotated = segment.rotated;
+      if (rotated === undefined) break;
+      if (final) {
         segment = await this.#leaveRotated(segment, rotated);
+        final = false;
+      } else {
+        final = true;
       }
     }
     return records;

@@ -70,6 +70,14 @@ describe('LineBuffer', () => {
     expect(buffer.next()).toEqual({ text: 'x', position: 3 });
   });
 
+  it('ends a line at a final \r when told the file will not grow (a rotated file)', () => {
+    const buffer = new LineBuffer(0, unlimited);
+    buffer.append(Buffer.from('x\r'));
+    expect(buffer.next()).toBeUndefined();
+    expect(buffer.next(true)).toEqual({ text: 'x', position: 2 });
+    expect(buffer.next(true)).toBeUndefined();
+  });
+
   it('counts positions in bytes for multi-byte characters, and keeps lines longer than its buffer', () => {
     const buffer = new LineBuffer(0, unlimited);
     const long = 'é'.repeat(100_000);
