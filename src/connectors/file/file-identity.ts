@@ -25,7 +25,7 @@
  * @example
  * ```ts
  * const committed = committedFileOffset({ position: 9, inode: '12', head_bytes: 9, head_sha256: '…' });
- * const check = await checkFileIdentity(handle, committed); // {replaced: 'inode', identity: {...}} or {identity}
+ * const check = await checkFileIdentity(handle, committed); // {identity, sizeBytes, replaced?: 'inode-changed'}
  * ```
  * @module
  */
