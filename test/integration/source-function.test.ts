@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CreateTableCommand,
@@ -116,9 +116,63 @@ describe('source function against the real broker', () => {
     expect(await invoke(fn)).toMatchObject({ records: 1, committed: [{ offset: { position: 17 } }] });
     expect((await readTopic(`lines-${id}`)).map((r) => r.value)).toEqual(['alpha', 'beta', 'gamma']);
     const offsets = await readTopic(offsetsTopic);
+    // Connect's {"position": N} first (all Connect's FileStreamSourceTask reads), then the file's identity.
+    const identity = `"inode":"${statSync(input).ino}","head_bytes":`;
     expect(offsets.map((r) => [r.key, r.value])).toEqual([
-      [`["file-${id}",{"filename":"in.txt"}]`, '{"position":11}'],
-      [`["file-${id}",{"filename":"in.txt"}]`, '{"position":17}'],
+      [
+        `["file-${id}",{"filename":"in.txt"}]`,
+        expect.stringMatching(`^\\{"position":11,${identity}11,"head_sha256":"[0-9a-f]{64}"\\}$`),
+      ],
+      [
+        `["file-${id}",{"filename":"in.txt"}]`,
+        expect.stringMatching(`^\\{"position":17,${identity}24,"head_sha256":"[0-9a-f]{64}"\\}$`),
+      ],
+    ]);
+  });
+
+  it('FileStreamSource: a file rotated to a longer one is read from its first line, every line once (issue 10)', async () => {
+    const id = unique();
+    const dir = writeBundle({
+      'worker.properties': `bootstrap.servers=\${env:KAFKA_BROKERS}\nvalue.converter=string\noffset.storage.topic=offsets-${id}\noffset.storage.replication.factor=1\n`,
+      'connectors/src.properties': `name=file-${id}\nconnector.class=FileStreamSource\nfile=in.txt\ntopic=lines-${id}\n`,
+    });
+    const input = join(dir, 'in.txt');
+    writeFileSync(input, 'a1\nb1\nc1\n');
+    const logs: string[] = [];
+    const fn = createSourceFunction({
+      bundleDir: dir,
+      connector: `file-${id}`,
+      env: { ...env(), LOG_LEVEL: 'warn' },
+      logSink: (line) => logs.push(line),
+    });
+    opened.push(fn);
+    expect(await invoke(fn)).toMatchObject({ records: 3, committed: [{ offset: { position: 9 } }] });
+    appendFileSync(input, 'd1\n'); // written after that invocation, just before the rotation
+    renameSync(input, `${input}.1`);
+    writeFileSync(input, 'NEW1\nNEW2\nNEW3\n');
+    const rotated = await invoke(fn);
+    // Before: a1 b1 c1 "" NEW3 (the old position 9 fell inside the new file's second line; d1 was lost).
+    expect((await readTopic(`lines-${id}`)).map((r) => r.value)).toEqual([
+      'a1',
+      'b1',
+      'c1',
+      'd1',
+      'NEW1',
+      'NEW2',
+      'NEW3',
+    ]);
+    expect(rotated).toMatchObject({ records: 4, committed: [{ offset: { position: 15 } }] });
+    const warnings = logs
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((l) => l.level === 'warn');
+    expect(warnings).toEqual([
+      expect.objectContaining({
+        file: 'in.txt',
+        reason: 'inode-changed',
+        committedPosition: 9,
+        sizeBytes: 15,
+        rotatedFile: `${input}.1`,
+      }),
     ]);
   });
 

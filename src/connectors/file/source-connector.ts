@@ -12,8 +12,9 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { SourceConnector, TaskConfig } from '../../spi/source.ts';
-import { readInteger, readString } from '../task-config.ts';
+import { readInteger, readOptionalInteger, readString } from '../task-config.ts';
 import { processWarningLog, type TaskLog } from '../task-log.ts';
+import { DEFAULT_LINE_MAX_BYTES } from './config.ts';
 import { type FileSourceSettings, FileSourceTask } from './source-task.ts';
 
 /** The typed settings of the task, from its config; a relative `file` is read below `baseDir`. */
@@ -24,6 +25,7 @@ export function fileSourceSettings(config: TaskConfig, baseDir?: string): FileSo
     ...(baseDir === undefined || isAbsolute(file) ? {} : { path: resolve(baseDir, file) }),
     topic: readString(config, 'topic'),
     batchSize: readInteger(config, 'batch.size'),
+    maxLineBytes: readOptionalInteger(config, 'line.max.bytes') ?? DEFAULT_LINE_MAX_BYTES,
   };
 }
 

@@ -16,7 +16,12 @@ describe('loadBundle', () => {
     const source = bundle.connector('local-file-source');
     expect(source.common['tasks.max']).toBe(1);
     expect(source.common.schedule).toEqual({ kind: 'rate', expression: 'rate(1 minute)', everyMs: 60_000 });
-    expect(source.config).toEqual({ file: 'test.txt', topic: 'connect-test', 'batch.size': 2000 });
+    expect(source.config).toEqual({
+      file: 'test.txt',
+      topic: 'connect-test',
+      'batch.size': 2000,
+      'line.max.bytes': 1_048_576,
+    });
     expect(source.converters.value).toEqual({ name: 'string', config: { 'converter.encoding': 'UTF-8' } });
     expect(bundle.worker.values['offset.storage']).toBe('file');
     expect(bundle.worker.values['offset.storage.partitions']).toBe(25);

@@ -1,10 +1,11 @@
-import { appendFileSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sourceConnectors } from '../../../src/connectors/builtins.ts';
-import { LineBuffer } from '../../../src/connectors/file/line-buffer.ts';
+import { LineBuffer, LineTooLongError } from '../../../src/connectors/file/line-buffer.ts';
 import { fileSourceConnector } from '../../../src/connectors/file/source-connector.ts';
 import type { TaskLog } from '../../../src/connectors/task-log.ts';
 import { ConversionError } from '../../../src/errors.ts';
@@ -33,9 +34,21 @@ const config = (file: string, batchSize = 2000) => ({ file, topic: 'lines', 'bat
 const lines = (records: readonly SourceRecord[]) => records.map((r) => r.value);
 const positions = (records: readonly SourceRecord[]) => records.map((r) => r.sourceOffset.position);
 
+const unlimited = { file: 'in.txt', maxLineBytes: Number.MAX_SAFE_INTEGER };
+
+/** What `fn` threw, for assertions on its fields. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}
+
 describe('LineBuffer', () => {
   it("splits at \\n, \\r\\n and \\r as Connect's FileStreamSourceTask, with byte positions", () => {
-    const buffer = new LineBuffer(100);
+    const buffer = new LineBuffer(100, unlimited);
     buffer.append(Buffer.from('a\nbb\r\nc\r\rd'));
     const out = [buffer.next(), buffer.next(), buffer.next(), buffer.next(), buffer.next()];
     expect(out).toEqual([
@@ -50,20 +63,85 @@ describe('LineBuffer', () => {
   });
 
   it('waits for the byte after a final \\r, which may make it \\r\\n', () => {
-    const buffer = new LineBuffer(0);
+    const buffer = new LineBuffer(0, unlimited);
     buffer.append(Buffer.from('x\r'));
     expect(buffer.next()).toBeUndefined();
     buffer.append(Buffer.from('\ny'));
     expect(buffer.next()).toEqual({ text: 'x', position: 3 });
   });
 
+  it('ends a line at a final \r when told the file will not grow (a rotated file)', () => {
+    const buffer = new LineBuffer(0, unlimited);
+    buffer.append(Buffer.from('x\r'));
+    expect(buffer.next()).toBeUndefined();
+    expect(buffer.next(true)).toEqual({ text: 'x', position: 2 });
+    expect(buffer.next(true)).toBeUndefined();
+  });
+
   it('counts positions in bytes for multi-byte characters, and keeps lines longer than its buffer', () => {
-    const buffer = new LineBuffer(0);
+    const buffer = new LineBuffer(0, unlimited);
     const long = 'é'.repeat(100_000);
     buffer.append(Buffer.from(`€\n${long}`));
     buffer.append(Buffer.from('\n'));
     expect(buffer.next()).toEqual({ text: '€', position: 4 });
     expect(buffer.next()).toEqual({ text: long, position: 200_005 });
+  });
+});
+
+describe('LineBuffer with line.max.bytes', () => {
+  const limits = { file: 'logs/in.txt', maxLineBytes: 4 };
+
+  it('accepts a line of exactly the limit, whatever its line ending', () => {
+    const buffer = new LineBuffer(0, limits);
+    buffer.append(Buffer.from('abcd\nefgh\r\nijkl\r'));
+    expect([buffer.next(), buffer.next(), buffer.next()]).toEqual([
+      { text: 'abcd', position: 5 },
+      { text: 'efgh', position: 11 },
+      undefined,
+    ]);
+    buffer.append(Buffer.from('\n'));
+    expect(buffer.next()).toEqual({ text: 'ijkl', position: 17 });
+  });
+
+  it('fails a longer line as soon as limit + 1 bytes without a line end are held, naming file, position and limit', () => {
+    const buffer = new LineBuffer(100, limits);
+    buffer.append(Buffer.from('ok\nabcd'));
+    expect(buffer.next()).toEqual({ text: 'ok', position: 103 });
+    expect(buffer.next()).toBeUndefined(); // 4 bytes: may still end here
+    buffer.append(Buffer.from('e'));
+    const err = thrown(() => buffer.next());
+    expect(err).toBeInstanceOf(LineTooLongError);
+    expect(err).toMatchObject({
+      code: 'CONNECT_FN_FILE_LINE_TOO_LONG',
+      retriable: false,
+      stage: 'TASK_POLL',
+      position: 103,
+    });
+    expect((err as Error).message).toContain('logs/in.txt');
+    expect((err as Error).message).toContain('starts at byte 103');
+    expect((err as Error).message).toContain('line.max.bytes (4 bytes');
+    // It stays failed: the next poll meets the same line, and the position never moves past it.
+    expect(() => buffer.next()).toThrow(LineTooLongError);
+    expect(buffer.position).toBe(103);
+  });
+
+  it('fails a longer line that has its line ending too, and holds no more than the limit plus one read', () => {
+    const buffer = new LineBuffer(0, limits);
+    buffer.append(Buffer.from('abcdefgh\n'));
+    expect(() => buffer.next()).toThrow(LineTooLongError);
+    // A file of one endless line, read the way the task reads (fill the free region, then look for a line).
+    const big = new LineBuffer(0, { file: 'in.txt', maxLineBytes: 200_000 });
+    const failure = thrown(() => {
+      for (;;) {
+        const region = big.writable();
+        region.fill(0x61);
+        big.commitRead(region.length);
+        big.next();
+      }
+    });
+    expect(failure).toBeInstanceOf(LineTooLongError);
+    expect(big.readPosition).toBeGreaterThan(200_000);
+    expect(big.readPosition).toBeLessThan(2 * (200_000 + 64 * 1024));
   });
 });
 
@@ -77,7 +155,12 @@ describe('file source task', () => {
     expect(positions(records)).toEqual([5, 9, 15]);
     expect(records[0]).toEqual({
       sourcePartition: { filename: file },
-      sourceOffset: { position: 5 },
+      sourceOffset: {
+        position: 5,
+        inode: String(statSync(file).ino),
+        head_bytes: 19,
+        head_sha256: createHash('sha256').update('one\r\ntwo\nthree\rfour').digest('hex'),
+      },
       topic: 'lines',
       key: null,
       value: 'one',
@@ -89,7 +172,7 @@ describe('file source task', () => {
     const offsets = new MemoryOffsets();
     const connector = fileSourceConnector();
     expect(lines(await invoke(connector, config(file), offsets, { maxRecords: 100 }))).toEqual(['done']);
-    expect(offsets.get({ filename: file })).toEqual({ position: 5 });
+    expect(offsets.get({ filename: file })).toMatchObject({ position: 5, head_bytes: 9 });
     appendFileSync(file, 'ial\r');
     expect(await invoke(connector, config(file), offsets, { maxRecords: 100 })).toEqual([]);
     appendFileSync(file, '\nnext\n');
@@ -180,8 +263,15 @@ describe('file source task', () => {
     expect(positions(records)).toEqual([4]);
     expect(log.warnings).toEqual([
       {
-        message: expect.stringContaining('shorter than the committed position'),
-        fields: { file, committedPosition: 23, sizeBytes: 4 },
+        message: expect.stringContaining('reading the file from the start'),
+        fields: {
+          file,
+          reason: 'shorter-than-position',
+          committedPosition: 23,
+          committedInode: String(statSync(file).ino),
+          inode: String(statSync(file).ino),
+          sizeBytes: 4,
+        },
       },
     ]);
   });
