@@ -12,6 +12,7 @@ import { InvocationFailedError } from '../../handlers/function-common.ts';
 import { UsageError } from '../errors.ts';
 import { localContext } from '../lambda/lambda-context.ts';
 import type { InvocationSummary } from '../runtime/summary.ts';
+import { describeCliError } from './cli-error.ts';
 import { type CliIo, Exit } from './io.ts';
 
 export const RUN_USAGE =
@@ -87,29 +88,52 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
     createOffsetsTable: true,
   });
   const timeoutMs = a.timeoutMs ?? fn.connector.common['invocation.timeout.ms'];
-  if (a.event !== undefined) {
-    try {
-      return await runEvent(fn, a.event, a, timeoutMs, io);
-    } finally {
-      await fn.close();
-    }
-  }
-  let failed = false;
   try {
-    for (let n = 1; n <= a.invocations; n++) {
-      let summary: InvocationSummary;
-      try {
-        summary = await fn.handler({ task: a.task }, localContext(`connect-fn-${a.connector}`, timeoutMs));
-      } catch (err) {
-        if (!(err instanceof InvocationFailedError)) throw err;
-        summary = err.summary;
-        failed = true;
-      }
-      const redacted = fn.bundle.redactor;
-      io.out(a.json ? JSON.stringify(redacted.deep(summary)) : redacted.text(describeSummary(n, summary)));
-    }
+    if (a.event !== undefined) return await runEvent(fn, a.event, a, timeoutMs, io);
+    checkTask(fn, a);
+    return await runScheduled(fn, a, timeoutMs, io);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // After the bundle loaded, its redactor knows its secret values: print the error through it.
+    const { text, code } = describeCliError(err, fn.bundle.redactor);
+    io.err(text);
+    return code;
   } finally {
     await fn.close();
+  }
+}
+
+/** `--task N` names a task the connector runs; else a usage error naming the connector and the range. */
+function checkTask(fn: ConnectorFunction, a: RunArgs): void {
+  if (a.task < fn.tasks) return;
+  const tasksMax = fn.connector.common['tasks.max'];
+  const runs = `${fn.tasks} task${fn.tasks === 1 ? '' : 's'}${tasksMax === fn.tasks ? '' : ` (tasks.max=${tasksMax})`}`;
+  throw new UsageError(
+    `--task ${a.task}: connector ${a.connector} runs ${runs}; --task takes 0${fn.tasks === 1 ? '' : ` to ${fn.tasks - 1}`}\n${RUN_USAGE}`,
+  );
+}
+
+/** The scheduled invocations, one after another; 1 if any failed. */
+async function runScheduled(
+  fn: ConnectorFunction,
+  a: RunArgs,
+  timeoutMs: number,
+  io: CliIo,
+): Promise<number> {
+  const redactor = fn.bundle.redactor;
+  let failed = false;
+  for (let n = 1; n <= a.invocations; n++) {
+    let summary: InvocationSummary;
+    try {
+      summary = await fn.handler({ task: a.task }, localContext(`connect-fn-${a.connector}`, timeoutMs));
+    } catch (err) {
+      if (!(err instanceof InvocationFailedError)) throw err;
+      summary = err.summary;
+      failed = true;
+    }
+    // Redacted field by field first (JSON escaping would change a secret's text), then the line too.
+    const shown = redactor.deep(summary) as InvocationSummary;
+    io.out(a.json ? JSON.stringify(shown) : redactor.text(describeSummary(n, shown)));
   }
   return failed ? Exit.failed : Exit.ok;
 }
@@ -150,11 +174,11 @@ async function runEvent(
     event,
     localContext(`connect-fn-${a.connector}`, timeoutMs),
   );
-  const redacted = fn.bundle.redactor;
+  const redactor = fn.bundle.redactor;
   if (a.json) {
-    io.out(JSON.stringify(redacted.deep({ ...summary, batchItemFailures: response.batchItemFailures })));
+    io.out(JSON.stringify(redactor.deep({ ...summary, batchItemFailures: response.batchItemFailures })));
   } else {
-    io.out(redacted.text(describeSummary(1, summary)));
+    io.out(redactor.text(describeSummary(1, redactor.deep(summary) as InvocationSummary)));
     for (const { itemIdentifier } of response.batchItemFailures) {
       io.out(`  retry ${itemIdentifier.partition} from offset ${itemIdentifier.offset}`);
     }
