@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { type ConnectorFunction, createConnectorFunction } from '../../handlers/connector-function.ts';
 import { InvocationFailedError } from '../../handlers/function-common.ts';
+import type { Redactor } from '../config/redaction.ts';
 import { UsageError } from '../errors.ts';
 import { localContext } from '../lambda/lambda-context.ts';
 import type { InvocationSummary } from '../runtime/summary.ts';
@@ -74,6 +75,20 @@ export function describeSummary(n: number, s: InvocationSummary): string {
 }
 
 /**
+ * What `run` prints of an invocation: its summary redacted field by field first (JSON escaping would
+ * change a secret's text and hide it from a search), then the line as a whole; one JSON line with `json`.
+ */
+export function showSummary(
+  n: number,
+  summary: InvocationSummary,
+  redactor: Redactor,
+  json: boolean,
+): string {
+  const shown = redactor.deep(summary) as InvocationSummary;
+  return json ? JSON.stringify(shown) : redactor.text(describeSummary(n, shown));
+}
+
+/**
  * Runs the invocations one after another (a source's, or a scheduled sink's); with `--event`, feeds that
  * Kafka event to a sink's triggered handler instead. Returns the exit code (1 if any invocation failed).
  */
@@ -131,9 +146,7 @@ async function runScheduled(
       summary = err.summary;
       failed = true;
     }
-    // Redacted field by field first (JSON escaping would change a secret's text), then the line too.
-    const shown = redactor.deep(summary) as InvocationSummary;
-    io.out(a.json ? JSON.stringify(shown) : redactor.text(describeSummary(n, shown)));
+    io.out(showSummary(n, summary, redactor, a.json));
   }
   return failed ? Exit.failed : Exit.ok;
 }
@@ -178,7 +191,7 @@ async function runEvent(
   if (a.json) {
     io.out(JSON.stringify(redactor.deep({ ...summary, batchItemFailures: response.batchItemFailures })));
   } else {
-    io.out(redactor.text(describeSummary(1, redactor.deep(summary) as InvocationSummary)));
+    io.out(showSummary(1, summary, redactor, false));
     for (const { itemIdentifier } of response.batchItemFailures) {
       io.out(`  retry ${itemIdentifier.partition} from offset ${itemIdentifier.offset}`);
     }
