@@ -17,13 +17,8 @@
  * @module
  */
 
-import {
-  isSecretKeyName,
-  looksSecret,
-  replaceSpans,
-  secretShapeSpans,
-  secretsInText,
-} from '../secret-keys.ts';
+import { isSecretKeyName } from '../secret-keys.ts';
+import { looksSecret, replaceSpans, secretShapeSpans, secretsInText } from '../secret-shapes.ts';
 
 export const HIDDEN = '[hidden]';
 
@@ -68,7 +63,11 @@ export class Redactor {
    * alternation would give `[hidden]inPassw0rd`; replacing one secret after another, `user-[hidden]`).
    */
   text(text: string): string {
-    const spans = secretShapeSpans(text);
+    return this.#hide(text, secretShapeSpans(text));
+  }
+
+  /** `text` with `spans` and every occurrence of a known secret replaced. */
+  #hide(text: string, spans: [number, number][]): string {
     for (const value of this.#values) {
       for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + 1))
         spans.push([at, at + value.length]);
@@ -81,7 +80,8 @@ export class Redactor {
    * ({@link looksSecret}), else with the known secrets in it replaced.
    */
   value(value: string): string {
-    return looksSecret(value) ? HIDDEN : this.text(value);
+    // One scan for the shape (a value may be megabytes): looksSecret's, then only the known values.
+    return looksSecret(value) ? HIDDEN : this.#hide(value, []);
   }
 
   /** How the value of `key` may be shown: never for a secret key, else as {@link value} says. */

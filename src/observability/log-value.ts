@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { hideSecretShapes, isSecretKeyName } from '../secret-keys.ts';
+import { isSecretKeyName } from '../secret-keys.ts';
+import { hideSecretShapes } from '../secret-shapes.ts';
 
 /** What a secret value is replaced with. */
 export const HIDDEN = '[hidden]';
