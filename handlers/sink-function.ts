@@ -71,6 +71,8 @@ export interface SinkFunction {
   readonly bundle: Bundle;
   readonly connector: ConnectorConfig;
   readonly logger: Logger;
+  /** How many tasks the connector runs (its task configurations, at most `tasks.max`): 0 to tasks - 1. */
+  readonly tasks: number;
   /** The scheduled handler: event `{"task": N}` (EventBridge schedule input) picks the task. */
   readonly handler: SinkHandler;
   /**
@@ -134,7 +136,7 @@ export function createSinkFunction(
   );
 
   async function scheduledInvocation(event: unknown, context: InvocationContext): Promise<InvocationSummary> {
-    const task = taskOf(event, cold.taskConfigs.length);
+    const task = taskOf(event, cold.taskConfigs.length, config.name);
     const startedMs = Date.now();
     const limits = budgetLimits(config.common, context.getRemainingTimeInMillis(), startedMs);
     const offsets = await offsetStore.get(task, limits, startedMs);
@@ -205,6 +207,7 @@ export function createSinkFunction(
     bundle,
     connector: config,
     logger,
+    tasks: cold.taskConfigs.length,
     handler: (event, context) => handler(event, context),
     triggerHandler: (event, context) => triggerHandler(event, context),
     triggerInvocation,

@@ -50,6 +50,8 @@ export interface SourceFunction {
   readonly bundle: Bundle;
   readonly connector: ConnectorConfig;
   readonly logger: Logger;
+  /** How many tasks the connector runs (its task configurations, at most `tasks.max`): 0 to tasks - 1. */
+  readonly tasks: number;
   readonly handler: SourceHandler;
   /** Closes what the cold start opened (local runs; Lambda just freezes the process). */
   close(): Promise<void>;
@@ -123,7 +125,7 @@ export function createSourceFunction(
   );
 
   async function sourceInvocation(event: unknown, context: InvocationContext): Promise<InvocationSummary> {
-    const task = taskOf(event, cold.taskConfigs.length);
+    const task = taskOf(event, cold.taskConfigs.length, config.name);
     const startedMs = Date.now();
     const limits = budgetLimits(config.common, context.getRemainingTimeInMillis(), startedMs);
     const offsets = await offsetStore.get(task, limits, startedMs);
@@ -152,5 +154,12 @@ export function createSourceFunction(
 
   const handler = middy(sourceInvocation).use(invocationLog(logger, config.name, cold.taskConfigs.length));
   const close = () => offsetStore.close();
-  return { bundle, connector: config, logger, handler: (event, context) => handler(event, context), close };
+  return {
+    bundle,
+    connector: config,
+    logger,
+    tasks: cold.taskConfigs.length,
+    handler: (event, context) => handler(event, context),
+    close,
+  };
 }

@@ -179,7 +179,7 @@ export function isRetriable(err: unknown): boolean {
 /**
  * An event that is not what its event source sends: a Kafka event source mapping's event with a missing
  * field, a value that is not base64, a record filed under the wrong `"<topic>-<partition>"` key, offsets
- * out of order, ... The message names the place (`records["orders-0"][3].value`) and what was expected,
+ * out of order, a scheduled function's event that is not its schedule's `{"task": N}`, ... The message names the place (`records["orders-0"][3].value`) and what was expected,
  * never a record's key, value or header bytes. Not retriable: the same event fails the same way.
  */
 export class EventDecodeError extends ConnectFnError {

@@ -1,6 +1,7 @@
 /**
  * Which configuration or field names hold secrets. Dependency-free on purpose, a leaf like `errors.ts`, so
- * that both redactors — the config bundle's and the logger's — share one definition.
+ * that both redactors — the config bundle's and the logger's — share one definition (and `secret-shapes.ts`,
+ * which finds secrets in text by the names they are assigned to).
  *
  * @module
  */

@@ -4,7 +4,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { builtinRegistry } from '../connectors/builtins.ts';
-import { ConnectFnError, UsageError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
+import { describeCliError } from './cli-error.ts';
 import { DOCS_USAGE, docsCommand } from './docs-command.ts';
 import { type CliIo, Exit, processIo } from './io.ts';
 import { quickstartCommand } from './quickstart-command.ts';
@@ -56,14 +57,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         throw new UsageError(`unknown command ${command}\n${USAGE}`);
     }
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(err.message);
-      return Exit.usage;
-    }
-    if (err instanceof ConnectFnError) {
-      io.err(`${err.code}: ${err.message}`);
-      return Exit.failed;
-    }
-    throw err;
+    // Every error, ours or a bug's, is printed redacted; none escapes as an uncaught stack trace.
+    const { text, code } = describeCliError(err);
+    io.err(text);
+    return code;
   }
 }

@@ -9,9 +9,11 @@
 import { readFile } from 'node:fs/promises';
 import { type ConnectorFunction, createConnectorFunction } from '../../handlers/connector-function.ts';
 import { InvocationFailedError } from '../../handlers/function-common.ts';
+import type { Redactor } from '../config/redaction.ts';
 import { UsageError } from '../errors.ts';
 import { localContext } from '../lambda/lambda-context.ts';
 import type { InvocationSummary } from '../runtime/summary.ts';
+import { describeCliError } from './cli-error.ts';
 import { type CliIo, Exit } from './io.ts';
 
 export const RUN_USAGE =
@@ -73,6 +75,20 @@ export function describeSummary(n: number, s: InvocationSummary): string {
 }
 
 /**
+ * What `run` prints of an invocation: its summary redacted field by field first (JSON escaping would
+ * change a secret's text and hide it from a search), then the line as a whole; one JSON line with `json`.
+ */
+export function showSummary(
+  n: number,
+  summary: InvocationSummary,
+  redactor: Redactor,
+  json: boolean,
+): string {
+  const shown = redactor.deep(summary) as InvocationSummary;
+  return json ? JSON.stringify(shown) : redactor.text(describeSummary(n, shown));
+}
+
+/**
  * Runs the invocations one after another (a source's, or a scheduled sink's); with `--event`, feeds that
  * Kafka event to a sink's triggered handler instead. Returns the exit code (1 if any invocation failed).
  */
@@ -87,29 +103,50 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
     createOffsetsTable: true,
   });
   const timeoutMs = a.timeoutMs ?? fn.connector.common['invocation.timeout.ms'];
-  if (a.event !== undefined) {
-    try {
-      return await runEvent(fn, a.event, a, timeoutMs, io);
-    } finally {
-      await fn.close();
-    }
-  }
-  let failed = false;
   try {
-    for (let n = 1; n <= a.invocations; n++) {
-      let summary: InvocationSummary;
-      try {
-        summary = await fn.handler({ task: a.task }, localContext(`connect-fn-${a.connector}`, timeoutMs));
-      } catch (err) {
-        if (!(err instanceof InvocationFailedError)) throw err;
-        summary = err.summary;
-        failed = true;
-      }
-      const redacted = fn.bundle.redactor;
-      io.out(a.json ? JSON.stringify(redacted.deep(summary)) : redacted.text(describeSummary(n, summary)));
-    }
+    if (a.event !== undefined) return await runEvent(fn, a.event, a, timeoutMs, io);
+    checkTask(fn, a);
+    return await runScheduled(fn, a, timeoutMs, io);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // After the bundle loaded, its redactor knows its secret values: print the error through it.
+    const { text, code } = describeCliError(err, fn.bundle.redactor);
+    io.err(text);
+    return code;
   } finally {
     await fn.close();
+  }
+}
+
+/** `--task N` names a task the connector runs; else a usage error naming the connector and the range. */
+function checkTask(fn: ConnectorFunction, a: RunArgs): void {
+  if (a.task < fn.tasks) return;
+  const tasksMax = fn.connector.common['tasks.max'];
+  const runs = `${fn.tasks} task${fn.tasks === 1 ? '' : 's'}${tasksMax === fn.tasks ? '' : ` (tasks.max=${tasksMax})`}`;
+  throw new UsageError(
+    `--task ${a.task}: connector ${a.connector} runs ${runs}; --task takes 0${fn.tasks === 1 ? '' : ` to ${fn.tasks - 1}`}\n${RUN_USAGE}`,
+  );
+}
+
+/** The scheduled invocations, one after another; 1 if any failed. */
+async function runScheduled(
+  fn: ConnectorFunction,
+  a: RunArgs,
+  timeoutMs: number,
+  io: CliIo,
+): Promise<number> {
+  const redactor = fn.bundle.redactor;
+  let failed = false;
+  for (let n = 1; n <= a.invocations; n++) {
+    let summary: InvocationSummary;
+    try {
+      summary = await fn.handler({ task: a.task }, localContext(`connect-fn-${a.connector}`, timeoutMs));
+    } catch (err) {
+      if (!(err instanceof InvocationFailedError)) throw err;
+      summary = err.summary;
+      failed = true;
+    }
+    io.out(showSummary(n, summary, redactor, a.json));
   }
   return failed ? Exit.failed : Exit.ok;
 }
@@ -150,11 +187,11 @@ async function runEvent(
     event,
     localContext(`connect-fn-${a.connector}`, timeoutMs),
   );
-  const redacted = fn.bundle.redactor;
+  const redactor = fn.bundle.redactor;
   if (a.json) {
-    io.out(JSON.stringify(redacted.deep({ ...summary, batchItemFailures: response.batchItemFailures })));
+    io.out(JSON.stringify(redactor.deep({ ...summary, batchItemFailures: response.batchItemFailures })));
   } else {
-    io.out(redacted.text(describeSummary(1, summary)));
+    io.out(showSummary(1, summary, redactor, false));
     for (const { itemIdentifier } of response.batchItemFailures) {
       io.out(`  retry ${itemIdentifier.partition} from offset ${itemIdentifier.offset}`);
     }

@@ -25,7 +25,7 @@ import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
 import { type ConfigFile, readConfigFile } from './config-file.ts';
 import { type ConnectorConfig, validateConnector } from './connector-config.ts';
 import { ProviderSet } from './providers.ts';
-import { HIDDEN, isSecretKeyName, Redactor } from './redaction.ts';
+import { isSecretKeyName, looksSecret, Redactor, secretsInText } from './redaction.ts';
 import type { Registry } from './registry.ts';
 import { validateWorker, type WorkerConfig } from './worker-config.ts';
 
@@ -222,11 +222,12 @@ function withLines(
 }
 
 /**
- * The one place values in problems are redacted: `got` by key (secret keys) and by value (secret text);
- * every other field by value, in case a secret made its way into a key, a suggestion or an explanation.
+ * The one place values in problems are redacted: `got` by key (secret keys), by shape (hidden whole when it
+ * looks secret, whatever its key) and by value (known secrets); every other field as free text, in case a
+ * secret made its way into a key, a suggestion or an explanation.
  */
 function redactProblem(p: ConfigProblem, redactor: Redactor): ConfigProblem {
-  const got = p.got === undefined ? undefined : redactor.isSecretKey(p.key) ? HIDDEN : redactor.text(p.got);
+  const got = p.got === undefined ? undefined : redactor.show(p.key, p.got);
   return {
     ...p,
     key: redactor.text(p.key),
@@ -246,10 +247,16 @@ class Secrets {
     this.values.push(value);
   }
 
-  /** Values of secret-named keys; provider settings are not secrets, whatever the provider is called. */
+  /**
+   * Values of secret-named keys, and what secret-shaped values hold under any key (a `\` at a line's end
+   * joins `sasl.jaas.config=...password="p"` into the key before it: `p` and the whole value are learnt).
+   * Provider settings are not secrets, whatever the provider is called.
+   */
   addFile(file: ConfigFile): void {
     for (const [key, value] of Object.entries(file.values)) {
-      if (isSecretKeyName(key) && !key.startsWith('config.providers.')) this.values.push(value);
+      if (key.startsWith('config.providers.')) continue;
+      if (isSecretKeyName(key)) this.values.push(value);
+      if (looksSecret(value)) this.values.push(value, ...secretsInText(value));
     }
   }
 

@@ -1,24 +1,38 @@
 /**
  * Redaction: secrets are shown as `[hidden]` in every output — CLI, errors, logs, the status endpoint.
  *
- * Two defences, both applied by {@link Redactor}:
+ * Three defences, all applied by {@link Redactor}, so that what is hidden never depends on the key a value
+ * ended up under (a stray `\` at a line's end joins `sasl.jaas.config=...` into the value of the key before):
  * 1. by key: a key whose spec is `secret` (Connect's PASSWORD type), whose name looks secret
  *    ({@link isSecretKeyName}: `*password*`, `sasl.jaas.config`, `*.key`, `*secret*`, `*token*`, ...), or
  *    whose value came from a config provider, is never shown;
- * 2. by value: every secret value of at least {@link MIN_TEXT_SECRET_LENGTH} characters is replaced
- *    wherever it appears in free text (an error message from a client library that echoes a password).
- *    Shorter values are still hidden by key; replacing every "ab" in a log line would garble it.
+ * 2. by known value: every secret value the bundle holds (values of secret keys in any of its files,
+ *    provider-resolved values, what secret-shaped values contain) of at least
+ *    {@link MIN_TEXT_SECRET_LENGTH} characters is replaced wherever it appears, also JSON-escaped (once,
+ *    or twice: JSON in a JSON string). Shorter values are still hidden by key; replacing every "ab" in a
+ *    log line would garble it;
+ * 3. by shape ({@link secretShapeSpans}, {@link looksSecret}): a configuration value holding an assignment
+ *    to a secret-named key, a JAAS entry or a URI password is hidden whole ({@link Redactor.value}); in free
+ *    text ({@link Redactor.text}) such an assignment's value is hidden to the end of its line.
  * @module
  */
 
 import { isSecretKeyName } from '../secret-keys.ts';
+import { looksSecret, replaceSpans, secretShapeSpans, secretsInText } from '../secret-shapes.ts';
 
 export const HIDDEN = '[hidden]';
 
 /** Secret values shorter than this are hidden by key only, not searched for in free text. */
 export const MIN_TEXT_SECRET_LENGTH = 4;
 
-export { isSecretKeyName };
+export { isSecretKeyName, looksSecret, secretsInText };
+
+/** `value` and the forms JSON gives it: escaped once (a JSON string), twice (JSON inside a JSON string). */
+function escapedForms(value: string): string[] {
+  const once = JSON.stringify(value).slice(1, -1);
+  const twice = JSON.stringify(once).slice(1, -1);
+  return [value, once, twice];
+}
 
 /** Hides secret values in text and structured data. Immutable once built. */
 export class Redactor {
@@ -30,8 +44,8 @@ export class Redactor {
    * @param secretKeys exact key names that are secret beyond the naming convention
    */
   constructor(secretValues: Iterable<string> = [], secretKeys: Iterable<string> = []) {
-    const values = [...new Set(secretValues)].filter((v) => v.length >= MIN_TEXT_SECRET_LENGTH);
-    this.#values = values;
+    const long = [...secretValues].filter((v) => v.length >= MIN_TEXT_SECRET_LENGTH);
+    this.#values = [...new Set(long.flatMap(escapedForms))];
     this.#secretKeys = new Set(secretKeys);
     Object.freeze(this);
   }
@@ -42,36 +56,37 @@ export class Redactor {
   }
 
   /**
-   * `text` with every known secret value replaced by `[hidden]`. Every occurrence of every secret is
+   * Free text (a message, a log field) with every known secret value, and the value of every secret-shaped
+   * assignment ({@link secretShapeSpans}), replaced by `[hidden]`. Every occurrence of every secret is
    * found first and overlapping (or touching) ones are hidden as one span, so no part of any secret is
    * left: with `user-adm` and `adminPassw0rd`, `login=user-adminPassw0rd` becomes `login=[hidden]` (one
    * alternation would give `[hidden]inPassw0rd`; replacing one secret after another, `user-[hidden]`).
    */
   text(text: string): string {
-    const spans: [number, number][] = [];
+    return this.#hide(text, secretShapeSpans(text));
+  }
+
+  /** `text` with `spans` and every occurrence of a known secret replaced. */
+  #hide(text: string, spans: [number, number][]): string {
     for (const value of this.#values) {
       for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + 1))
         spans.push([at, at + value.length]);
     }
-    if (spans.length === 0) return text;
-    spans.sort((a, b) => a[0] - b[0]);
-    let out = '';
-    let shown = 0; // text before this index is in `out`
-    let end = -1; // end of the span being merged
-    for (const [start, stop] of spans) {
-      if (start > end) {
-        if (end >= 0) out += HIDDEN;
-        out += text.slice(shown, start);
-        end = stop;
-      } else if (stop > end) end = stop;
-      shown = end;
-    }
-    return `${out}${HIDDEN}${text.slice(shown)}`;
+    return replaceSpans(text, spans, HIDDEN);
   }
 
-  /** How the value of `key` may be shown. */
+  /**
+   * A configuration value (or anything else shown whole): hidden whole when it looks secret
+   * ({@link looksSecret}), else with the known secrets in it replaced.
+   */
+  value(value: string): string {
+    // One scan for the shape (a value may be megabytes): looksSecret's, then only the known values.
+    return looksSecret(value) ? HIDDEN : this.#hide(value, []);
+  }
+
+  /** How the value of `key` may be shown: never for a secret key, else as {@link value} says. */
   show(key: string, value: string): string {
-    return this.isSecretKey(key) ? HIDDEN : this.text(value);
+    return this.isSecretKey(key) ? HIDDEN : this.value(value);
   }
 
   /** A deep copy of `value` with secret keys hidden and secret values replaced, for logs and JSON output. */

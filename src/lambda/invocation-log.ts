@@ -16,7 +16,7 @@ export function invocationLog(
     before: function invocationLogBefore(request) {
       let task = 0;
       try {
-        task = taskOf(request.event, tasks);
+        task = taskOf(request.event, tasks, connector);
       } catch {
         // The handler reports a bad event; the log context just says task 0.
       }

@@ -8,6 +8,7 @@
  * @module
  */
 import { isSecretKeyName } from '../secret-keys.ts';
+import { hideSecretShapes } from '../secret-shapes.ts';
 
 /** What a secret value is replaced with. */
 export const HIDDEN = '[hidden]';
@@ -36,10 +37,14 @@ export class LogValueWalker {
     this.#redact = redact;
   }
 
-  /** `s` with secrets replaced, then cut to a bounded length (after redaction, so no secret is split). */
+  /**
+   * `s` with secrets replaced — the injected redactor's, then every secret-shaped assignment's value
+   * (`password=...`), which needs no bundle to be recognised — then cut to a bounded length (after
+   * redaction, so no secret is split).
+   */
   string(s: string): string {
     const redacted = this.#redact(s);
-    const out = typeof redacted === 'string' ? redacted : HIDDEN;
+    const out = typeof redacted === 'string' ? hideSecretShapes(redacted, HIDDEN) : HIDDEN;
     return out.length <= MAX_STRING_CHARS
       ? out
       : `${out.slice(0, MAX_STRING_CHARS)}…[${out.length - MAX_STRING_CHARS} chars cut]`;

@@ -72,4 +72,49 @@ describe('Redactor', () => {
     const r = new Redactor(['a+b(c)*$']);
     expect(r.text('x a+b(c)*$ y')).toBe(`x ${HIDDEN} y`);
   });
+
+  it('hides a value whole when it looks secret, whatever its key (a line joined by a stray backslash)', () => {
+    const r = new Redactor();
+    const joined =
+      '1000sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="pw-123";';
+    expect(r.value(joined)).toBe(HIDDEN);
+    expect(r.show('offset.flush.interval.ms', joined)).toBe(HIDDEN);
+    for (const v of [
+      '1ssl.key.password=abcd',
+      '{"secretAccessKey":"x1y2"}',
+      'mongodb://u:pw@h/db',
+      'X required',
+    ]) {
+      expect(r.value(v) === HIDDEN, v).toBe(v !== 'X required');
+    }
+    // Key names in prose, and placeholders, are not secrets.
+    for (const v of [
+      'ssl.key.password: a string',
+      'sasl.jaas.config: see the docs',
+      'password="..."',
+      'orders',
+    ])
+      expect(r.value(v)).toBe(v);
+  });
+
+  it('hides a secret-shaped assignment in free text to the end of its line, idempotently', () => {
+    const r = new Redactor();
+    const text = 'bad value 1000sasl.jaas.config=org.X required username="u" password="p w;d";\nnext line';
+    const once = r.text(text);
+    expect(once).toBe(`bad value 1000sasl.jaas.config=${HIDDEN}\nnext line`);
+    expect(r.text(once)).toBe(once);
+    expect(r.text('{"user":"u","password":"pw-9"}')).toBe(`{"user":"u","password":${HIDDEN}`);
+    expect(r.text('expected ...LoginModule required username="..." password="...";')).toBe(
+      'expected ...LoginModule required username="..." password="...";',
+    );
+  });
+
+  it('hides known values in their JSON-escaped forms too', () => {
+    const secret = 'a"b\\c\nd';
+    const r = new Redactor([secret]);
+    const once = JSON.stringify(secret);
+    const twice = JSON.stringify(JSON.stringify({ v: secret }));
+    expect(r.text(`x ${once} y`)).not.toContain(once.slice(1, -1));
+    expect(r.text(twice)).not.toContain(JSON.stringify(once.slice(1, -1)).slice(1, -1));
+  });
 });
