@@ -368,8 +368,26 @@ function assemble(
   });
 }
 
+/**
+ * The problem with `dir` itself, if it is not a directory: said once, instead of "at least one connector
+ * file" (which a missing directory also lacks, but is not what is wrong).
+ */
+function bundleDirProblem(dir: string): ConfigProblem | undefined {
+  const expected = 'a bundle directory (holding connectors/ and an optional worker file)';
+  try {
+    if (statSync(dir).isDirectory()) return undefined;
+    return { file: dir, key: '(bundle)', expected, got: 'a file, not a directory' };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const got = code === 'ENOENT' ? 'no such directory' : (code ?? 'unreadable');
+    return { file: dir, key: '(bundle)', expected, got };
+  }
+}
+
 /** Reads and validates the bundle in `dir`, collecting every problem. Never throws for bad configuration. */
 export function inspectBundle(dir: string, options: LoadOptions): Inspection {
+  const notDir = bundleDirProblem(dir);
+  if (notDir !== undefined) return { problems: [notDir], warnings: [], redactor: new Redactor() };
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
   const files = readFiles(dir, problems, warnings);

@@ -66,11 +66,9 @@ export const connectorKeys = {
   'errors.log.include.messages': k.boolean('Include record coordinates (never payloads) in error logs.', {
     default: false,
   }),
-  'errors.deadletterqueue.topic.name': k.string(
+  'errors.deadletterqueue.topic.name': k.topic(
     'Dead letter queue topic for tolerated failures; empty disables it.',
-    {
-      default: '',
-    },
+    { default: '', emptyDisables: true },
   ),
   'errors.deadletterqueue.topic.replication.factor': k.int(
     'Replication factor of the DLQ topic when created.',

@@ -1,0 +1,82 @@
+/**
+ * What configuration messages say (issue 10, defects 7 and 8): every echoed value and key bounded, and
+ * every expectation naming the rule the validator really applies.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { inspectBundle } from '../../../src/config/bundle.ts';
+import { builtinRegistry } from '../../../src/connectors/builtins.ts';
+import { ConfigInvalidError, formatProblem, MAX_SHOWN_CHARS } from '../../../src/errors.ts';
+import { sourceProps, writeBundle } from '../../support/bundle-fixture.ts';
+
+const registry = builtinRegistry();
+
+function problemLines(dir: string): string[] {
+  return inspectBundle(dir, { registry }).problems.map(formatProblem);
+}
+
+describe('configuration messages', () => {
+  it('bounds a 30 MB invalid value and a 1 MB unknown key, and names Kafka topic rule', () => {
+    const huge = 'a,'.repeat(15 * 1024 * 1024);
+    const longKey = 'k'.repeat(1024 * 1024);
+    const dir = writeBundle({
+      'connectors/a.properties': `name=a\nconnector.class=FileStreamSource\nfile=/tmp/in.txt\ntopic=${huge}\n${longKey}=1\n`,
+    });
+    const lines = problemLines(dir);
+    expect(lines).toHaveLength(2);
+    for (const line of lines) expect(line.length).toBeLessThan(1200);
+    const topic = lines.find((l) => l.includes(': topic: '));
+    expect(topic).toContain(
+      'a Kafka topic name: 1 to 249 characters of letters, digits, ".", "_" and "-", and not "." or ".."',
+    );
+    expect(topic).toContain(`[cut: ${huge.length} characters in all]`);
+    expect(lines.find((l) => l.includes('unknown key'))).toContain(
+      `[cut: ${longKey.length} characters in all]`,
+    );
+    // The error a cold start throws holds bounded problems too.
+    const err = new ConfigInvalidError(inspectBundle(dir, { registry }).problems);
+    expect(err.message.length).toBeLessThan(2500);
+    expect(JSON.stringify(err.problems).length).toBeLessThan(2500);
+    expect(err.problems.every((p) => (p.got ?? '').length <= MAX_SHOWN_CHARS + 50)).toBe(true);
+  });
+
+  it('refuses the topic names Kafka refuses: ".", "..", 250 characters', () => {
+    for (const topic of ['.', '..', 'x'.repeat(250), 'a b']) {
+      const lines = problemLines(
+        writeBundle({ 'connectors/a.properties': sourceProps().replace('topic=t', `topic=${topic}`) }),
+      );
+      expect(lines.join('\n')).toContain('topic: a Kafka topic name');
+    }
+    expect(
+      problemLines(writeBundle({ 'connectors/a.properties': sourceProps().replace('topic=t', 'topic=...') })),
+    ).toEqual([]);
+  });
+
+  it('says an integer beyond its type is out of the type range, not just "an integer >= 1"', () => {
+    const dir = writeBundle({
+      'connectors/a.properties': sourceProps(
+        'invocation.max.records=99999999999999999999\ninvocation.max.bytes=9007199254740993\n',
+      ),
+    });
+    const text = problemLines(dir).join('\n');
+    expect(text).toContain(
+      'invocation.max.records: an integer from 1 to 2147483647 (a 32-bit int, as in Connect)',
+    );
+    expect(text).toContain(
+      'invocation.max.bytes: an integer from 1 to 9007199254740991 (2^53 - 1 is the largest integer connect-fn holds exactly)',
+    );
+    expect(text).not.toMatch(/>= 1/);
+  });
+
+  it('says a bundle directory does not exist, or is a file, instead of "at least one connector file"', () => {
+    const dir = writeBundle({ 'x.txt': 'x' });
+    const missing = problemLines(join(dir, 'nope'));
+    expect(missing).toEqual([
+      `${join(dir, 'nope')}: (bundle): a bundle directory (holding connectors/ and an optional worker file) (got no such directory)`,
+    ]);
+    const file = join(dir, 'x.txt');
+    writeFileSync(file, 'x');
+    expect(problemLines(file).join('\n')).toContain('(got a file, not a directory)');
+  });
+});
