@@ -6,7 +6,7 @@
  */
 import { k } from './keys.ts';
 import type { ConnectorKind, ReportProblem, ShowValue } from './registry.ts';
-import { parseSchedule, SCHEDULE_EXPECTED } from './schedule.ts';
+import { checkSchedule, SCHEDULE_EXPECTED } from './schedule.ts';
 import type { ConfigSchema } from './validate-keys.ts';
 
 /** Lambda's longest timeout. */
@@ -87,7 +87,7 @@ export const connectorKeys = {
     'string',
     'How often the function runs (EventBridge expression).',
     SCHEDULE_EXPECTED,
-    parseSchedule,
+    checkSchedule,
     {
       default: 'rate(1 minute)',
     },

@@ -204,16 +204,23 @@ export const k = {
     return Object.freeze({ ...inner, optional: true });
   },
 
-  /** A string checked by a custom predicate; `expected` says what passes. */
+  /**
+   * A string checked by a custom parser; `expected` says what passes. The parser returns undefined for a
+   * value that fails, or a {@link Rejected} saying which rule it breaks (appended to `expected`).
+   */
   custom<T>(
     type: KeyType,
     doc: string,
     expected: string,
-    parse: (raw: string) => T | undefined,
+    parse: (raw: string) => T | Rejected | undefined,
     opts: CommonOptions = {},
   ) {
     const schema = string().transform((s, ctx) => {
       const v = parse(s);
+      if (v instanceof Rejected) {
+        ctx.addIssue({ code: 'custom', message: `${expected}: ${v.reason}` });
+        return NEVER;
+      }
       if (v === undefined) {
         ctx.addIssue({ code: 'custom', message: expected });
         return NEVER;
@@ -223,6 +230,11 @@ export const k = {
     return spec(type, doc, expected, schema, opts);
   },
 } as const;
+
+/** What a custom key's parser returns for a value that breaks a rule: the rule, for the message. */
+export class Rejected {
+  constructor(readonly reason: string) {}
+}
 
 /** A set of keys, as a connector class, converter or the worker contributes it. */
 export type KeyTable = Readonly<Record<string, KeySpec>>;
