@@ -152,6 +152,7 @@ function readFiles(dir: string, problems: ConfigProblem[], warnings: ConfigProbl
     order.push(shown);
     const r = readConfigFile(path, shown);
     problems.push(...r.problems);
+    warnings.push(...(r.warnings ?? []));
     return r.file;
   };
   // lstat, not exists: a dangling worker.properties link is a problem, not a bundle without a worker.

@@ -79,4 +79,22 @@ describe('configuration messages', () => {
     writeFileSync(file, 'x');
     expect(problemLines(file).join('\n')).toContain('(got a file, not a directory)');
   });
+
+  it('warns of a key set twice in a .properties or .json file, naming both lines and the key, never a value', () => {
+    const dir = writeBundle({
+      'worker.properties':
+        'sasl.jaas.config=first-Secret-1\nbootstrap.servers=localhost:9092\nsasl.jaas.config=second-Secret-2\n',
+      'connectors/a.properties': sourceProps('file=/tmp/other.txt\n'),
+      'connectors/b.json':
+        '{"name": "b",\n "connector.class": "FileStreamSource",\n "file": "/tmp/b",\n "topic": "t",\n "topic": "u"}',
+    });
+    const inspection = inspectBundle(dir, { registry });
+    const warnings = inspection.warnings.map(formatProblem);
+    expect(warnings).toEqual([
+      "worker.properties:3: sasl.jaas.config: set once: it is also set at line 1, and this later one wins (as in Java's Properties.load); remove one of them",
+      "connectors/a.properties:5: file: set once: it is also set at line 3, and this later one wins (as in Java's Properties.load); remove one of them",
+      'connectors/b.json:5: topic: set once: it is also set at line 4, and this later one wins (as in JSON.parse); remove one of them',
+    ]);
+    expect(warnings.join('\n')).not.toMatch(/Secret|other\.txt|\/tmp\/in/);
+  });
 });
