@@ -2,7 +2,7 @@
  * What configuration messages say (issue 10, defects 7 and 8): every echoed value and key bounded, and
  * every expectation naming the rule the validator really applies.
  */
-import { writeFileSync } from 'node:fs';
+import { realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inspectBundle } from '../../../src/config/bundle.ts';
@@ -96,5 +96,17 @@ describe('configuration messages', () => {
       'connectors/b.json:5: topic: set once: it is also set at line 4, and this later one wins (as in JSON.parse); remove one of them',
     ]);
     expect(warnings.join('\n')).not.toMatch(/Secret|other\.txt|\/tmp\/in/);
+  });
+
+  it('warns of a connector file that links outside the bundle, naming the file and its target', () => {
+    const elsewhere = writeBundle({ 'shared/orders.properties': sourceProps('', 'orders') });
+    const dir = writeBundle({ 'connectors/a.properties': sourceProps() });
+    symlinkSync(join(elsewhere, 'shared/orders.properties'), join(dir, 'connectors/orders.properties'));
+    symlinkSync(join(dir, 'connectors/a.properties'), join(dir, 'connectors/inside.properties'));
+    const inspection = inspectBundle(dir, { registry });
+    const target = realpathSync(join(elsewhere, 'shared/orders.properties'));
+    expect(inspection.warnings.map(formatProblem)).toEqual([
+      `connectors/orders.properties: (file): a file inside the bundle: it links to ${target}, outside it, so a copy or package of the bundle directory would not contain it`,
+    ]);
   });
 });
