@@ -109,4 +109,35 @@ describe('configuration messages', () => {
       `connectors/orders.properties: (file): a file inside the bundle: it links to ${target}, outside it, so a copy or package of the bundle directory would not contain it`,
     ]);
   });
+
+  it('says a connect-log4j.properties in connectors/ is not a connector, instead of suggesting keys for it', () => {
+    const dir = writeBundle({
+      'connectors/a.properties': sourceProps(),
+      'connectors/connect-log4j.properties': [
+        'log4j.rootLogger=INFO, stdout, connectAppender',
+        'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
+        'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
+        'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
+        '',
+      ].join('\n'),
+    });
+    expect(problemLines(dir)).toEqual([
+      'connectors/connect-log4j.properties: (file): a connector configuration, which this is not: it has no connector.class and its keys are a log4j configuration; move it out of connectors/, where every file is read as a connector',
+    ]);
+  });
+
+  it('offers a suggestion only when it is a likely typo, for whole keys and for prefixes', () => {
+    const dir = writeBundle({
+      'connectors/a.properties': sourceProps(
+        'log4j.appender.stdout.layout=x\nprodcuer.override.acks=all\ntsk=1\ntpic.x=1\n',
+      ),
+    });
+    const lines = problemLines(dir);
+    expect(lines).toEqual([
+      'connectors/a.properties:5: log4j.appender.stdout.layout: unknown key',
+      "connectors/a.properties:6: prodcuer.override.acks: unknown key; did you mean 'producer.override.acks'?",
+      'connectors/a.properties:7: tsk: unknown key',
+      'connectors/a.properties:8: tpic.x: unknown key',
+    ]);
+  });
 });
