@@ -71,7 +71,7 @@ export const workerKeys = {
   }),
   'offset.storage': k.enum(
     ['kafka', 'dynamodb', 'file'],
-    'Where offsets are stored (KIP-304). `file` is for local runs.',
+    'Where offsets are stored (KIP-304). `file` is for local runs; it is the default when the worker sets `offset.storage.file.filename`, as a Connect standalone worker file does (with a warning).',
     {
       default: 'kafka',
     },

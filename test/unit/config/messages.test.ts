@@ -140,4 +140,26 @@ describe('configuration messages', () => {
       'connectors/a.properties:8: tpic.x: unknown key',
     ]);
   });
+
+  it('keeps offsets in the file a Connect standalone worker file names, saying so, instead of a Kafka topic', () => {
+    const dir = writeBundle({
+      'worker.properties':
+        'bootstrap.servers=localhost:9092\noffset.storage.file.filename=/tmp/connect.offsets\n',
+      'connectors/a.properties': sourceProps(),
+    });
+    const inspection = inspectBundle(dir, { registry });
+    expect(inspection.bundle?.worker.values['offset.storage']).toBe('file');
+    expect(inspection.bundle?.worker.values['offset.storage.file.filename']).toBe('/tmp/connect.offsets');
+    expect(inspection.warnings.map(formatProblem)).toEqual([
+      "worker.properties:2: offset.storage.file.filename: read as a Connect standalone worker file: without offset.storage, offsets go to this file (offset.storage=file). connect-fn writes it as JSON and cannot read Connect's own standalone offsets file (Java-serialised): name a new file, and set offset.storage to choose where offsets go",
+    ]);
+    // An explicit offset.storage is kept, without a word.
+    const explicit = writeBundle({
+      'worker.properties': 'offset.storage=kafka\noffset.storage.file.filename=/tmp/connect.offsets\n',
+      'connectors/a.properties': sourceProps(),
+    });
+    const kept = inspectBundle(explicit, { registry });
+    expect(kept.bundle?.worker.values['offset.storage']).toBe('kafka');
+    expect(kept.warnings).toEqual([]);
+  });
 });
