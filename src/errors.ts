@@ -180,6 +180,30 @@ export class ConversionError extends ConnectFnError {
   readonly code = 'CONNECT_FN_CONVERSION';
 }
 
+/**
+ * A record larger than the producer may send (`max.request.size`, as Kafka's producer refuses it:
+ * `RecordTooLargeException`). Nothing of its batch is sent. `index` is its place in the records handed to
+ * one send, for the runtime to name the record's coordinates (source partition and offset); the message
+ * names its topic and size against the limit, never its bytes. Not retriable: the same record fails again.
+ */
+export class RecordTooLargeError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_RECORD_TOO_LARGE';
+  readonly index: number;
+  readonly sizeBytes: number;
+  readonly limitBytes: number;
+
+  constructor(
+    message: string,
+    fields: { readonly index: number; readonly sizeBytes: number; readonly limitBytes: number },
+    options: ConnectFnErrorOptions = {},
+  ) {
+    super(message, { stage: Stage.KAFKA_PRODUCE, ...options });
+    this.index = fields.index;
+    this.sizeBytes = fields.sizeBytes;
+    this.limitBytes = fields.limitBytes;
+  }
+}
+
 /** True for errors worth retrying: ours marked retriable; never programmer errors. */
 export function isRetriable(err: unknown): boolean {
   if (err instanceof ConnectFnError) return err.retriable;

@@ -4,6 +4,7 @@
  * @module
  */
 import type { IHeaders, Message, TopicMessages } from 'kafkajs';
+import { RecordTooLargeError } from '../errors.ts';
 import type { FetchedRecord, KafkaHeader, KafkaRecord } from '../runtime/ports.ts';
 import { KafkaOperationError } from './errors.ts';
 
@@ -56,10 +57,12 @@ export function recordSizeBytes(record: KafkaRecord): number {
 }
 
 /**
- * `records` as consecutive produce requests of at most `maxRequestBytes` each (a single larger record
- * goes alone), each grouped by topic. Order is kept: request i holds only records sent before request i+1.
+ * `records` as consecutive produce requests of at most `maxRequestBytes` each, each grouped by topic.
+ * Order is kept: request i holds only records sent before request i+1. A record larger than the limit is
+ * refused before anything is sent, as Kafka's producer refuses it (`RecordTooLargeException`).
  */
 export function produceRequests(records: readonly KafkaRecord[], maxRequestBytes: number): TopicMessages[][] {
+  checkRecordSizes(records, maxRequestBytes);
   const requests: TopicMessages[][] = [];
   let current = new Map<string, Message[]>();
   let bytes = 0;
@@ -81,6 +84,20 @@ export function produceRequests(records: readonly KafkaRecord[], maxRequestBytes
   }
   flush();
   return requests;
+}
+
+/** Throws {@link RecordTooLargeError} for the first record larger than `maxRequestBytes`. */
+function checkRecordSizes(records: readonly KafkaRecord[], maxRequestBytes: number): void {
+  for (let index = 0; index < records.length; index++) {
+    const record = records[index] as KafkaRecord;
+    const sizeBytes = recordSizeBytes(record);
+    if (sizeBytes <= maxRequestBytes) continue;
+    throw new RecordTooLargeError(
+      `a record for topic ${record.topic} is ${sizeBytes} bytes, more than max.request.size (${maxRequestBytes} bytes); ` +
+        "raise producer.max.request.size (and the topic's max.message.bytes), or make the record smaller",
+      { index, sizeBytes, limitBytes: maxRequestBytes },
+    );
+  }
 }
 
 /** A record as kafkajs decodes it from a fetch response (the fields we read). */
