@@ -20,7 +20,8 @@ function parseArgs(args: readonly string[]): { dir: string; json: boolean } {
   const flags = args.filter((a) => a.startsWith('-'));
   const positional = args.filter((a) => !a.startsWith('-'));
   const unknown = flags.filter((f) => f !== '--json');
-  if (unknown.length > 0) throw new UsageError(`unknown option ${unknown[0]}\n${VALIDATE_USAGE}`);
+  if (unknown.length > 0)
+    throw new UsageError(`unknown option ${boundText(unknown[0] ?? '')}\n${VALIDATE_USAGE}`);
   if (positional.length !== 1) throw new UsageError(`expected one bundle directory\n${VALIDATE_USAGE}`);
   const dir = positional[0] as string;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
