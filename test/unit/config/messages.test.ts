@@ -9,6 +9,7 @@ import { inspectBundle } from '../../../src/config/bundle.ts';
 import { builtinRegistry } from '../../../src/connectors/builtins.ts';
 import { ConfigInvalidError, formatProblem, MAX_SHOWN_CHARS } from '../../../src/errors.ts';
 import { sourceProps, writeBundle } from '../../support/bundle-fixture.ts';
+import { runValidate } from '../../support/cli.ts';
 
 const registry = builtinRegistry();
 
@@ -161,5 +162,18 @@ describe('configuration messages', () => {
     const kept = inspectBundle(explicit, { registry });
     expect(kept.bundle?.worker.values['offset.storage']).toBe('kafka');
     expect(kept.warnings).toEqual([]);
+  });
+
+  it('bounds what validate prints, as text and as --json', async () => {
+    const value = 'v'.repeat(1024 * 1024);
+    const dir = writeBundle({
+      'connectors/a.properties': sourceProps(`tasks.max=${value}\n${'k'.repeat(5000)}=1\n`),
+    });
+    for (const args of [[dir], [dir, '--json']]) {
+      const r = await runValidate(...args);
+      expect(r.code).toBe(1);
+      expect(r.all.length).toBeLessThan(2000);
+      expect(r.all).toContain(`[cut: ${value.length} characters in all]`);
+    }
   });
 });
