@@ -182,7 +182,8 @@ export class ConversionError extends ConnectFnError {
 
 /**
  * A record larger than the producer may send (`max.request.size`, as Kafka's producer refuses it:
- * `RecordTooLargeException`). Nothing of its batch is sent. `index` is its place in the records handed to
+ * `RecordTooLargeException`; nothing of its batch is sent), or than the broker takes (the topic's
+ * `max.message.bytes`: the broker refuses the request holding it). `index` is its place in the records handed to
  * one send, for the runtime to name the record's coordinates (source partition and offset); the message
  * names its topic and size against the limit, never its bytes. Not retriable: the same record fails again.
  */
@@ -190,11 +191,12 @@ export class RecordTooLargeError extends ConnectFnError {
   readonly code = 'CONNECT_FN_RECORD_TOO_LARGE';
   readonly index: number;
   readonly sizeBytes: number;
-  readonly limitBytes: number;
+  /** The limit it broke; undefined when the broker refused it (its topic's limit is not in the answer). */
+  readonly limitBytes: number | undefined;
 
   constructor(
     message: string,
-    fields: { readonly index: number; readonly sizeBytes: number; readonly limitBytes: number },
+    fields: { readonly index: number; readonly sizeBytes: number; readonly limitBytes: number | undefined },
     options: ConnectFnErrorOptions = {},
   ) {
     super(message, { stage: Stage.KAFKA_PRODUCE, ...options });

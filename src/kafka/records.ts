@@ -7,6 +7,7 @@ import type { IHeaders, Message, TopicMessages } from 'kafkajs';
 import { RecordTooLargeError } from '../errors.ts';
 import type { FetchedRecord, KafkaHeader, KafkaRecord } from '../runtime/ports.ts';
 import { KafkaOperationError } from './errors.ts';
+import { hasKafkaType } from './kafka-failure.ts';
 
 /** Per-record framing in a v2 record batch (length, attributes, deltas, header count), roughly. */
 const RECORD_OVERHEAD_BYTES = 24;
@@ -98,6 +99,42 @@ function checkRecordSizes(records: readonly KafkaRecord[], maxRequestBytes: numb
       { index, sizeBytes, limitBytes: maxRequestBytes },
     );
   }
+}
+
+/** Kafka's answers to a produce request holding a record larger than the topic or the broker takes. */
+const TOO_LARGE_TYPES: ReadonlySet<string> = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/** How many records a produce request holds (requests are consecutive runs of the records sent). */
+export function requestLength(request: readonly TopicMessages[]): number {
+  let n = 0;
+  for (const { messages } of request) n += messages.length;
+  return n;
+}
+
+/**
+ * `err` as a {@link RecordTooLargeError} naming the largest of `records[start, start + length)` when the
+ * broker refused that request as too large; any other error unchanged.
+ */
+export function refusedAsTooLarge(
+  err: unknown,
+  records: readonly KafkaRecord[],
+  start: number,
+  length: number,
+): unknown {
+  if (!hasKafkaType(err, TOO_LARGE_TYPES)) return err;
+  let index = start;
+  let sizeBytes = -1;
+  for (let i = start; i < start + length && i < records.length; i++) {
+    const size = recordSizeBytes(records[i] as KafkaRecord);
+    if (size > sizeBytes) [index, sizeBytes] = [i, size];
+  }
+  const topic = records[index]?.topic ?? '?';
+  return new RecordTooLargeError(
+    `the broker refused a record for topic ${topic} of ${sizeBytes} bytes (the largest of its request) as larger than it takes: ` +
+      "more than the topic's max.message.bytes (the broker's message.max.bytes by default); raise it, or make the record smaller",
+    { index, sizeBytes, limitBytes: undefined },
+    { cause: err },
+  );
 }
 
 /** A record as kafkajs decodes it from a fetch response (the fields we read). */
