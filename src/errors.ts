@@ -68,12 +68,46 @@ export interface ConfigProblem {
 }
 
 /**
- * Renders a problem as `<file>[:line]: <key>: <expected> (got <value>)[; did you mean '<key>'?]`, on one
- * line: control characters (C0, DEL, C1), line and paragraph separators and bidirectional controls in any
- * field are escaped (`\n`, `\r`, `\t`, else `\uXXXX`), so a value cannot forge a problem line or send a
- * terminal escape sequence.
+ * The most characters of any one field of a problem (file, key, expected, got, suggestion) that is ever
+ * shown: a 30 MB value or a 1 MB key name is cut to this, with the cut and the full length said.
  */
-export function formatProblem(p: ConfigProblem): string {
+export const MAX_SHOWN_CHARS = 200;
+
+/**
+ * `text` cut to `max` characters, followed by `… [cut: N characters in all]` when longer. A cut never
+ * splits a surrogate pair.
+ */
+export function boundText(text: string, max = MAX_SHOWN_CHARS): string {
+  if (text.length <= max) return text;
+  const end = /[\ud800-\udbff]/.test(text.charAt(max - 1)) ? max - 1 : max;
+  return `${text.slice(0, end)}… [cut: ${text.length} characters in all]`;
+}
+
+/**
+ * `p` with every field bounded by {@link boundText}. Every way a problem leaves connect-fn goes through
+ * it: {@link formatProblem} (text), {@link ConfigInvalidError} (its `problems`) and `validate --json`.
+ * `expected` texts are ours, but some quote a file name or another key's value, so they are bounded too
+ * (with room for the longest list of accepted values).
+ */
+export function boundProblem(p: ConfigProblem): ConfigProblem {
+  return {
+    ...p,
+    file: boundText(p.file),
+    key: boundText(p.key),
+    expected: boundText(p.expected, 4 * MAX_SHOWN_CHARS),
+    ...(p.got === undefined ? {} : { got: boundText(p.got) }),
+    ...(p.suggestion === undefined ? {} : { suggestion: boundText(p.suggestion) }),
+  };
+}
+
+/**
+ * Renders a problem as `<file>[:line]: <key>: <expected> (got <value>)[; did you mean '<key>'?]`, on one
+ * line: every field is bounded ({@link boundProblem}), and control characters (C0, DEL, C1), line and
+ * paragraph separators and bidirectional controls in any field are escaped (`\n`, `\r`, `\t`, else
+ * `\uXXXX`), so a value cannot forge a problem line or send a terminal escape sequence.
+ */
+export function formatProblem(problem: ConfigProblem): string {
+  const p = boundProblem(problem);
   const safe = (text: string) =>
     text.replace(/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu, (c) => {
       if (c === '\n') return '\\n';
@@ -98,7 +132,7 @@ export class ConfigInvalidError extends ConnectFnError {
       `configuration is invalid (${n} problem${n === 1 ? '' : 's'}):\n${problems.map(formatProblem).join('\n')}`,
       options,
     );
-    this.problems = Object.freeze([...problems]);
+    this.problems = Object.freeze(problems.map(boundProblem));
   }
 }
 
@@ -168,6 +202,32 @@ export class TopicNotSubscribedError extends ConnectFnError {
  */
 export class ConversionError extends ConnectFnError {
   readonly code = 'CONNECT_FN_CONVERSION';
+}
+
+/**
+ * A record larger than the producer may send (`max.request.size`, as Kafka's producer refuses it:
+ * `RecordTooLargeException`; nothing of its batch is sent), or than the broker takes (the topic's
+ * `max.message.bytes`: the broker refuses the request holding it). `index` is its place in the records handed to
+ * one send, for the runtime to name the record's coordinates (source partition and offset); the message
+ * names its topic and size against the limit, never its bytes. Not retriable: the same record fails again.
+ */
+export class RecordTooLargeError extends ConnectFnError {
+  readonly code = 'CONNECT_FN_RECORD_TOO_LARGE';
+  readonly index: number;
+  readonly sizeBytes: number;
+  /** The limit it broke; undefined when the broker refused it (its topic's limit is not in the answer). */
+  readonly limitBytes: number | undefined;
+
+  constructor(
+    message: string,
+    fields: { readonly index: number; readonly sizeBytes: number; readonly limitBytes: number | undefined },
+    options: ConnectFnErrorOptions = {},
+  ) {
+    super(message, { stage: Stage.KAFKA_PRODUCE, ...options });
+    this.index = fields.index;
+    this.sizeBytes = fields.sizeBytes;
+    this.limitBytes = fields.limitBytes;
+  }
 }
 
 /** True for errors worth retrying: ours marked retriable; never programmer errors. */

@@ -10,7 +10,7 @@ import { inspectBundle } from '../config/bundle.ts';
 import type { ConnectorConfig } from '../config/connector-config.ts';
 import type { Redactor } from '../config/redaction.ts';
 import type { Registry } from '../config/registry.ts';
-import { formatProblem, UsageError } from '../errors.ts';
+import { boundProblem, boundText, formatProblem, UsageError } from '../errors.ts';
 import { checkClientOverrides, checkKafkaClientConfig } from '../kafka/index.ts';
 import { type CliIo, Exit } from './io.ts';
 
@@ -20,12 +20,14 @@ function parseArgs(args: readonly string[]): { dir: string; json: boolean } {
   const flags = args.filter((a) => a.startsWith('-'));
   const positional = args.filter((a) => !a.startsWith('-'));
   const unknown = flags.filter((f) => f !== '--json');
-  if (unknown.length > 0) throw new UsageError(`unknown option ${unknown[0]}\n${VALIDATE_USAGE}`);
+  if (unknown.length > 0)
+    throw new UsageError(`unknown option ${boundText(unknown[0] ?? '')}\n${VALIDATE_USAGE}`);
   if (positional.length !== 1) throw new UsageError(`expected one bundle directory\n${VALIDATE_USAGE}`);
   const dir = positional[0] as string;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    const what = existsSync(dir) ? 'is a file, not a directory' : 'does not exist';
     throw new UsageError(
-      `${dir} is not a directory (a bundle is a directory holding connectors/)\n${VALIDATE_USAGE}`,
+      `${boundText(dir)} ${what} (a bundle is a directory holding connectors/)\n${VALIDATE_USAGE}`,
     );
   }
   return { dir, json: flags.includes('--json') };
@@ -66,7 +68,7 @@ export function validateCommand(args: readonly string[], io: CliIo, registry: Re
   if (json) {
     const body =
       result.bundle === undefined
-        ? { valid: false, problems: result.problems, warnings }
+        ? { valid: false, problems: result.problems.map(boundProblem), warnings }
         : {
             valid: true,
             connectors: result.bundle.connectors.map((c) => summary(c, result.redactor)),

@@ -19,8 +19,8 @@
  * ```
  * @module
  */
-import { lstatSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
 import { type ConfigFile, readConfigFile } from './config-file.ts';
 import { type ConnectorConfig, validateConnector } from './connector-config.ts';
@@ -146,12 +146,35 @@ function listConnectors(connDir: string, problems: ConfigProblem[]): string[] {
   }
 }
 
+/**
+ * A warning when `path` resolves (through a symlink, its own or a folder's) to a file outside the bundle:
+ * it is read, but a copy or archive of the bundle directory would not hold it.
+ */
+function outsideWarning(path: string, shown: string, bundleRoot: string): ConfigProblem | undefined {
+  let target: string;
+  try {
+    target = realpathSync(path);
+  } catch {
+    return undefined; // dangling or unreadable: reading it reports that
+  }
+  if (target.startsWith(bundleRoot + sep)) return undefined;
+  return {
+    file: shown,
+    key: '(file)',
+    expected: `a file inside the bundle: it links to ${target}, outside it, so a copy or package of the bundle directory would not contain it`,
+  };
+}
+
 function readFiles(dir: string, problems: ConfigProblem[], warnings: ConfigProblem[]): BundleFiles {
   const order: string[] = [];
+  const root = realpathSync(dir);
   const read = (path: string, shown: string): ConfigFile | undefined => {
     order.push(shown);
+    const outside = outsideWarning(path, shown, root);
+    if (outside !== undefined) warnings.push(outside);
     const r = readConfigFile(path, shown);
     problems.push(...r.problems);
+    warnings.push(...(r.warnings ?? []));
     return r.file;
   };
   // lstat, not exists: a dangling worker.properties link is a problem, not a bundle without a worker.
@@ -375,8 +398,26 @@ function assemble(
   });
 }
 
+/**
+ * The problem with `dir` itself, if it is not a directory: said once, instead of "at least one connector
+ * file" (which a missing directory also lacks, but is not what is wrong).
+ */
+function bundleDirProblem(dir: string): ConfigProblem | undefined {
+  const expected = 'a bundle directory (holding connectors/ and an optional worker file)';
+  try {
+    if (statSync(dir).isDirectory()) return undefined;
+    return { file: dir, key: '(bundle)', expected, got: 'a file, not a directory' };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const got = code === 'ENOENT' ? 'no such directory' : (code ?? 'unreadable');
+    return { file: dir, key: '(bundle)', expected, got };
+  }
+}
+
 /** Reads and validates the bundle in `dir`, collecting every problem. Never throws for bad configuration. */
 export function inspectBundle(dir: string, options: LoadOptions): Inspection {
+  const notDir = bundleDirProblem(dir);
+  if (notDir !== undefined) return { problems: [notDir], warnings: [], redactor: new Redactor() };
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
   const files = readFiles(dir, problems, warnings);

@@ -33,6 +33,8 @@ export interface ConfigFileResult {
    */
   readonly file?: ConfigFile;
   readonly problems: readonly ConfigProblem[];
+  /** Keys set twice (the last wins): said, without either value. Absent when there are none. */
+  readonly warnings?: readonly ConfigProblem[];
 }
 
 const BOM = 0xfeff;
@@ -86,7 +88,11 @@ export function parseJsonConfig(text: string, file: string): ConfigFileResult {
   }
   if (config === undefined) {
     for (const [key, member] of top) put(key, member);
-    return { file: { file, values, lines }, problems };
+    return {
+      file: { file, values, lines },
+      problems,
+      warnings: duplicateWarnings(file, scan.duplicates, 'JSON.parse'),
+    };
   }
   // The REST body: {"name": ..., "config": {...}}; the outer name wins, and should match an inner one.
   for (const [key, member] of top) {
@@ -105,7 +111,28 @@ export function parseJsonConfig(text: string, file: string): ConfigFileResult {
       problems.push({ file, key: 'name', expected, line: inner.line });
     }
   }
-  return { file: { file, values, lines }, problems };
+  return {
+    file: { file, values, lines },
+    problems,
+    warnings: duplicateWarnings(file, scan.duplicates, 'JSON.parse'),
+  };
+}
+
+/**
+ * One warning per key set twice: both lines and the key, never a value (either may be a secret, and the
+ * key it ends up under need not look like one).
+ */
+function duplicateWarnings(
+  file: string,
+  duplicates: readonly { readonly key: string; readonly firstLine: number; readonly line: number }[] = [],
+  reader: string,
+): ConfigProblem[] {
+  return duplicates.map(({ key, firstLine, line }) => ({
+    file,
+    key,
+    line,
+    expected: `set once: it is also set at line ${firstLine}, and this later one wins (as in ${reader}); remove one of them`,
+  }));
 }
 
 /** Escapes in a secret key's value must not leak through a syntax error's `got`. */
@@ -154,7 +181,8 @@ export function readConfigFile(path: string, shownAs: string): ConfigFileResult 
   try {
     const parsed = parsePropertiesBytes(bytes, shownAs);
     const values = nullPrototype(parsed.values);
-    return { file: { file: shownAs, values, lines: nullPrototype(parsed.lines) }, problems: [] };
+    const warnings = duplicateWarnings(shownAs, parsed.duplicates, "Java's Properties.load");
+    return { file: { file: shownAs, values, lines: nullPrototype(parsed.lines) }, problems: [], warnings };
   } catch (err) {
     if (err instanceof ConfigInvalidError) return { problems: hideSecretSyntax(err.problems) };
     throw err;

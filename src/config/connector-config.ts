@@ -92,6 +92,27 @@ function withoutClassKeys(problems: readonly ConfigProblem[], registry: Registry
   );
 }
 
+/** Keys of a log4j 1 or log4j2 properties file (`connect-log4j.properties`). */
+const LOG4J_KEY = /^(log4j2?\.|appenders?\.|loggers?\.|rootLogger|rootCategory)/;
+
+/**
+ * The one problem of a file in connectors/ that is clearly no connector: no `connector.class`, and no
+ * `name` or keys of a logging configuration. Said once for the file, instead of one "unknown key" (and a
+ * far-fetched suggestion) per line.
+ */
+function notAConnector(source: ConfigFile): ConfigProblem | undefined {
+  const { file, values } = source;
+  if (Object.hasOwn(values, 'connector.class')) return undefined;
+  const log4j = Object.keys(values).some((key) => LOG4J_KEY.test(key));
+  if (Object.hasOwn(values, 'name') && !log4j) return undefined;
+  const what = log4j ? ' and its keys are a log4j configuration' : '';
+  return {
+    file,
+    key: '(file)',
+    expected: `a connector configuration, which this is not: it has no connector.class${what}; move it out of connectors/, where every file is read as a connector`,
+  };
+}
+
 /** Validates `source` as a connector; values reach problems only through `ctx.show` (redacted). */
 export function validateConnector(
   source: ConfigFile,
@@ -99,6 +120,8 @@ export function validateConnector(
   worker: WorkerConfig,
   base: Omit<ValidationContext, 'file'>,
 ): Outcome {
+  const notConnector = notAConnector(source);
+  if (notConnector !== undefined) return { problems: [notConnector], warnings: [] };
   const { file, values: raw } = source;
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];

@@ -6,7 +6,7 @@
  */
 import { k } from './keys.ts';
 import type { ConnectorKind, ReportProblem, ShowValue } from './registry.ts';
-import { parseSchedule, SCHEDULE_EXPECTED } from './schedule.ts';
+import { checkSchedule, SCHEDULE_EXPECTED } from './schedule.ts';
 import type { ConfigSchema } from './validate-keys.ts';
 
 /** Lambda's longest timeout. */
@@ -66,11 +66,9 @@ export const connectorKeys = {
   'errors.log.include.messages': k.boolean('Include record coordinates (never payloads) in error logs.', {
     default: false,
   }),
-  'errors.deadletterqueue.topic.name': k.string(
+  'errors.deadletterqueue.topic.name': k.topic(
     'Dead letter queue topic for tolerated failures; empty disables it.',
-    {
-      default: '',
-    },
+    { default: '', emptyDisables: true },
   ),
   'errors.deadletterqueue.topic.replication.factor': k.int(
     'Replication factor of the DLQ topic when created.',
@@ -89,7 +87,7 @@ export const connectorKeys = {
     'string',
     'How often the function runs (EventBridge expression).',
     SCHEDULE_EXPECTED,
-    parseSchedule,
+    checkSchedule,
     {
       default: 'rate(1 minute)',
     },

@@ -15,6 +15,15 @@
 /** The type of a JSON value. */
 export type JsonType = 'string' | 'number' | 'boolean' | 'null' | 'object' | 'array';
 
+/** A key set twice in one recorded object: the later definition wins, as in `JSON.parse`. */
+export interface DuplicateKey {
+  readonly key: string;
+  /** 1-based line of the definition it overrides. */
+  readonly firstLine: number;
+  /** 1-based line of the definition that wins. */
+  readonly line: number;
+}
+
 /** One member of a recorded object. */
 export interface JsonMember {
   /** 1-based line of the member's key. */
@@ -34,6 +43,8 @@ export type JsonScan =
       readonly members?: ReadonlyMap<string, JsonMember>;
       /** The members of the object under the top-level `"config"` key (its last occurrence), if any. */
       readonly config?: ReadonlyMap<string, JsonMember>;
+      /** Keys set twice in a recorded object, in the order met; absent when there are none. */
+      readonly duplicates?: readonly DuplicateKey[];
     }
   | {
       readonly ok: false;
@@ -103,6 +114,7 @@ class Scanner {
   pos = 0;
   line = 1;
   config: Map<string, JsonMember> | undefined;
+  readonly duplicates: DuplicateKey[] = [];
 
   constructor(private readonly s: string) {}
 
@@ -162,6 +174,9 @@ class Scanner {
         this.config = inner;
       }
       const v = this.value(depth, inner, record !== undefined);
+      const earlier = key === undefined ? undefined : record?.get(key);
+      if (earlier !== undefined && key !== undefined)
+        this.duplicates.push({ key, firstLine: earlier.line, line });
       if (record !== undefined && key !== undefined)
         record.set(key, v.text === undefined ? { line, type: v.type } : { line, type: v.type, text: v.text });
       if (this.next(RBRACE)) return { type: 'object', text: undefined };
@@ -297,6 +312,7 @@ export function scanJson(text: string): JsonScan {
       ok: true,
       type: top.type,
       line,
+      ...(scanner.duplicates.length === 0 ? {} : { duplicates: scanner.duplicates }),
       ...(members === undefined ? {} : { members }),
       ...(scanner.config === undefined ? {} : { config: scanner.config }),
     };

@@ -25,7 +25,7 @@ export interface KeySpec<T = unknown> {
   readonly optional: boolean;
   /** Secrets are shown as `[hidden]` everywhere (CLI, errors, logs, status endpoint). */
   readonly secret: boolean;
-  /** What a valid value looks like, for errors and the reference (e.g. `an integer >= 1`). */
+  /** What a valid value looks like, for errors and the reference (e.g. `an integer from 1 to 1000`). */
   readonly expected: string;
   readonly schema: ZodType<T, string>;
 }
@@ -61,11 +61,24 @@ function spec<T>(
   });
 }
 
-function rangeText(min: number | undefined, max: number | undefined): string {
-  if (min !== undefined && max !== undefined) return `an integer between ${min} and ${max}`;
-  if (min !== undefined) return `an integer >= ${min}`;
-  if (max !== undefined) return `an integer <= ${max}`;
-  return 'an integer';
+/**
+ * The range of each integer type: Connect's INT is a 32-bit Java int; its LONG is 64-bit, but a
+ * JavaScript number holds integers exactly only up to 2^53 - 1, so that is where connect-fn's longs end.
+ */
+const INTEGER_RANGE = {
+  int: { min: -2_147_483_648, max: 2_147_483_647, note: 'a 32-bit int, as in Connect' },
+  long: {
+    min: -Number.MAX_SAFE_INTEGER,
+    max: Number.MAX_SAFE_INTEGER,
+    note: '2^53 - 1 is the largest integer connect-fn holds exactly',
+  },
+} as const;
+
+/** The rule an integer key applies, with its type's bound where the key sets none (`an integer from 1 to 2147483647 (...)`). */
+function rangeText(type: 'int' | 'long', min: number | undefined, max: number | undefined): string {
+  const range = INTEGER_RANGE[type];
+  const text = `an integer from ${min ?? range.min} to ${max ?? range.max}`;
+  return min === undefined || max === undefined ? `${text} (${range.note})` : text;
 }
 
 interface IntOptions extends CommonOptions {
@@ -74,16 +87,23 @@ interface IntOptions extends CommonOptions {
 }
 
 function integer(type: 'int' | 'long', doc: string, opts: IntOptions): KeySpec<number> {
-  const expected = rangeText(opts.min, opts.max);
+  const expected = rangeText(type, opts.min, opts.max);
+  const min = opts.min ?? INTEGER_RANGE[type].min;
+  const max = opts.max ?? INTEGER_RANGE[type].max;
   const schema = string()
     .trim()
     .regex(/^[+-]?\d+$/, expected)
     .transform(Number)
-    .refine((n) => Number.isSafeInteger(n), expected)
-    .refine((n) => opts.min === undefined || n >= opts.min, expected)
-    .refine((n) => opts.max === undefined || n <= opts.max, expected);
+    .refine((n) => Number.isSafeInteger(n) && n >= min && n <= max, expected);
   return spec(type, doc, expected, schema, opts);
 }
+
+/** Kafka's legal topic names (`Topic.validate`): 1-249 of letters, digits, `.`, `_` and `-`, not `.` or `..`. */
+export const TOPIC_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,249}$/;
+
+/** Kafka's rule for a topic name, as every message about one states it. */
+export const TOPIC_NAME_RULE =
+  'a Kafka topic name: 1 to 249 characters of letters, digits, ".", "_" and "-", and not "." or ".."';
 
 /** Splits Connect's comma-separated lists: items trimmed, empty items dropped. */
 export function splitList(raw: string): string[] {
@@ -96,7 +116,7 @@ export function splitList(raw: string): string[] {
 /** Builders for key specs. */
 export const k = {
   string(doc: string, opts: CommonOptions & { readonly nonEmpty?: boolean; readonly secret?: boolean } = {}) {
-    const expected = opts.nonEmpty ? 'a non-empty string' : 'a string';
+    const expected = opts.nonEmpty ? 'a string that is not empty or only spaces' : 'a string';
     const base = string();
     const schema = opts.nonEmpty ? base.refine((s) => s.trim().length > 0, expected) : base;
     return spec('string', doc, expected, schema, opts);
@@ -115,7 +135,7 @@ export const k = {
   },
 
   boolean(doc: string, opts: CommonOptions = {}) {
-    const expected = 'true or false';
+    const expected = 'true or false (in any case)';
     const schema = string()
       .trim()
       .toLowerCase()
@@ -144,8 +164,9 @@ export const k = {
       readonly caseInsensitive?: boolean;
     } = {},
   ) {
-    const accepted = [...values, ...Object.keys(opts.aliases ?? {})];
-    const expected = `one of ${accepted.map((v) => (v === '' ? '""' : v)).join(', ')}`;
+    const quote = (v: string) => (v === '' ? '""' : v);
+    const aliases = Object.keys(opts.aliases ?? {});
+    const expected = `one of ${values.map(quote).join(', ')}${opts.caseInsensitive ? ' (in any case)' : ''}${aliases.length > 0 ? `, ${aliases.join(', ')}` : ''}`;
     const lookup = (s: string): V | undefined => {
       const key = opts.caseInsensitive ? s.toLowerCase() : s;
       const direct = values.find((v) => (opts.caseInsensitive ? v.toLowerCase() : v) === key);
@@ -156,6 +177,18 @@ export const k = {
       .refine((s) => lookup(s) !== undefined, expected)
       .transform((s) => lookup(s) as V);
     return spec(values.some((v) => v.includes('.')) ? 'class' : 'enum', doc, expected, schema, opts);
+  },
+
+  /**
+   * One Kafka topic name, trimmed ({@link TOPIC_NAME}). With `emptyDisables`, an empty value is accepted
+   * too (as `errors.deadletterqueue.topic.name`'s "no dead letter queue").
+   */
+  topic(doc: string, opts: CommonOptions & { readonly emptyDisables?: boolean } = {}) {
+    const expected = opts.emptyDisables ? `empty, or ${TOPIC_NAME_RULE}` : TOPIC_NAME_RULE;
+    const schema = string()
+      .trim()
+      .refine((s) => TOPIC_NAME.test(s) || (opts.emptyDisables === true && s === ''), expected);
+    return spec('string', doc, expected, schema, opts);
   },
 
   url(doc: string, opts: CommonOptions = {}) {
@@ -171,16 +204,23 @@ export const k = {
     return Object.freeze({ ...inner, optional: true });
   },
 
-  /** A string checked by a custom predicate; `expected` says what passes. */
+  /**
+   * A string checked by a custom parser; `expected` says what passes. The parser returns undefined for a
+   * value that fails, or a {@link Rejected} saying which rule it breaks (appended to `expected`).
+   */
   custom<T>(
     type: KeyType,
     doc: string,
     expected: string,
-    parse: (raw: string) => T | undefined,
+    parse: (raw: string) => T | Rejected | undefined,
     opts: CommonOptions = {},
   ) {
     const schema = string().transform((s, ctx) => {
       const v = parse(s);
+      if (v instanceof Rejected) {
+        ctx.addIssue({ code: 'custom', message: `${expected}: ${v.reason}` });
+        return NEVER;
+      }
       if (v === undefined) {
         ctx.addIssue({ code: 'custom', message: expected });
         return NEVER;
@@ -190,6 +230,11 @@ export const k = {
     return spec(type, doc, expected, schema, opts);
   },
 } as const;
+
+/** What a custom key's parser returns for a value that breaks a rule: the rule, for the message. */
+export class Rejected {
+  constructor(readonly reason: string) {}
+}
 
 /** A set of keys, as a connector class, converter or the worker contributes it. */
 export type KeyTable = Readonly<Record<string, KeySpec>>;

@@ -33,6 +33,8 @@ export interface ParsedProperties {
   readonly values: ReadonlyMap<string, string>;
   /** Key → 1-based line where its last definition starts (the line of its first character). */
   readonly lines: ReadonlyMap<string, number>;
+  /** Keys defined more than once, in the order met: Java keeps the last silently; we warn. */
+  readonly duplicates: readonly { readonly key: string; readonly firstLine: number; readonly line: number }[];
 }
 
 /** What a malformed `\u` escape is reported as expecting. */
@@ -259,6 +261,7 @@ function badEscape(file: string, key: string, logical: LogicalLine, at: number, 
 export function parseProperties(text: string, file: string): ParsedProperties {
   const values = new Map<string, string>();
   const lines = new Map<string, number>();
+  const duplicates: { key: string; firstLine: number; line: number }[] = [];
   const problems: ConfigProblem[] = [];
   const reader = new LogicalLineReader(text);
   for (let logical = reader.next(); logical !== undefined; logical = reader.next()) {
@@ -273,11 +276,14 @@ export function parseProperties(text: string, file: string): ParsedProperties {
       problems.push(badEscape(file, key, logical, value, logical.text.length));
       continue;
     }
+    const line = logical.segmentLines[0]!;
+    const firstLine = lines.get(key);
+    if (firstLine !== undefined) duplicates.push({ key, firstLine, line });
     values.set(key, value);
-    lines.set(key, logical.segmentLines[0]!);
+    lines.set(key, line);
   }
   if (problems.length > 0) throw new ConfigInvalidError(problems);
-  return { file, values, lines };
+  return { file, values, lines, duplicates };
 }
 
 /** What bytes that are not UTF-8 are reported as expecting. */

@@ -96,13 +96,20 @@ function bagDistance(aCounts: Int32Array, aLength: number, b: string): number {
 }
 
 /**
- * The candidate closest to `input`, or undefined when none is within a third of the input's length
- * (at least 2 edits are always allowed). Case differences count as half an edit. Ties go to the
- * alphabetically first candidate.
+ * The most edits a suggestion may be away from `input`: a third of its length, and 1 for inputs under 6
+ * characters (2 edits in a 3-letter word leave one letter in common: a guess, not a typo).
+ */
+export function editBudget(input: string): number {
+  return input.length < 6 ? 1 : Math.floor(input.length / 3);
+}
+
+/**
+ * The candidate closest to `input`, or undefined when none is within {@link editBudget} edits. Case
+ * differences count as half an edit. Ties go to the alphabetically first candidate.
  */
 export function closest(input: string, candidates: Iterable<string>): string | undefined {
   if (input.length > MAX_SUGGEST_LENGTH) return undefined;
-  const budget = Math.max(2, Math.floor(input.length / 3));
+  const budget = editBudget(input);
   let best: string | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
   let cells = 0;

@@ -83,6 +83,8 @@ export function emptyMap<V>(): Record<string, V> {
 /**
  * The closest known key for `key`: a whole known key, or a prefix rule's prefix with the rest of `key`
  * kept (`prodcuer.acks` -> `producer.acks`, `value.convertr.schemas.enable` -> `value.converter.schemas.enable`).
+ * A prefix is offered only when the part of `key` it replaces is itself a likely typo of it: the rest
+ * being equal says nothing (`log4j.appender.stdout` is no `transforms.appender.stdout`).
  */
 function suggestKey(
   key: string,
@@ -96,6 +98,8 @@ function suggestKey(
   for (const { prefix } of prefixes) {
     const depth = prefix.split('.').length - 1;
     if (parts.length <= depth) continue;
+    const head = `${parts.slice(0, depth).join('.')}.`;
+    if (closest(head, [prefix]) === undefined) continue;
     candidates.push(prefix + parts.slice(depth).join('.'));
   }
   return closest(key, candidates);

@@ -20,6 +20,32 @@ export interface WorkerConfig {
   readonly converters: Readonly<Partial<Record<ConverterRole, PluginConfig>>>;
 }
 
+/**
+ * A Kafka Connect standalone worker file names its offsets file (`offset.storage.file.filename`) and has
+ * no `offset.storage`: read as connect-standalone would, its offsets go to that file (`offset.storage=file`)
+ * rather than to the default Kafka topic, which it never meant (and whose replication factor 3 a one-broker
+ * cluster cannot give). Said in a warning, with the format caveat: connect-fn's file is JSON, and Connect's
+ * own standalone file (Java-serialised) cannot be read, so the store refuses one rather than overwrite it.
+ */
+function standaloneDefaults(
+  raw: Readonly<Record<string, string>>,
+  values: ConfigValues<typeof workerKeys>,
+  ctx: ValidationContext,
+  warnings: ConfigProblem[],
+): ConfigValues<typeof workerKeys> {
+  if (!Object.hasOwn(raw, 'offset.storage.file.filename') || Object.hasOwn(raw, 'offset.storage'))
+    return values;
+  warnings.push({
+    file: ctx.file,
+    key: 'offset.storage.file.filename',
+    expected:
+      'read as a Connect standalone worker file: without offset.storage, offsets go to this file (offset.storage=file). ' +
+      "connect-fn writes it as JSON and cannot read Connect's own standalone offsets file (Java-serialised): " +
+      'name a new file, and set offset.storage to choose where offsets go',
+  });
+  return { ...values, 'offset.storage': 'file' };
+}
+
 /** Validates the worker's raw keys (already provider-resolved); pushes problems and warnings. */
 export function validateWorker(
   raw: Readonly<Record<string, string>>,
@@ -31,7 +57,8 @@ export function validateWorker(
   const result = validateKeys(workerSchema, raw, ctx);
   problems.push(...result.problems);
   warnings.push(...result.warnings);
-  checkWorker(result.values, (p) => problems.push({ file: ctx.file, ...p }), ctx.show);
+  const values = standaloneDefaults(raw, result.values, ctx, warnings);
+  checkWorker(values, (p) => problems.push({ file: ctx.file, ...p }), ctx.show);
   const converters: Partial<Record<ConverterRole, PluginConfig>> = {};
   for (const role of CONVERTER_ROLES) {
     const classKey = `${role}.converter` as const;
@@ -50,7 +77,7 @@ export function validateWorker(
   }
   return {
     file: ctx.file,
-    values: result.values,
+    values,
     clients: {
       producer: subKeys(result.delegated, 'producer.'),
       consumer: subKeys(result.delegated, 'consumer.'),

@@ -71,14 +71,13 @@ export const workerKeys = {
   }),
   'offset.storage': k.enum(
     ['kafka', 'dynamodb', 'file'],
-    'Where offsets are stored (KIP-304). `file` is for local runs.',
+    'Where offsets are stored (KIP-304). `file` is for local runs; it is the default when the worker sets `offset.storage.file.filename`, as a Connect standalone worker file does (with a warning).',
     {
       default: 'kafka',
     },
   ),
-  'offset.storage.topic': k.string("Kafka Connect's offsets topic, shared with Connect for migrations.", {
+  'offset.storage.topic': k.topic("Kafka Connect's offsets topic, shared with Connect for migrations.", {
     default: 'connect-offsets',
-    nonEmpty: true,
   }),
   'offset.storage.partitions': k.int('Partitions of the offsets topic when it is created.', {
     default: 25,
@@ -99,7 +98,8 @@ export const workerKeys = {
     default: '.connect-fn/offsets.json',
     nonEmpty: true,
   }),
-  'offset.flush.interval.ms': k.int(
+  // LONG in Connect's WorkerConfig.
+  'offset.flush.interval.ms': k.long(
     "Sink connectors: commit offsets (after a flush) at most this often within an invocation, and at its end; 0 = after every batch (connect-fn's default; Connect's is 60000). Sources commit every batch.",
     { default: 0, min: 0 },
   ),

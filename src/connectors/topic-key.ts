@@ -4,12 +4,9 @@
  */
 import { k } from '../config/keys.ts';
 
-/** Kafka's legal topic names: 1-249 of letters, digits, `.`, `_` and `-`. */
-export const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+export { TOPIC_NAME, TOPIC_NAME_RULE } from '../config/keys.ts';
 
-/** A required key holding one topic name (trimmed). */
+/** A required key holding one topic name (trimmed), checked by Kafka's rule. */
 export function topicKey(doc: string) {
-  return k.custom('string', doc, 'a single topic name (no commas)', (raw) =>
-    TOPIC_NAME.test(raw.trim()) ? raw.trim() : undefined,
-  );
+  return k.topic(doc);
 }

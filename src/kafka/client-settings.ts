@@ -82,10 +82,20 @@ export function defaultSettings(): Settings {
 type Apply<S> = (raw: string, settings: S) => string | undefined;
 type Rule<S> = { readonly apply: Apply<S> } | { readonly ignored: string };
 
-/** An integer key: `set` stores the parsed value. */
-function int<S>(min: number, set: (settings: S, n: number) => void, max = Number.MAX_SAFE_INTEGER): Rule<S> {
-  const expected =
-    max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer between ${min} and ${max}`;
+/** Kafka's INT keys are 32-bit Java ints. */
+const INT_MAX = 2_147_483_647;
+/** For Kafka's LONG keys: a JavaScript number holds integers exactly only up to 2^53 - 1. */
+const LONG_MAX = Number.MAX_SAFE_INTEGER;
+
+/** An integer key (an INT unless `max` says otherwise): `set` stores the parsed value. */
+function int<S>(min: number, set: (settings: S, n: number) => void, max = INT_MAX): Rule<S> {
+  const note =
+    max === INT_MAX
+      ? ' (a 32-bit int, as in Kafka)'
+      : max === LONG_MAX
+        ? ' (2^53 - 1 is the largest integer connect-fn holds exactly)'
+        : '';
+  const expected = `an integer from ${min} to ${max}${note}`;
   return {
     apply(raw, settings) {
       const n = Number(raw.trim());
@@ -111,21 +121,37 @@ const commonRules: Record<string, Rule<CommonSettings>> = {
   'request.timeout.ms': int(1, (s, n) => {
     s.requestTimeoutMs = n;
   }),
-  'socket.connection.setup.timeout.ms': int(1, (s, n) => {
-    s.connectionTimeoutMs = n;
-  }),
-  'metadata.max.age.ms': int(0, (s, n) => {
-    s.metadataMaxAgeMs = n;
-  }),
+  'socket.connection.setup.timeout.ms': int(
+    1,
+    (s, n) => {
+      s.connectionTimeoutMs = n;
+    },
+    LONG_MAX,
+  ),
+  'metadata.max.age.ms': int(
+    0,
+    (s, n) => {
+      s.metadataMaxAgeMs = n;
+    },
+    LONG_MAX,
+  ),
   retries: int(0, (s, n) => {
     s.retry.retries = n;
   }),
-  'retry.backoff.ms': int(0, (s, n) => {
-    s.retry.initialRetryTime = n;
-  }),
-  'retry.backoff.max.ms': int(1, (s, n) => {
-    s.retry.maxRetryTime = n;
-  }),
+  'retry.backoff.ms': int(
+    0,
+    (s, n) => {
+      s.retry.initialRetryTime = n;
+    },
+    LONG_MAX,
+  ),
+  'retry.backoff.max.ms': int(
+    1,
+    (s, n) => {
+      s.retry.maxRetryTime = n;
+    },
+    LONG_MAX,
+  ),
   'connections.max.idle.ms': { ignored: 'an invocation opens its connections and closes them when it ends' },
   'reconnect.backoff.ms': { ignored: 'reconnects follow retry.backoff.ms' },
   'reconnect.backoff.max.ms': { ignored: 'reconnects follow retry.backoff.max.ms' },

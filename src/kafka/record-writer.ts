@@ -7,7 +7,7 @@ import { type Kafka, Partitioners, type Producer, type TopicMessages } from 'kaf
 import type { KafkaRecord, RecordWriter } from '../runtime/ports.ts';
 import type { ProducerSettings } from './client-settings.ts';
 import { type Endpoint, kafkaFailure } from './kafka-failure.ts';
-import { produceRequests } from './records.ts';
+import { produceRequests, refusedAsTooLarge, requestLength } from './records.ts';
 
 /** acks=all: the leader answers once every in-sync replica has the records. */
 export const ACKS_ALL = -1;
@@ -89,8 +89,13 @@ export class IdempotentRecordWriter implements RecordWriter {
   async send(records: readonly KafkaRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.connect();
+    let start = 0;
     for (const request of produceRequests(records, this.#context.settings.maxRequestBytes)) {
-      await sendRequest(this.#producer, request, this.#context);
+      const length = requestLength(request);
+      await sendRequest(this.#producer, request, this.#context).catch((err: unknown) => {
+        throw refusedAsTooLarge(err, records, start, length);
+      });
+      start += length;
     }
   }
 

@@ -4,8 +4,10 @@
  * @module
  */
 import type { IHeaders, Message, TopicMessages } from 'kafkajs';
+import { RecordTooLargeError } from '../errors.ts';
 import type { FetchedRecord, KafkaHeader, KafkaRecord } from '../runtime/ports.ts';
 import { KafkaOperationError } from './errors.ts';
+import { hasKafkaType } from './kafka-failure.ts';
 
 /** Per-record framing in a v2 record batch (length, attributes, deltas, header count), roughly. */
 const RECORD_OVERHEAD_BYTES = 24;
@@ -56,10 +58,12 @@ export function recordSizeBytes(record: KafkaRecord): number {
 }
 
 /**
- * `records` as consecutive produce requests of at most `maxRequestBytes` each (a single larger record
- * goes alone), each grouped by topic. Order is kept: request i holds only records sent before request i+1.
+ * `records` as consecutive produce requests of at most `maxRequestBytes` each, each grouped by topic.
+ * Order is kept: request i holds only records sent before request i+1. A record larger than the limit is
+ * refused before anything is sent, as Kafka's producer refuses it (`RecordTooLargeException`).
  */
 export function produceRequests(records: readonly KafkaRecord[], maxRequestBytes: number): TopicMessages[][] {
+  checkRecordSizes(records, maxRequestBytes);
   const requests: TopicMessages[][] = [];
   let current = new Map<string, Message[]>();
   let bytes = 0;
@@ -81,6 +85,56 @@ export function produceRequests(records: readonly KafkaRecord[], maxRequestBytes
   }
   flush();
   return requests;
+}
+
+/** Throws {@link RecordTooLargeError} for the first record larger than `maxRequestBytes`. */
+function checkRecordSizes(records: readonly KafkaRecord[], maxRequestBytes: number): void {
+  for (let index = 0; index < records.length; index++) {
+    const record = records[index] as KafkaRecord;
+    const sizeBytes = recordSizeBytes(record);
+    if (sizeBytes <= maxRequestBytes) continue;
+    throw new RecordTooLargeError(
+      `a record for topic ${record.topic} is ${sizeBytes} bytes, more than max.request.size (${maxRequestBytes} bytes); ` +
+        "raise producer.max.request.size (and the topic's max.message.bytes), or make the record smaller",
+      { index, sizeBytes, limitBytes: maxRequestBytes },
+    );
+  }
+}
+
+/** Kafka's answers to a produce request holding a record larger than the topic or the broker takes. */
+const TOO_LARGE_TYPES: ReadonlySet<string> = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+/** How many records a produce request holds (requests are consecutive runs of the records sent). */
+export function requestLength(request: readonly TopicMessages[]): number {
+  let n = 0;
+  for (const { messages } of request) n += messages.length;
+  return n;
+}
+
+/**
+ * `err` as a {@link RecordTooLargeError} naming the largest of `records[start, start + length)` when the
+ * broker refused that request as too large; any other error unchanged.
+ */
+export function refusedAsTooLarge(
+  err: unknown,
+  records: readonly KafkaRecord[],
+  start: number,
+  length: number,
+): unknown {
+  if (!hasKafkaType(err, TOO_LARGE_TYPES)) return err;
+  let index = start;
+  let sizeBytes = -1;
+  for (let i = start; i < start + length && i < records.length; i++) {
+    const size = recordSizeBytes(records[i] as KafkaRecord);
+    if (size > sizeBytes) [index, sizeBytes] = [i, size];
+  }
+  const topic = records[index]?.topic ?? '?';
+  return new RecordTooLargeError(
+    `the broker refused a record for topic ${topic} of ${sizeBytes} bytes (the largest of its request) as larger than it takes: ` +
+      "more than the topic's max.message.bytes (the broker's message.max.bytes by default); raise it, or make the record smaller",
+    { index, sizeBytes, limitBytes: undefined },
+    { cause: err },
+  );
 }
 
 /** A record as kafkajs decodes it from a fetch response (the fields we read). */

@@ -22,7 +22,7 @@ import type { KafkaRecord, Transaction, TransactionalWriter } from '../runtime/p
 import type { TopicPartitionOffset } from '../spi/sink.ts';
 import { hasKafkaType, kafkaFailure } from './kafka-failure.ts';
 import { type ProducerContext, sendRequest } from './record-writer.ts';
-import { produceRequests } from './records.ts';
+import { produceRequests, refusedAsTooLarge, requestLength } from './records.ts';
 
 /** Kafka's answers to a producer that a newer one with the same transactional id has replaced. */
 const FENCED_TYPES: ReadonlySet<string> = new Set([
@@ -222,12 +222,17 @@ export class KafkaTransactionalWriter implements TransactionalWriter {
     return {
       send: async (records: readonly KafkaRecord[]) => {
         this.#check();
+        let start = 0;
         for (const request of produceRequests(records, this.#context.settings.maxRequestBytes)) {
+          const length = requestLength(request);
           try {
             await sendRequest(transaction, request, this.#context);
           } catch (err) {
-            throw isFencing(err) ? this.#failure(err, 'producing') : err;
+            throw isFencing(err)
+              ? this.#failure(err, 'producing')
+              : refusedAsTooLarge(err, records, start, length);
           }
+          start += length;
         }
       },
       sendOffsets: (groupId: string, offsets: readonly TopicPartitionOffset[]) =>

@@ -279,7 +279,11 @@ function decodeRecord(raw: unknown, path: string, topic: string, partition: numb
 /** A metadata number (offset, timestamp): safe to quote in messages, unlike record contents. */
 function integerField(value: unknown, path: string, min: number): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= min) return value;
-  return fail(path, `an integer from ${min}`, typeof value === 'number' ? `${value}` : kindOf(value));
+  const expected = `an integer from ${min} to ${Number.MAX_SAFE_INTEGER} (2^53 - 1)`;
+  // Beyond 2^53 - 1 the number the event was parsed into is not the one it held: say so, not "an integer".
+  if (typeof value === 'number' && Number.isInteger(value) && value > Number.MAX_SAFE_INTEGER)
+    return fail(path, expected, `${value}, beyond the range a JavaScript number holds exactly`);
+  return fail(path, expected, typeof value === 'number' ? `${value}` : kindOf(value));
 }
 
 function base64Field(value: unknown, path: string): Uint8Array | null {

@@ -28,6 +28,9 @@ import { type ConnectJson, parseConnectJson, writeConnectJson } from './connect-
 import { OffsetFormatError, OffsetStorageError } from './errors.ts';
 import { type EncodedEntry, type EncodedPartition, StoredOffsetSession } from './stored-session.ts';
 
+/** `ObjectOutputStream`'s stream magic, the first two bytes of Connect standalone's offsets file. */
+const JAVA_SERIALIZATION_MAGIC = [0xac, 0xed] as const;
+
 export interface FileOffsetStoreOptions {
   /** The offsets file (`offset.storage.file.filename`); created with its directory on the first commit. */
   readonly filename: string;
@@ -60,9 +63,9 @@ export class FileOffsetStore implements OffsetStore {
 
   /** Every stored entry: key JSON → offset JSON, in file order. */
   async entries(): Promise<Map<string, string>> {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(this.filename, 'utf8');
+      bytes = await readFile(this.filename);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
       throw new OffsetStorageError(
@@ -72,7 +75,14 @@ export class FileOffsetStore implements OffsetStore {
         },
       );
     }
-    return parseOffsetsFile(text, this.filename);
+    if (bytes[0] === JAVA_SERIALIZATION_MAGIC[0] && bytes[1] === JAVA_SERIALIZATION_MAGIC[1]) {
+      // Connect standalone's offsets file: refused before any commit could rewrite it as ours.
+      throw new OffsetStorageError(
+        `the offsets file ${this.filename} is Kafka Connect's standalone offsets file (Java-serialised), which connect-fn cannot read; ` +
+          'name a new file in offset.storage.file.filename (connect-fn writes JSON) and leave this one to Connect',
+      );
+    }
+    return parseOffsetsFile(bytes.toString('utf8'), this.filename);
   }
 
   /** Applies `entries` (null deletes) in one atomic rewrite of the file. */

@@ -23,6 +23,7 @@ import { type DeliverBatch, type Delivery, type OpenDelivery, openDelivery } fro
 import { OffsetTracker } from './offset-tracker.ts';
 import type { Clock, KafkaRecord, OffsetSession, OffsetStore } from './ports.ts';
 import { type RecordConverters, recordBytes, toKafkaRecord } from './record-converter.ts';
+import { type SourceCoordinates, withSourceCoordinates } from './record-coordinates.ts';
 import { withRetry } from './retry.ts';
 import { type InvocationSummary, summaryError } from './summary.ts';
 
@@ -80,13 +81,15 @@ async function convertBatch(
   records: readonly SourceRecord[],
   options: SourceCycleOptions,
   progress: Progress,
-): Promise<KafkaRecord[]> {
+): Promise<{ records: KafkaRecord[]; sources: SourceCoordinates[] }> {
   const out: KafkaRecord[] = [];
+  const sources: SourceCoordinates[] = [];
   for (let i = 0; i < records.length; i++) {
     if (i > 0 && i % CONVERT_CHUNK === 0) await yieldToIo();
     const record = records[i]!;
     try {
       out.push(toKafkaRecord(record, options.converters));
+      sources.push({ sourcePartition: record.sourcePartition, sourceOffset: record.sourceOffset });
     } catch (err) {
       if (options.errors.tolerance !== 'all') throw err;
       progress.skipped++;
@@ -98,7 +101,7 @@ async function convertBatch(
       });
     }
   }
-  return out;
+  return { records: out, sources };
 }
 
 async function pollOnce(
@@ -129,6 +132,8 @@ export class TaskPollError extends ConnectFnError {
 /** A polled batch, converted: what delivery needs of it (the source records themselves are let go). */
 interface ConvertedBatch {
   readonly records: readonly KafkaRecord[];
+  /** Where each of `records` came from, for errors that name one. */
+  readonly sources: readonly SourceCoordinates[];
   /** Records polled (skipped ones included). */
   readonly count: number;
   /** Budget bytes of the converted records. */
@@ -159,14 +164,14 @@ async function nextBatch(
     stop.reason = StopReason.idle;
     return undefined;
   }
-  const records = await convertBatch(polled, options, progress);
+  const { records, sources } = await convertBatch(polled, options, progress);
   const offsets = new OffsetTracker();
   for (const record of polled) offsets.advance(record.sourcePartition, record.sourceOffset);
   let bytes = 0;
   for (const record of records) bytes += recordBytes(record);
   // Counted now, not once delivered: the next batch is polled while this one is in flight.
   budget.spend(polled.length, bytes);
-  return { records, count: polled.length, bytes, offsets };
+  return { records, sources, count: polled.length, bytes, offsets };
 }
 
 /**
@@ -188,12 +193,14 @@ async function runBatches(
   try {
     let batch = await nextBatch(options, budget, delivery, progress, stop);
     while (batch !== undefined) {
-      const { count, bytes, offsets } = batch;
+      const { count, bytes, offsets, sources } = batch;
       sending = deliver(batch.records, offsets, () => {
         progress.records += count;
         progress.bytes += bytes;
         progress.batches++;
         progress.committed.merge(offsets.entries());
+      }).catch((err: unknown) => {
+        throw withSourceCoordinates(err, sources);
       });
       batch = undefined;
       // Each settles while the other runs, and is awaited below, in order: no rejection goes unseen.

@@ -363,7 +363,7 @@ describe('source function against the real broker', () => {
       'connectors/gen.properties': 'name=g\nconnector.class=datagen\nkafka.topic=t\ntasks.max=0\n',
     });
     expect(() => createSourceFunction({ bundleDir: dir, connector: 'g', env: env() })).toThrow(
-      /connectors\/gen\.properties:4: tasks\.max: an integer between 1 and 1000 \(got 0\)/,
+      /connectors\/gen\.properties:4: tasks\.max: an integer from 1 to 1000 \(got 0\)/,
     );
   });
 });

@@ -12,6 +12,7 @@ const concrete = [
   new errors.TopicNotSubscribedError('x'),
   new errors.ConversionError('x', { stage: errors.Stage.VALUE_CONVERTER }),
   new errors.EventDecodeError('x'),
+  new errors.RecordTooLargeError('x', { index: 0, sizeBytes: 2, limitBytes: 1 }),
 ];
 
 describe('errors', () => {

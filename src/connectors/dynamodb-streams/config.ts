@@ -15,7 +15,7 @@
  */
 import { k } from '../../config/keys.ts';
 import type { ConnectorDef } from '../../config/registry.ts';
-import { TOPIC_NAME } from '../topic-key.ts';
+import { TOPIC_NAME, TOPIC_NAME_RULE } from '../topic-key.ts';
 
 /** Where a shard starts when nothing is committed for its lineage. */
 export const STREAM_POSITIONS = ['TRIM_HORIZON', 'LATEST'] as const;
@@ -73,7 +73,7 @@ export const dynamoDbStreamsKeys = {
   'topic.format': k.custom(
     'string',
     'The topic of the change records: a fixed name, or a format where ${table} stands for the table name.',
-    'a topic name, optionally containing ${table}',
+    `${TOPIC_NAME_RULE}, where \${table} may stand for the table name`,
     parseTopicFormat,
     { default: TABLE_PLACEHOLDER },
   ),
@@ -115,7 +115,7 @@ export const dynamoDbStreamsDef: ConnectorDef<typeof dynamoDbStreamsKeys> = {
     if (name !== undefined && typeof format === 'string' && !TOPIC_NAME.test(topicFor(format, name))) {
       report({
         key: 'topic.format',
-        expected: `a legal topic name once \${table} is ${name} (at most 249 of letters, digits, . _ -)`,
+        expected: `${TOPIC_NAME_RULE}, once \${table} is ${name}`,
       });
     }
   },

@@ -63,7 +63,7 @@ describe('validate never prints a secret', () => {
     });
     const r = await validate(dir);
     expect(r.out).toEqual([
-      'connectors/a.properties:5: tasks.max: an integer between 1 and 1000 (got [hidden])',
+      'connectors/a.properties:5: tasks.max: an integer from 1 to 1000 (got [hidden])',
       'connectors/b.properties:5: errors.deadletterqueue.topic.name: a topic the connector does not read (got [hidden])',
     ]);
   });
@@ -170,7 +170,9 @@ describe('validate, hostile and mistyped keys', () => {
       'connectors/b.properties': sourceProps('', 'b'),
     });
     const r = await validate(dir);
-    expect(r.out).toEqual(['worker.properties:2: value.converter.schemas.enable: true or false (got maybe)']);
+    expect(r.out).toEqual([
+      'worker.properties:2: value.converter.schemas.enable: true or false (in any case) (got maybe)',
+    ]);
   });
 
   it('suggests the right key for a typo in a prefix', async () => {

@@ -71,10 +71,10 @@ describe('connect-fn validate', () => {
     expect(r.code).toBe(1);
     expect(r.out.sort()).toEqual(
       [
-        'connectors/a.properties: file: required: a non-empty string',
-        'connectors/a.properties: topic: required: a single topic name (no commas)',
-        'connectors/a.properties:3: tasks.max: an integer between 1 and 1000 (got zero)',
-        'connectors/a.properties:4: batch.size: an integer >= 1 (got 0)',
+        'connectors/a.properties: file: required: a string that is not empty or only spaces',
+        'connectors/a.properties: topic: required: a Kafka topic name: 1 to 249 characters of letters, digits, ".", "_" and "-", and not "." or ".."',
+        'connectors/a.properties:3: tasks.max: an integer from 1 to 1000 (got zero)',
+        'connectors/a.properties:4: batch.size: an integer from 1 to 2147483647 (a 32-bit int, as in Connect) (got 0)',
         'connectors/a.properties:5: errors.tolerance: one of none, all (got some)',
       ].sort(),
     );
@@ -171,9 +171,11 @@ describe('connect-fn validate', () => {
         }
       }
       expect(text.out).toContain(
-        'worker.properties:5: offset.storage.partitions: an integer >= 1 (got [hidden])',
+        'worker.properties:5: offset.storage.partitions: an integer from 1 to 2147483647 (a 32-bit int, as in Connect) (got [hidden])',
       );
-      expect(text.out).toContain('connectors/a.properties:5: batch.size: an integer >= 1 (got [hidden])');
+      expect(text.out).toContain(
+        'connectors/a.properties:5: batch.size: an integer from 1 to 2147483647 (a 32-bit int, as in Connect) (got [hidden])',
+      );
     } finally {
       delete process.env.CFN_SECRET_PARTS;
       delete process.env.CFN_SECRET_BATCH;
@@ -209,9 +211,7 @@ describe('connect-fn validate', () => {
     writeFileSync(join(dir, 'connectors', 'notes.txt'), 'not config');
     const bad = spawnSync(process.execPath, ['bin/connect-fn.mjs', 'validate', dir], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
-    expect(bad.stdout).toContain(
-      'connectors/a.properties:5: tasks.max: an integer between 1 and 1000 (got 0)',
-    );
+    expect(bad.stdout).toContain('connectors/a.properties:5: tasks.max: an integer from 1 to 1000 (got 0)');
     expect(bad.stderr).toContain('warning: connectors/notes.txt: (file): ignored');
     const good = spawnSync(process.execPath, ['bin/connect-fn.mjs', 'validate', 'examples/file-to-file'], {
       encoding: 'utf8',

@@ -349,7 +349,9 @@ describe('no output shows a secret, wherever the bundle holds it', () => {
     });
     const r = await runValidate(dir);
     expect(r.code).toBe(1);
-    expect(r.out).toEqual(['worker.properties:2: offset.flush.interval.ms: an integer >= 0 (got [hidden])']);
+    expect(r.out).toEqual([
+      'worker.properties:2: offset.flush.interval.ms: an integer from 0 to 9007199254740991 (2^53 - 1 is the largest integer connect-fn holds exactly) (got [hidden])',
+    ]);
     const json = await runValidate(dir, '--json');
     expect(json.all).not.toContain('Sup3r-Secret-Pw');
   });

@@ -35,6 +35,13 @@ describe('closest', () => {
     expect(closest('completely.different', ['tasks.max', 'topics'])).toBeUndefined();
   });
 
+  it('allows a short key one edit only: two edits in three letters are a guess, not a typo', () => {
+    expect(closest('nam', ['name'])).toBe('name');
+    expect(closest('id', ['ab'])).toBeUndefined();
+    expect(closest('file', ['name'])).toBeUndefined();
+    expect(closest('topc', ['topics', 'topic'])).toBe('topic');
+  });
+
   it('counts a transposition as one edit', () => {
     expect(editDistance('ab', 'ba')).toBe(1);
     expect(editDistance('kitten', 'sitting')).toBe(3);

@@ -115,7 +115,7 @@ describe('dynamodb-streams: configuration', () => {
         `dynamodb.table=${'t'.repeat(240)}`,
         'topic.format=cdc.${table}.changes',
       ]),
-    ).toEqual([expect.stringMatching(/^topic.format: a legal topic name/)]);
+    ).toEqual([expect.stringMatching(/^topic.format: a Kafka topic name/)]);
   });
 
   it('gives DynamoDB Local dummy credentials and a region, and leaves AWS to the SDK chain', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { RecordTooLargeError } from '../../../src/errors.ts';
 import { fromMessage, produceRequests, recordSizeBytes, toMessage } from '../../../src/kafka/records.ts';
 import type { KafkaRecord } from '../../../src/runtime/ports.ts';
 
@@ -27,10 +28,12 @@ describe('records for kafkajs', () => {
     expect(sent.filter((s) => s.startsWith('b:'))).toEqual(['b:v0', 'b:v2', 'b:v4', 'b:v6', 'b:v8']);
   });
 
-  it('sends a record larger than the limit on its own', () => {
-    const requests = produceRequests([record('t', 'x'.repeat(5000)), record('t', 'y')], 1000);
+  it('refuses a record larger than the limit before anything is sent, naming its size and place', () => {
+    const send = () => produceRequests([record('t', 'y'), record('t', 'x'.repeat(5000))], 1000);
 
-    expect(requests.map((r) => r[0]!.messages.length)).toEqual([1, 1]);
+    expect(send).toThrow(RecordTooLargeError);
+    expect(send).toThrow('a record for topic t is 5024 bytes, more than max.request.size (1000 bytes)');
+    expect(() => send()).toThrow(expect.objectContaining({ index: 1, sizeBytes: 5024, limitBytes: 1000 }));
   });
 
   it('hands kafkajs Buffers (it would stringify a plain Uint8Array), grouped headers and string timestamps', () => {

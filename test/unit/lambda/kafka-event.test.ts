@@ -272,17 +272,27 @@ describe('decodeKafkaEvent: events it refuses', () => {
     [
       'a negative offset',
       selfManaged({ 'orders-0': [eventRecord('orders', 0, -1)] }),
-      'records["orders-0"][0].offset: expected an integer from 0 (got -1)',
+      'records["orders-0"][0].offset: expected an integer from 0 to 9007199254740991 (2^53 - 1) (got -1)',
+    ],
+    [
+      'an offset of 2^53 + 1, which JSON.parse rounds to 2^53',
+      JSON.parse(
+        JSON.stringify(selfManaged({ 'orders-0': [eventRecord('orders', 0, 0)] })).replace(
+          '"offset":0',
+          '"offset":9007199254740993',
+        ),
+      ),
+      'records["orders-0"][0].offset: expected an integer from 0 to 9007199254740991 (2^53 - 1) (got 9007199254740992, beyond the range a JavaScript number holds exactly)',
     ],
     [
       'an offset as a string',
       selfManaged({ 'orders-0': [eventRecord('orders', 0, 0, { offset: '0' })] }),
-      'records["orders-0"][0].offset: expected an integer from 0 (got a string)',
+      'records["orders-0"][0].offset: expected an integer from 0 to 9007199254740991 (2^53 - 1) (got a string)',
     ],
     [
       'a fractional timestamp',
       selfManaged({ 'orders-0': [eventRecord('orders', 0, 0, { timestamp: 1.5 })] }),
-      'records["orders-0"][0].timestamp: expected an integer from -1 (got 1.5)',
+      'records["orders-0"][0].timestamp: expected an integer from -1 to 9007199254740991 (2^53 - 1) (got 1.5)',
     ],
     [
       'a key that is a number',

@@ -114,6 +114,22 @@ describe('file offset store', () => {
     expect(await session.read([FILE])).toEqual([{ position: 1 }]);
   });
 
+  it("refuses Kafka Connect standalone's Java-serialised offsets file, and never rewrites it", async () => {
+    // Prepare: the first bytes of an ObjectOutputStream (magic 0xACED, version 5), as Connect writes it.
+    const connectFile = join(dir, 'connect.offsets');
+    const javaBytes = Buffer.from([0xac, 0xed, 0x00, 0x05, 0x73, 0x72, 0x00, 0x11, 0x6a, 0x61, 0x76, 0x61]);
+    await writeFile(connectFile, javaBytes);
+    const session = await new FileOffsetStore({ filename: connectFile }).open('c', 0);
+    // Act / Assess
+    await expect(session.read([FILE])).rejects.toThrow(
+      /connect\.offsets is Kafka Connect's standalone offsets file \(Java-serialised\), which connect-fn cannot read/,
+    );
+    await expect(session.commit([{ partition: FILE, offset: { position: 1 } }])).rejects.toThrow(
+      OffsetStorageError,
+    );
+    expect(await readFile(connectFile)).toEqual(javaBytes);
+  });
+
   it('refuses a file that is not an offsets file, naming it', async () => {
     await rm(join(dir, 'nested'), { recursive: true, force: true });
     await writeFile(join(dir, 'broken.json'), '{"half":');
