@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { builtinRegistry } from '../connectors/builtins.ts';
-import { UsageError } from '../errors.ts';
+import { boundText, UsageError } from '../errors.ts';
 import { describeCliError } from './cli-error.ts';
 import { DOCS_USAGE, docsCommand } from './docs-command.ts';
 import { type CliIo, Exit, processIo } from './io.ts';
@@ -54,7 +54,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         io.out(USAGE);
         return command === undefined ? Exit.usage : Exit.ok;
       default:
-        throw new UsageError(`unknown command ${command}\n${USAGE}`);
+        throw new UsageError(`unknown command ${boundText(command)}\n${USAGE}`);
     }
   } catch (err) {
     // Every error, ours or a bug's, is printed redacted; none escapes as an uncaught stack trace.

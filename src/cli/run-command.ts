@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { type ConnectorFunction, createConnectorFunction } from '../../handlers/connector-function.ts';
 import { InvocationFailedError } from '../../handlers/function-common.ts';
 import type { Redactor } from '../config/redaction.ts';
-import { UsageError } from '../errors.ts';
+import { boundText, UsageError } from '../errors.ts';
 import { localContext } from '../lambda/lambda-context.ts';
 import type { InvocationSummary } from '../runtime/summary.ts';
 import { describeCliError } from './cli-error.ts';
@@ -55,7 +55,7 @@ export function parseRunArgs(args: readonly string[]): RunArgs {
     else if (arg === '--event') {
       flags.event = args[++i];
       if (flags.event === undefined) throw new UsageError(`--event takes a file\n${RUN_USAGE}`);
-    } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}\n${RUN_USAGE}`);
+    } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${boundText(arg)}\n${RUN_USAGE}`);
     else positional.push(arg);
   }
   const [dir, connector] = positional;

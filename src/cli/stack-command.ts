@@ -20,7 +20,7 @@ import {
   stackUp,
   stateDirFor,
 } from '../../test/stack/background.ts';
-import { ConnectFnError } from '../errors.ts';
+import { boundText, ConnectFnError } from '../errors.ts';
 import { type CliIo, Exit } from './io.ts';
 
 const USAGE = [
@@ -52,7 +52,7 @@ export function parseStackArgs(args: readonly string[]): StackArgs {
   if (command === 'env' || command === 'down') {
     return rest.length === 0
       ? { command }
-      : { command: 'invalid', problem: `unexpected argument '${rest[0]}'` };
+      : { command: 'invalid', problem: `unexpected argument '${boundText(rest[0] ?? '')}'` };
   }
   if (command !== 'up') return { command: 'invalid', problem: `unknown command '${command}'` };
   let dbPath: string | undefined;
@@ -64,7 +64,10 @@ export function parseStackArgs(args: readonly string[]): StackArgs {
     } else if (arg.startsWith('--db-path=') && arg.length > '--db-path='.length) {
       dbPath = arg.slice('--db-path='.length);
     } else {
-      return { command: 'invalid', problem: `unexpected argument '${arg}' (--db-path needs a DIR)` };
+      return {
+        command: 'invalid',
+        problem: `unexpected argument '${boundText(arg)}' (--db-path needs a DIR)`,
+      };
     }
   }
   return { command: 'up', dbPath };
