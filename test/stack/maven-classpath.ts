@@ -76,8 +76,22 @@ export async function resolveKafka4Classpath(version: string, options: ResolveOp
     pomFile: KAFKA4_POM,
     args: [`-Dkafka.version=${version}`],
     what: `Kafka ${version} (the first run downloads ~60 MB into ~/.m2)`,
-    read: readCachedKafka,
+    read: readCachedClasspath,
   });
+}
+
+/**
+ * The runtime classpath of a JVM test oracle's pom (e.g. test/java/file-source-oracle/pom.xml), whose
+ * `generate-resources` phase writes `${stack.outputDir}/kafka.classpath` as kafka4/pom.xml does; cached
+ * like the stack's own, under a hash of the pom.
+ */
+export async function resolvePomClasspath(
+  pomFile: string,
+  what: string,
+  options: ResolveOptions,
+): Promise<string> {
+  const hash = createHash('sha256').update(readFileSync(pomFile)).digest('hex').slice(0, 16);
+  return resolveCached(options, { key: `pom-${hash}`, pomFile, what, read: readCachedClasspath });
 }
 
 /** What one cache entry is made of: the pom Maven runs, and how the entry is read back. */
@@ -119,7 +133,7 @@ async function resolveCached<T>(options: ResolveOptions, entry: CacheEntry<T>): 
   return resolved;
 }
 
-async function readCachedKafka(cacheDir: string): Promise<string | undefined> {
+async function readCachedClasspath(cacheDir: string): Promise<string | undefined> {
   try {
     const classpath = (await readFile(join(cacheDir, 'kafka.classpath'), 'utf8')).trim();
     const jars = classpath.split(':');
