@@ -21,6 +21,7 @@ import {
   withClientOverrides,
 } from '../src/kafka/index.ts';
 import { invocationLog } from '../src/lambda/invocation-log.ts';
+import { lambdaTimeout } from '../src/lambda/invocation-timeout.ts';
 import {
   decodeKafkaEvent,
   type KafkaBatchResponse,
@@ -46,6 +47,7 @@ import {
   LazyStore,
   type LoadedBundle,
   loadFunctionBundle,
+  releaseWithinDeadline,
 } from './function-common.ts';
 import { openSinkOffsetStore } from './offset-store.ts';
 
@@ -129,7 +131,7 @@ export function createSinkFunction(
     const task = taskOf(event, cold.taskConfigs.length);
     const startedMs = Date.now();
     const limits = budgetLimits(config.common, context.getRemainingTimeInMillis(), startedMs);
-    const offsets = await offsetStore.get(task, limits, startedMs);
+    const offsets = await offsetStore.get(task, limits, startedMs, systemClock);
     const catalog = cold.kafka.topicAdmin();
     try {
       const summary = await runSinkCycle({
@@ -153,7 +155,7 @@ export function createSinkFunction(
       if (summary.stopReason === 'error') throw new InvocationFailedError(summary);
       return summary;
     } finally {
-      await catalog.close().catch(() => undefined);
+      await releaseWithinDeadline(() => catalog.close(), limits, systemClock);
     }
   }
 
@@ -183,8 +185,10 @@ export function createSinkFunction(
 
   const triggerHandler = middy(async (event: unknown, context: InvocationContext) => {
     return (await triggerInvocation(event, context)).response;
-  }).use(invocationLog(logger, config.name, 1));
-  const handler = middy(scheduledInvocation).use(invocationLog(logger, config.name, cold.taskConfigs.length));
+  }, lambdaTimeout).use(invocationLog(logger, config.name, 1));
+  const handler = middy(scheduledInvocation, lambdaTimeout).use(
+    invocationLog(logger, config.name, cold.taskConfigs.length),
+  );
   async function close(): Promise<void> {
     await offsetStore.close();
     await cold.reader.close().catch(() => undefined);

@@ -2,7 +2,8 @@
  * `connect-fn run <bundle> <connector> [--task N] [--invocations N] [--timeout-ms T] [--json]`: invokes the
  * connector's Lambda handler in-process — the same handler (a source's, or a scheduled sink's), one call
  * per invocation, each with a real deadline of `--timeout-ms` (default: the connector's
- * `invocation.timeout.ms`). A line per invocation;
+ * `invocation.timeout.ms`), ended at that timeout as Lambda ends it (`CONNECT_FN_INVOCATION_TIMED_OUT`, no
+ * summary, exit 1). A line per invocation;
  * with `--json` the invocation summaries as JSON lines. Function logs go to stderr (LOG_LEVEL, default warn).
  * @module
  */
@@ -10,7 +11,9 @@ import { readFile } from 'node:fs/promises';
 import { type ConnectorFunction, createConnectorFunction } from '../../handlers/connector-function.ts';
 import { InvocationFailedError } from '../../handlers/function-common.ts';
 import { UsageError } from '../errors.ts';
+import { InvocationTimedOutError, withinLambdaTimeout } from '../lambda/invocation-timeout.ts';
 import { localContext } from '../lambda/lambda-context.ts';
+import { systemClock } from '../runtime/retry.ts';
 import type { InvocationSummary } from '../runtime/summary.ts';
 import { type CliIo, Exit } from './io.ts';
 
@@ -95,12 +98,18 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
     }
   }
   let failed = false;
+  let abandoned = false;
   try {
     for (let n = 1; n <= a.invocations; n++) {
       let summary: InvocationSummary;
       try {
-        summary = await fn.handler({ task: a.task }, localContext(`connect-fn-${a.connector}`, timeoutMs));
+        const context = localContext(`connect-fn-${a.connector}`, timeoutMs);
+        const invocation = fn.handler({ task: a.task }, context);
+        // As Lambda: at the timeout the invocation ends, whatever the handler still does (no summary).
+        summary = await withinLambdaTimeout(invocation, timeoutMs, systemClock, `${a.connector}/${a.task}`);
       } catch (err) {
+        // Timed out: its I/O may still hang, so closing the clients could too; the process just ends.
+        if (err instanceof InvocationTimedOutError) abandoned = true;
         if (!(err instanceof InvocationFailedError)) throw err;
         summary = err.summary;
         failed = true;
@@ -109,7 +118,7 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
       io.out(a.json ? JSON.stringify(redacted.deep(summary)) : redacted.text(describeSummary(n, summary)));
     }
   } finally {
-    await fn.close();
+    if (!abandoned) await fn.close();
   }
   return failed ? Exit.failed : Exit.ok;
 }

@@ -35,31 +35,31 @@ export class DeadlineExceededError extends ConnectFnError {
 }
 
 /**
- * `work`, or a {@link DeadlineExceededError} when it has not settled by `hardDeadlineMs` (a real timer:
- * this is the safety net for I/O that ignores the budget, not part of the budget's own accounting).
+ * `work`, or a {@link DeadlineExceededError} when it has not settled by `hardDeadlineMs` on `clock` (the
+ * safety net for I/O that ignores the budget, not part of the budget's own accounting). `work` is then
+ * abandoned, not awaited: whatever it still does (a client library retrying a dead broker) cannot hold the
+ * invocation past its deadline. The deadline's sleep is cancelled as soon as `work` settles, so no timer is
+ * left to keep a local process alive.
  */
 export async function beforeHardDeadline<T>(
   work: Promise<T>,
   hardDeadlineMs: number | undefined,
   what: () => string,
+  clock: Clock,
 ): Promise<T> {
   if (hardDeadlineMs === undefined) return work;
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new DeadlineExceededError(`${what()} did not finish before the invocation's deadline`, {
-            retriable: true,
-          }),
-        ),
-      Math.max(0, hardDeadlineMs - Date.now()),
-    );
+  const settled = new AbortController();
+  const expired = clock.sleep(Math.max(0, hardDeadlineMs - clock.nowMs()), settled.signal).then(() => {
+    throw new DeadlineExceededError(`${what()} did not finish before the invocation's deadline`, {
+      retriable: true,
+    });
   });
+  // Cancelled (work settled first): nobody waits for it any more.
+  expired.catch(() => undefined);
   try {
     return await Promise.race([work, expired]);
   } finally {
-    clearTimeout(timer);
+    settled.abort();
   }
 }
 
@@ -137,10 +137,11 @@ export async function runWithinDeadline(
   limits: BudgetLimits,
   describe: () => string,
   steps: readonly (() => Promise<unknown> | undefined)[],
+  clock: Clock,
 ): Promise<CycleEnd> {
   let end: CycleEnd;
   try {
-    end = { stopReason: await beforeHardDeadline(work(), limits.hardDeadlineMs, describe) };
+    end = { stopReason: await beforeHardDeadline(work(), limits.hardDeadlineMs, describe, clock) };
   } catch (error) {
     end = { stopReason: error instanceof FencedError ? StopReason.fenced : StopReason.error, error };
   }
@@ -153,7 +154,7 @@ export async function runWithinDeadline(
       }
     }
   };
-  const cleanupUntilMs = Math.max(Date.now() + CLEANUP_MIN_MS, limits.hardDeadlineMs ?? 0);
-  await beforeHardDeadline(cleanup(), cleanupUntilMs, () => 'cleanup').catch(() => undefined);
+  const cleanupUntilMs = Math.max(clock.nowMs() + CLEANUP_MIN_MS, limits.hardDeadlineMs ?? 0);
+  await beforeHardDeadline(cleanup(), cleanupUntilMs, () => 'cleanup', clock).catch(() => undefined);
   return end;
 }
