@@ -27,6 +27,8 @@ export interface BudgetLimits {
    * halfway through the safety margin, leaving the other half to stop, log and return the summary.
    */
   readonly hardDeadlineMs?: number;
+  /** Epoch ms of the Lambda deadline itself: nothing of the invocation may run past it. */
+  readonly returnByMs?: number;
 }
 
 /** The invocation ran into its hard deadline (a broker or store that does not answer). Nothing more is committed. */
@@ -79,6 +81,7 @@ export function budgetLimits(
     maxBytes: config['invocation.max.bytes'],
     deadlineMs: nowMs + remainingMs - marginMs,
     hardDeadlineMs: nowMs + remainingMs - Math.floor(marginMs / 2),
+    returnByMs: nowMs + remainingMs,
   };
 }
 
@@ -117,8 +120,20 @@ export class InvocationBudget {
   }
 }
 
-/** Cleanup after the hard deadline still gets this long (abort a transaction, release a lease). */
+/**
+ * Cleanup after the hard deadline still gets this long (abort a transaction, release a lease) — but never
+ * more than half of what is left between the hard deadline and the Lambda deadline (a safety margin under
+ * ~2 s leaves less than 500 ms there), so the summary is still returned in time.
+ */
 const CLEANUP_MIN_MS = 500;
+
+/** Until when a cycle's cleanup may run (see {@link CLEANUP_MIN_MS}). */
+export function cleanupUntil(limits: BudgetLimits, nowMs: number): number {
+  const wanted = Math.max(nowMs + CLEANUP_MIN_MS, limits.hardDeadlineMs ?? 0);
+  if (limits.returnByMs === undefined || limits.hardDeadlineMs === undefined) return wanted;
+  const lastMs = limits.hardDeadlineMs + Math.floor((limits.returnByMs - limits.hardDeadlineMs) / 2);
+  return Math.min(wanted, lastMs);
+}
 
 /** How a cycle ended: its stop reason, and the error that ended it (fenced, or failed). */
 export interface CycleEnd {
@@ -154,7 +169,7 @@ export async function runWithinDeadline(
       }
     }
   };
-  const cleanupUntilMs = Math.max(clock.nowMs() + CLEANUP_MIN_MS, limits.hardDeadlineMs ?? 0);
-  await beforeHardDeadline(cleanup(), cleanupUntilMs, () => 'cleanup', clock).catch(() => undefined);
+  const untilMs = cleanupUntil(limits, clock.nowMs());
+  await beforeHardDeadline(cleanup(), untilMs, () => 'cleanup', clock).catch(() => undefined);
   return end;
 }

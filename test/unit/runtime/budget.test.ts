@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { beforeHardDeadline, DeadlineExceededError } from '../../../src/runtime/budget.ts';
+import {
+  beforeHardDeadline,
+  budgetLimits,
+  cleanupUntil,
+  DeadlineExceededError,
+} from '../../../src/runtime/budget.ts';
 import type { Clock } from '../../../src/runtime/ports.ts';
 
 /** A clock whose sleeps end only when the test says so; it keeps what each sleep was given. */
@@ -51,5 +56,28 @@ describe('the hard deadline', () => {
     expect(clock.sleeps.map((s) => s.ms)).toEqual([0]);
     clock.sleeps[0]!.wake();
     await expect(guarded).rejects.toBeInstanceOf(DeadlineExceededError);
+  });
+});
+
+describe("a cycle's cleanup after the hard deadline", () => {
+  const limitsOf = (marginMs: number) => budgetLimits(config(marginMs), 60_000, 0);
+  const config = (marginMs: number) => ({
+    'invocation.max.records': 10,
+    'invocation.max.bytes': 1_000,
+    'invocation.safety.margin.ms': marginMs,
+  });
+
+  it('gets until the hard deadline, or 500 ms more when that has passed', () => {
+    const limits = limitsOf(5_000);
+    expect(limits.hardDeadlineMs).toBe(57_500);
+    expect(cleanupUntil(limits, 10_000)).toBe(57_500);
+    expect(cleanupUntil(limits, 57_500)).toBe(58_000);
+  });
+
+  it('never runs into the last half of what is left before the Lambda deadline (a small margin)', () => {
+    const limits = limitsOf(400);
+    expect(limits.hardDeadlineMs).toBe(59_800);
+    expect(cleanupUntil(limits, 59_800)).toBe(59_900);
+    expect(cleanupUntil(limits, 59_950)).toBe(59_900); // past it already: abandoned at once
   });
 });
