@@ -14,6 +14,7 @@ import { ConfigInvalidError, ConnectFnError } from '../src/errors.ts';
 import { checkClientOverrides, checkKafkaClientConfig } from '../src/kafka/index.ts';
 import { createLogger, type Logger } from '../src/observability/logger.ts';
 import { type BudgetLimits, beforeHardDeadline } from '../src/runtime/budget.ts';
+import type { Clock } from '../src/runtime/ports.ts';
 import type { RecordConverters } from '../src/runtime/record-converter.ts';
 import type { ErrorPolicy } from '../src/runtime/source-cycle.ts';
 import { type InvocationSummary, summaryError } from '../src/runtime/summary.ts';
@@ -150,16 +151,17 @@ export class LazyStore<T extends { close(): Promise<void> }> {
     this.#connector = connector;
   }
 
-  async get(task: number, limits: BudgetLimits, startedMs: number): Promise<T> {
+  async get(task: number, limits: BudgetLimits, startedMs: number, clock: Clock): Promise<T> {
     this.#pending ??= this.#open();
     const pending = this.#pending;
     try {
-      return await beforeHardDeadline(pending, limits.hardDeadlineMs, () => this.#what);
+      return await beforeHardDeadline(pending, limits.hardDeadlineMs, () => this.#what, clock);
     } catch (err) {
       if (this.#pending === pending) this.#pending = undefined;
+      // Abandoned, not awaited: an open still retrying a dead broker is closed whenever it settles.
       pending.then((o) => o.close()).catch(() => undefined);
       throw new InvocationFailedError(
-        failedBeforeStart(this.#kind, this.#connector, task, Date.now() - startedMs, err),
+        failedBeforeStart(this.#kind, this.#connector, task, clock.nowMs() - startedMs, err),
       );
     }
   }
@@ -169,6 +171,21 @@ export class LazyStore<T extends { close(): Promise<void> }> {
     this.#pending = undefined;
     await pending?.then((o) => o.close()).catch(() => undefined);
   }
+}
+
+/**
+ * Closes what an invocation opened (a producer, an admin) within its hard deadline; a close still hanging
+ * then (a disconnect from a dead broker, an abort that is retried) is abandoned, not awaited: the summary
+ * is returned in time, and the next invocation uses fresh clients. Never throws.
+ */
+export async function releaseWithinDeadline(
+  close: () => Promise<void>,
+  limits: BudgetLimits,
+  clock: Clock,
+): Promise<void> {
+  await beforeHardDeadline(close(), limits.hardDeadlineMs, () => 'closing a client', clock).catch(
+    () => undefined,
+  );
 }
 
 /**

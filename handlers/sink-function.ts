@@ -21,6 +21,7 @@ import {
   withClientOverrides,
 } from '../src/kafka/index.ts';
 import { invocationLog } from '../src/lambda/invocation-log.ts';
+import { lambdaTimeout } from '../src/lambda/invocation-timeout.ts';
 import {
   decodeKafkaEvent,
   type KafkaBatchResponse,
@@ -46,6 +47,7 @@ import {
   LazyStore,
   type LoadedBundle,
   loadFunctionBundle,
+  releaseWithinDeadline,
 } from './function-common.ts';
 import { openSinkOffsetStore } from './offset-store.ts';
 
@@ -139,7 +141,7 @@ export function createSinkFunction(
     const task = taskOf(event, cold.taskConfigs.length, config.name);
     const startedMs = Date.now();
     const limits = budgetLimits(config.common, context.getRemainingTimeInMillis(), startedMs);
-    const offsets = await offsetStore.get(task, limits, startedMs);
+    const offsets = await offsetStore.get(task, limits, startedMs, systemClock);
     const catalog = cold.kafka.topicAdmin();
     try {
       const summary = await runSinkCycle({
@@ -163,7 +165,7 @@ export function createSinkFunction(
       if (summary.stopReason === 'error') throw new InvocationFailedError(summary);
       return summary;
     } finally {
-      await catalog.close().catch(() => undefined);
+      await releaseWithinDeadline(() => catalog.close(), limits, systemClock);
     }
   }
 
@@ -197,8 +199,10 @@ export function createSinkFunction(
     const { summary, response, failed } = await triggerInvocation(event, context);
     if (failed) throw new InvocationFailedError(summary);
     return response;
-  }).use(invocationLog(logger, config.name, 1));
-  const handler = middy(scheduledInvocation).use(invocationLog(logger, config.name, cold.taskConfigs.length));
+  }, lambdaTimeout).use(invocationLog(logger, config.name, 1));
+  const handler = middy(scheduledInvocation, lambdaTimeout).use(
+    invocationLog(logger, config.name, cold.taskConfigs.length),
+  );
   async function close(): Promise<void> {
     await offsetStore.close();
     await cold.reader.close().catch(() => undefined);

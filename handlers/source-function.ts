@@ -20,6 +20,7 @@ import {
   withClientOverrides,
 } from '../src/kafka/index.ts';
 import { invocationLog } from '../src/lambda/invocation-log.ts';
+import { lambdaTimeout } from '../src/lambda/invocation-timeout.ts';
 import { type InvocationContext, taskOf } from '../src/lambda/lambda-context.ts';
 import type { Logger } from '../src/observability/logger.ts';
 import { budgetLimits } from '../src/runtime/budget.ts';
@@ -37,6 +38,7 @@ import {
   LazyStore,
   type LoadedBundle,
   loadFunctionBundle,
+  releaseWithinDeadline,
 } from './function-common.ts';
 import { type OffsetStoreChoice, openOffsetStore } from './offset-store.ts';
 
@@ -128,7 +130,7 @@ export function createSourceFunction(
     const task = taskOf(event, cold.taskConfigs.length, config.name);
     const startedMs = Date.now();
     const limits = budgetLimits(config.common, context.getRemainingTimeInMillis(), startedMs);
-    const offsets = await offsetStore.get(task, limits, startedMs);
+    const offsets = await offsetStore.get(task, limits, startedMs, systemClock);
     const chosen = delivery(bundle, config, task, cold, offsets);
     try {
       const summary = await runSourceCycle({
@@ -148,11 +150,13 @@ export function createSourceFunction(
       if (summary.stopReason === 'error') throw new InvocationFailedError(summary);
       return summary;
     } finally {
-      await chosen.writer.close().catch(() => undefined);
+      await releaseWithinDeadline(() => chosen.writer.close(), limits, systemClock);
     }
   }
 
-  const handler = middy(sourceInvocation).use(invocationLog(logger, config.name, cold.taskConfigs.length));
+  const handler = middy(sourceInvocation, lambdaTimeout).use(
+    invocationLog(logger, config.name, cold.taskConfigs.length),
+  );
   const close = () => offsetStore.close();
   return {
     bundle,

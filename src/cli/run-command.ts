@@ -11,7 +11,9 @@ import { type ConnectorFunction, createConnectorFunction } from '../../handlers/
 import { InvocationFailedError } from '../../handlers/function-common.ts';
 import type { Redactor } from '../config/redaction.ts';
 import { boundText, UsageError } from '../errors.ts';
+import { InvocationTimedOutError, withinLambdaTimeout } from '../lambda/invocation-timeout.ts';
 import { localContext } from '../lambda/lambda-context.ts';
+import { systemClock } from '../runtime/retry.ts';
 import type { InvocationSummary } from '../runtime/summary.ts';
 import { describeCliError } from './cli-error.ts';
 import { type CliIo, Exit } from './io.ts';
@@ -103,10 +105,11 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
     createOffsetsTable: true,
   });
   const timeoutMs = a.timeoutMs ?? fn.connector.common['invocation.timeout.ms'];
+  const state: RunState = { abandoned: false };
   try {
     if (a.event !== undefined) return await runEvent(fn, a.event, a, timeoutMs, io);
     checkTask(fn, a);
-    return await runScheduled(fn, a, timeoutMs, io);
+    return await runScheduled(fn, a, timeoutMs, io, state);
   } catch (err) {
     if (err instanceof UsageError) throw err;
     // After the bundle loaded, its redactor knows its secret values: print the error through it.
@@ -114,8 +117,14 @@ export async function runCommand(args: readonly string[], io: CliIo): Promise<nu
     io.err(text);
     return code;
   } finally {
-    await fn.close();
+    // Timed out: its I/O may still hang, so closing the clients could too; the process just ends.
+    if (!state.abandoned) await fn.close();
   }
+}
+
+/** What the scheduled runs leave for the end: whether an invocation was abandoned at its timeout. */
+interface RunState {
+  abandoned: boolean;
 }
 
 /** `--task N` names a task the connector runs; else a usage error naming the connector and the range. */
@@ -134,14 +143,19 @@ async function runScheduled(
   a: RunArgs,
   timeoutMs: number,
   io: CliIo,
+  state: RunState,
 ): Promise<number> {
   const redactor = fn.bundle.redactor;
   let failed = false;
   for (let n = 1; n <= a.invocations; n++) {
     let summary: InvocationSummary;
     try {
-      summary = await fn.handler({ task: a.task }, localContext(`connect-fn-${a.connector}`, timeoutMs));
+      const context = localContext(`connect-fn-${a.connector}`, timeoutMs);
+      const invocation = fn.handler({ task: a.task }, context);
+      // As Lambda: at the timeout the invocation ends, whatever the handler still does (no summary).
+      summary = await withinLambdaTimeout(invocation, timeoutMs, systemClock, `${a.connector}/${a.task}`);
     } catch (err) {
+      if (err instanceof InvocationTimedOutError) state.abandoned = true;
       if (!(err instanceof InvocationFailedError)) throw err;
       summary = err.summary;
       failed = true;

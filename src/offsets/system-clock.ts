@@ -1,21 +1,10 @@
 /**
- * The real clock, the stores' default when the composition root injects none.
- * @module
- */
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Clock } from '../runtime/ports.ts';
-
-/**
- * `Date.now()` and a timer.
+ * The real clock, the stores' default when the composition root injects none: the runtime's one clock.
  *
  * @example
  * ```ts
  * new DynamoDbOffsetStore({ client, table, clock: systemClock });
  * ```
+ * @module
  */
-export const systemClock: Clock = Object.freeze({
-  nowMs: () => Date.now(),
-  sleep: async (ms: number) => {
-    await sleep(ms);
-  },
-});
+export { systemClock } from '../runtime/retry.ts';

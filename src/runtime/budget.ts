@@ -27,6 +27,8 @@ export interface BudgetLimits {
    * halfway through the safety margin, leaving the other half to stop, log and return the summary.
    */
   readonly hardDeadlineMs?: number;
+  /** Epoch ms of the Lambda deadline itself: nothing of the invocation may run past it. */
+  readonly returnByMs?: number;
 }
 
 /** The invocation ran into its hard deadline (a broker or store that does not answer). Nothing more is committed. */
@@ -35,31 +37,31 @@ export class DeadlineExceededError extends ConnectFnError {
 }
 
 /**
- * `work`, or a {@link DeadlineExceededError} when it has not settled by `hardDeadlineMs` (a real timer:
- * this is the safety net for I/O that ignores the budget, not part of the budget's own accounting).
+ * `work`, or a {@link DeadlineExceededError} when it has not settled by `hardDeadlineMs` on `clock` (the
+ * safety net for I/O that ignores the budget, not part of the budget's own accounting). `work` is then
+ * abandoned, not awaited: whatever it still does (a client library retrying a dead broker) cannot hold the
+ * invocation past its deadline. The deadline's sleep is cancelled as soon as `work` settles, so no timer is
+ * left to keep a local process alive.
  */
 export async function beforeHardDeadline<T>(
   work: Promise<T>,
   hardDeadlineMs: number | undefined,
   what: () => string,
+  clock: Clock,
 ): Promise<T> {
   if (hardDeadlineMs === undefined) return work;
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new DeadlineExceededError(`${what()} did not finish before the invocation's deadline`, {
-            retriable: true,
-          }),
-        ),
-      Math.max(0, hardDeadlineMs - Date.now()),
-    );
+  const settled = new AbortController();
+  const expired = clock.sleep(Math.max(0, hardDeadlineMs - clock.nowMs()), settled.signal).then(() => {
+    throw new DeadlineExceededError(`${what()} did not finish before the invocation's deadline`, {
+      retriable: true,
+    });
   });
+  // Cancelled (work settled first): nobody waits for it any more.
+  expired.catch(() => undefined);
   try {
     return await Promise.race([work, expired]);
   } finally {
-    clearTimeout(timer);
+    settled.abort();
   }
 }
 
@@ -79,6 +81,7 @@ export function budgetLimits(
     maxBytes: config['invocation.max.bytes'],
     deadlineMs: nowMs + remainingMs - marginMs,
     hardDeadlineMs: nowMs + remainingMs - Math.floor(marginMs / 2),
+    returnByMs: nowMs + remainingMs,
   };
 }
 
@@ -117,8 +120,20 @@ export class InvocationBudget {
   }
 }
 
-/** Cleanup after the hard deadline still gets this long (abort a transaction, release a lease). */
+/**
+ * Cleanup after the hard deadline still gets this long (abort a transaction, release a lease) — but never
+ * more than half of what is left between the hard deadline and the Lambda deadline (a safety margin under
+ * ~2 s leaves less than 500 ms there), so the summary is still returned in time.
+ */
 const CLEANUP_MIN_MS = 500;
+
+/** Until when a cycle's cleanup may run (see {@link CLEANUP_MIN_MS}). */
+export function cleanupUntil(limits: BudgetLimits, nowMs: number): number {
+  const wanted = Math.max(nowMs + CLEANUP_MIN_MS, limits.hardDeadlineMs ?? 0);
+  if (limits.returnByMs === undefined || limits.hardDeadlineMs === undefined) return wanted;
+  const lastMs = limits.hardDeadlineMs + Math.floor((limits.returnByMs - limits.hardDeadlineMs) / 2);
+  return Math.min(wanted, lastMs);
+}
 
 /** How a cycle ended: its stop reason, and the error that ended it (fenced, or failed). */
 export interface CycleEnd {
@@ -137,10 +152,11 @@ export async function runWithinDeadline(
   limits: BudgetLimits,
   describe: () => string,
   steps: readonly (() => Promise<unknown> | undefined)[],
+  clock: Clock,
 ): Promise<CycleEnd> {
   let end: CycleEnd;
   try {
-    end = { stopReason: await beforeHardDeadline(work(), limits.hardDeadlineMs, describe) };
+    end = { stopReason: await beforeHardDeadline(work(), limits.hardDeadlineMs, describe, clock) };
   } catch (error) {
     end = { stopReason: error instanceof FencedError ? StopReason.fenced : StopReason.error, error };
   }
@@ -153,7 +169,7 @@ export async function runWithinDeadline(
       }
     }
   };
-  const cleanupUntilMs = Math.max(Date.now() + CLEANUP_MIN_MS, limits.hardDeadlineMs ?? 0);
-  await beforeHardDeadline(cleanup(), cleanupUntilMs, () => 'cleanup').catch(() => undefined);
+  const untilMs = cleanupUntil(limits, clock.nowMs());
+  await beforeHardDeadline(cleanup(), untilMs, () => 'cleanup', clock).catch(() => undefined);
   return end;
 }

@@ -168,5 +168,9 @@ export interface TopicCatalog {
 /** Time, injected so cycles are testable. */
 export interface Clock {
   nowMs(): number;
-  sleep(ms: number): Promise<void>;
+  /**
+   * Resolves after `ms`; when `signal` aborts first, rejects at once and leaves no timer behind (the hard
+   * deadline's sleep is cancelled when the work it guards settles). A fake clock may ignore `signal`.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }

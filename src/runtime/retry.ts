@@ -3,6 +3,7 @@
  * invocation deadline. Only errors marked `retriable` are retried; programmer errors never are.
  * @module
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isRetriable } from '../errors.ts';
 import type { Clock } from './ports.ts';
 
@@ -39,8 +40,10 @@ export async function withRetry<T>(attempt: () => Promise<T>, policy: RetryPolic
   }
 }
 
-/** The real clock. */
-export const systemClock: Clock = {
+/** The real clock: `Date.now()` and a timer, cancelled (with an AbortError) when `signal` aborts. */
+export const systemClock: Clock = Object.freeze({
   nowMs: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
+  sleep: async (ms: number, signal?: AbortSignal) => {
+    await sleep(ms, undefined, signal === undefined ? undefined : { signal });
+  },
+});

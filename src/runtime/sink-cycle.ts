@@ -438,11 +438,13 @@ export async function runSinkCycle(options: SinkCycleOptions): Promise<Invocatio
     return runBatches(rotation, session, options, budget, progress, behind);
   };
   const from = options.source === undefined ? '' : ` (from ${options.source})`;
-  const end = await runWithinDeadline(run, options.limits, () => `${phase}${from}`, [
-    () => (started ? options.task.stop() : undefined),
-    () => rotation?.close(),
-    () => session?.close(),
-  ]);
+  const end = await runWithinDeadline(
+    run,
+    options.limits,
+    () => `${phase}${from}`,
+    [() => (started ? options.task.stop() : undefined), () => rotation?.close(), () => session?.close()],
+    options.clock,
+  );
   const committed: OffsetEntry[] = [...progress.committed.values()].map(sinkOffsetEntry);
   return {
     connector: options.connector,

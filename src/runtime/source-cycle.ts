@@ -250,11 +250,13 @@ export async function runSourceCycle(options: SourceCycleOptions): Promise<Invoc
     return runBatches(options, budget, delivery, deliver, progress);
   };
   const to = options.target === undefined ? '' : ` (to ${options.target})`;
-  const end = await runWithinDeadline(run, options.limits, () => `${phase}${to}`, [
-    () => (started ? options.task.stop() : undefined),
-    () => delivery.finish(),
-    () => session?.close(),
-  ]);
+  const end = await runWithinDeadline(
+    run,
+    options.limits,
+    () => `${phase}${to}`,
+    [() => (started ? options.task.stop() : undefined), () => delivery.finish(), () => session?.close()],
+    options.clock,
+  );
   return {
     connector: options.connector,
     task: options.taskId,

@@ -4,6 +4,12 @@
  * broker (or the topic), the process ends — and no offset moves: the next good run resumes where the last
  * good one stopped.
  *
+ * "Within its budget" is an event, not a stopwatch reading: `connect-fn run` ends an invocation at its
+ * timeout as Lambda does (`CONNECT_FN_INVOCATION_TIMED_OUT`, no summary), so a summary at all means the
+ * handler returned before its timeout — whatever the machine's load, which delays the child's timers alike.
+ * An I/O path outside the hard deadline (say, opening the offsets store without the race) makes the child
+ * time out instead, and these cases fail.
+ *
  * The missing topic needs a broker with `auto.create.topics.enable=false` (a static broker setting; the
  * stack's broker creates topics on demand, and connect-fn's producers allow it, as Java's do), so this file
  * starts one of its own (./support/strict-broker.ts). The Kafka layer gives up on a missing topic after its
@@ -25,8 +31,11 @@ import {
 import { type StrictBroker, startStrictBroker } from './support/strict-broker.ts';
 
 const FIRST = 200;
-/** After its timeout, the process gets this long to exit before it counts as hung. */
-const EXIT_GRACE_MS = 5_000;
+/**
+ * A child still running this long after its spawn counts as hung (a safety net, not a measure: the cold
+ * start before the invocation took over 10 s on 2 loaded cores; `run` itself ends at the timeout).
+ */
+const HANG_AFTER_MS = 120_000;
 
 let stack: FaultStack;
 let strict: StrictBroker | undefined;
@@ -69,19 +78,25 @@ function describeFailure(label: string, budget: Budget, outcome: InvocationOutco
   return (
     `[faults] ${label}, timeout ${budget.timeoutMs} ms / margin ${budget.marginMs} ms: summary after ` +
     `${summaryMs(outcome)} ms, ${exit} after ${outcome.endedAtMs - startOf(outcome)} ms; ${what}` +
-    `${s?.error ? ` ${s.error.code}: ${s.error.message}` : ''}; stored offset ${stored}`
+    `${s?.error ? ` ${s.error.code}: ${s.error.message}` : ''}; the handler's own duration ${s?.durationMs ?? '-'} ms; ` +
+    `stored offset ${stored}`
   );
 }
 
-/** Non-zero exit, an error summary naming `names` within the timeout, the process gone soon after. */
+/**
+ * Non-zero exit and an error summary naming `names` — printed, so the handler returned before `run` ended
+ * the invocation at its timeout (as Lambda would) — and the process ended by itself.
+ */
 function expectCleanFailure(
   expect: ExpectStatic,
   outcome: InvocationOutcome,
-  budget: Budget,
   codes: readonly string[],
   names: readonly string[],
 ): void {
   const summary = outcome.summaries[0];
+  expect(outcome.stderr, 'the handler returned before the invocation timed out').not.toContain(
+    'CONNECT_FN_INVOCATION_TIMED_OUT',
+  );
   expect(summary?.stopReason, `a summary with stopReason "error": ${describeOutcome(outcome)}`).toBe('error');
   expect(codes, describeOutcome(outcome)).toContain(summary?.error?.code);
   expect(
@@ -90,10 +105,8 @@ function expectCleanFailure(
   ).toBe(true);
   expect(summary?.records).toBe(0);
   expect(summary?.committed).toEqual([]);
-  expect(summaryMs(outcome), 'the summary came within the invocation timeout').toBeLessThan(budget.timeoutMs);
   expect(outcome.hung, `the process ended: ${describeOutcome(outcome)}`).toBe(false);
-  expect(outcome.code).not.toBe(0);
-  expect(outcome.endedAtMs - startOf(outcome)).toBeLessThan(budget.timeoutMs + EXIT_GRACE_MS);
+  expect(outcome.code).toBe(1);
 }
 
 function failingRun(bundle: ScenarioBundle, budget: Budget): Promise<InvocationOutcome> {
@@ -103,7 +116,7 @@ function failingRun(bundle: ScenarioBundle, budget: Budget): Promise<InvocationO
     task: 0,
     env: stack.childEnv,
     timeoutMs: budget.timeoutMs,
-    hangAfterMs: budget.timeoutMs + EXIT_GRACE_MS + 3_000,
+    hangAfterMs: HANG_AFTER_MS,
   });
 }
 
@@ -132,9 +145,7 @@ const GUARANTEES: readonly Guarantee[] = ['at-least-once', 'exactly-once'];
 const short = (g: Guarantee) => (g === 'exactly-once' ? 'eos' : 'alo');
 
 describe.concurrent('Kafka unreachable or a topic missing', () => {
-  // The hard deadline is half the margin before the timeout: 2 s here to stop, print the summary and exit.
-  // The handler itself returns at the hard deadline to the millisecond; the child process and its output
-  // add ~0.5 s on a quiet machine and were seen to add 1.6 s with CI, helpers and two JVMs on 2 cores.
+  // The hard deadline is half the margin before the timeout: 2 s here to stop and return the summary.
   const unreachable: Budget = { timeoutMs: 8_000, marginMs: 4_000 };
   for (const guarantee of GUARANTEES) {
     it(`broker unreachable, ${guarantee}: an error naming the broker within the budget; no offset moves`, async ({
@@ -166,7 +177,6 @@ describe.concurrent('Kafka unreachable or a topic missing', () => {
       expectCleanFailure(
         expect,
         failed,
-        unreachable,
         ['CONNECT_FN_KAFKA_UNREACHABLE', 'CONNECT_FN_DEADLINE_EXCEEDED'],
         [dead],
       );
@@ -218,10 +228,7 @@ describe.concurrent('Kafka unreachable or a topic missing', () => {
             `${JSON.stringify(resumed.summaries[0]?.committed[0]?.offset)}`,
         );
 
-        expectCleanFailure(expect, failed, budget, codes, [
-          bundle.topic,
-          ...(namesBroker ? [strict!.address] : []),
-        ]);
+        expectCleanFailure(expect, failed, codes, [bundle.topic, ...(namesBroker ? [strict!.address] : [])]);
         expect(existsAfter).toBe(false);
         expect(storedAfter).toBeUndefined();
         expect(resumed.summaries[0]?.committed).toEqual([

@@ -340,9 +340,8 @@ describe('source function against the real broker', () => {
       logSink: () => {},
     });
     opened.push(fn);
-    const startedMs = Date.now();
     const err = await invoke(fn, 0, 8_000).catch((e: unknown) => e);
-    expect(Date.now() - startedMs).toBeLessThan(8_000);
+    // Returned before its timeout: an overrunning handler fails with CONNECT_FN_INVOCATION_TIMED_OUT instead.
     expect(err).toBeInstanceOf(InvocationFailedError);
     const summary = (err as InvocationFailedError).summary;
     expect(summary).toMatchObject({

@@ -28,6 +28,20 @@ export interface ProbeEvent {
   readonly kind: string;
   /** The Kafka API, DynamoDB operation or file (base name). */
   readonly name: string;
+  /**
+   * Of a transactional Kafka request: the producer id and epoch it carries (`txn`, `pid`, `epoch`); of its
+   * answer: the broker's error code (`err`, 0 = accepted), and for InitProducerId the epoch granted.
+   */
+  readonly detail?: KafkaDetail;
+}
+
+/** What the probe reads of a transactional Kafka request or answer (see {@link ProbeEvent.detail}). */
+export interface KafkaDetail {
+  readonly txn?: string | null;
+  readonly pid?: string;
+  readonly epoch?: number;
+  readonly commit?: boolean;
+  readonly err?: number;
 }
 
 export interface InvocationOptions {
@@ -78,9 +92,20 @@ function parseProbe(text: string): ProbeEvent[] {
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => {
-      const [at, kind = '', ...name] = line.split(' ');
-      return { atMs: Number(at), kind, name: name.join(' ') };
+      const json = line.indexOf(' {');
+      const [at, kind = '', ...name] = (json < 0 ? line : line.slice(0, json)).split(' ');
+      const event = { atMs: Number(at), kind, name: name.join(' ') };
+      const detail = json < 0 ? undefined : parseDetail(line.slice(json + 1));
+      return detail === undefined ? event : { ...event, detail };
     });
+}
+
+function parseDetail(text: string): KafkaDetail | undefined {
+  try {
+    return JSON.parse(text) as KafkaDetail;
+  } catch {
+    return undefined; // a line cut by a kill
+  }
 }
 
 function readProbe(file: string): ProbeEvent[] {

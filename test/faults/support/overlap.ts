@@ -1,20 +1,22 @@
 /**
- * Overlapping and zombie invocations of one task, for sources and sinks alike: when an invocation took
- * the task over (and so fenced the older ones), when it last asked for something a takeover must refuse,
- * whether two invocations interleaved, and a zombie round (freeze one at a probe point, run a newer one to
- * its end, thaw the zombie).
+ * Overlapping and zombie invocations of one task, for sources and sinks alike: what the broker told each
+ * invocation of a pair (the epoch it was granted, its answers to the transaction requests), the fencing
+ * that implies, and a zombie round (freeze one at a probe point, run a newer one to its end, thaw the
+ * zombie). Nothing here compares time stamps of two processes: on a loaded machine the moment a child
+ * reads an answer says little about when the broker gave it (issue 10).
  */
 import { readFileSync } from 'node:fs';
+import type { ExpectStatic } from 'vitest';
 import {
   describeOutcome,
   type InvocationOptions,
   type InvocationOutcome,
+  type KafkaDetail,
   runInvocation,
   sleep,
   startInvocation,
   waitForEvents,
 } from './invocation.ts';
-import type { Guarantee } from './scenario.ts';
 
 /**
  * How a task's invocations keep each other out: `transaction` — a transactional producer per invocation
@@ -22,10 +24,6 @@ import type { Guarantee } from './scenario.ts';
  * `lease` — the DynamoDB offsets store's lease, the newest invocation's.
  */
 export type Fencing = 'transaction' | 'lease';
-
-export function fencingOf(guarantee: Guarantee): Fencing {
-  return guarantee === 'exactly-once' ? 'transaction' : 'lease';
-}
 
 export function stopReasonOf(outcome: InvocationOutcome): string {
   return outcome.summaries[0]?.stopReason ?? `no summary (exit ${outcome.code ?? outcome.signal})`;
@@ -41,17 +39,11 @@ export function isStopped(pid: number): boolean {
   }
 }
 
-/**
- * When an invocation took the task over: its lease acquisition (DynamoDB), or the coordinator's answer to
- * its transactional InitProducerId (the first one after FindCoordinator), by which time the epoch is bumped
- * and an older producer fenced — even when the answer is CONCURRENT_TRANSACTIONS and is retried.
- */
-export function tookOverAt(o: InvocationOutcome, fencing: Fencing): number | undefined {
-  if (fencing === 'lease') return o.events.find((e) => e.kind === 'hres' && e.name === 'UpdateItem')?.atMs;
-  const coordinator = o.events.findIndex((e) => e.kind === 'kres' && e.name === 'FindCoordinator');
-  if (coordinator < 0) return undefined;
-  return o.events.slice(coordinator).find((e) => e.kind === 'kres' && e.name === 'InitProducerId')?.atMs;
-}
+/** Kafka's answers that mean "a newer producer of this transactional id exists": the request is refused. */
+const FENCING_ERRORS: ReadonlySet<number> = new Set([
+  47, // INVALID_PRODUCER_EPOCH
+  90, // PRODUCER_FENCED
+]);
 
 /** The requests of a transaction: records (sources) or group offsets (sinks) sent, and its end. */
 const TRANSACTION_REQUESTS: ReadonlySet<string> = new Set([
@@ -62,38 +54,108 @@ const TRANSACTION_REQUESTS: ReadonlySet<string> = new Set([
   'EndTxn',
 ]);
 
-/**
- * When an invocation last asked for something the takeover must refuse: with a transaction, any request
- * of one; with a lease, an offset commit.
- */
-export function lastGuardedRequestAt(o: InvocationOutcome, fencing: Fencing): number | undefined {
-  const guarded =
-    fencing === 'transaction'
-      ? (kind: string, name: string) => kind === 'kreq' && TRANSACTION_REQUESTS.has(name)
-      : (kind: string, name: string) => kind === 'hreq' && name === 'TransactWriteItems';
-  return o.events.filter((e) => guarded(e.kind, e.name)).at(-1)?.atMs;
+/** A producer id and epoch, as the broker grants and checks them. */
+export interface ProducerEpoch {
+  readonly pid: string;
+  readonly epoch: number;
 }
 
-/** Time stamps of two processes taken within this long of each other are not ordered. */
-const CLOCK_SLACK_MS = 20;
+/** The broker's answer to one transactional request of an invocation, with the epoch the request carried. */
+interface Answered {
+  readonly name: string;
+  readonly carried: ProducerEpoch | undefined;
+  readonly err: number | undefined;
+}
+
+/** What the broker told one invocation: the epoch it granted, and its answers to the transaction requests. */
+export interface BrokerView {
+  readonly outcome: InvocationOutcome;
+  /** InitProducerId's successful answer for the transactional id (undefined: never granted one). */
+  readonly granted: ProducerEpoch | undefined;
+  readonly answered: readonly Answered[];
+  /** The answers that refused a request because a newer producer exists. */
+  readonly fencingAnswers: readonly string[];
+}
+
+function epochOf(detail: KafkaDetail | undefined): ProducerEpoch | undefined {
+  return detail?.pid === undefined || detail.epoch === undefined
+    ? undefined
+    : { pid: detail.pid, epoch: detail.epoch };
+}
 
 /**
- * Whether the two invocations interleaved: each still made a guarded request (one a takeover must refuse)
- * after the other had taken the task. Then they cannot both have finished unfenced. Symmetric, so it does
- * not matter which took the task first when both did within a few milliseconds.
+ * Reads the broker's side of an invocation from its probe (each answer carries what its request did, see
+ * ./phase-probe.mjs): the epoch InitProducerId granted — answers with an error (NOT_COORDINATOR,
+ * CONCURRENT_TRANSACTIONS) grant nothing, and CONCURRENT_TRANSACTIONS does not even always fence: a
+ * transaction being committed is left to finish — and every transaction request's answer.
  */
-export function interleaving(pair: readonly InvocationOutcome[], fencing: Fencing) {
-  const [a, b] = pair as [InvocationOutcome, InvocationOutcome];
-  const after = (x: InvocationOutcome, y: InvocationOutcome) =>
-    (lastGuardedRequestAt(x, fencing) ?? -Infinity) - (tookOverAt(y, fencing) ?? Infinity);
-  const interleaved = Math.min(after(a, b), after(b, a)) > CLOCK_SLACK_MS;
-  const t0 = Math.min(a.spawnedAtMs, b.spawnedAtMs);
-  const at = (ms: number | undefined) => (ms === undefined ? '-' : `+${ms - t0}`);
-  const describe = (x: InvocationOutcome) =>
-    `${stopReasonOf(x)}: took the task at ${at(tookOverAt(x, fencing))} ms, last guarded request at ` +
-    `${at(lastGuardedRequestAt(x, fencing))}`;
-  const reasons = pair.map(stopReasonOf);
-  return { interleaved, reasons, timeline: `[${describe(a)}] [${describe(b)}]` };
+export function brokerView(outcome: InvocationOutcome): BrokerView {
+  const answered: Answered[] = [];
+  let granted: ProducerEpoch | undefined;
+  for (const e of outcome.events) {
+    if (e.kind !== 'kres' || e.detail === undefined) continue;
+    if (e.name === 'InitProducerId') {
+      // Only a transactional id's InitProducerId fences; an idempotent producer's has no id.
+      if (typeof e.detail.txn === 'string' && e.detail.err === 0) granted ??= epochOf(e.detail);
+    } else if (TRANSACTION_REQUESTS.has(e.name) && typeof e.detail.txn === 'string') {
+      answered.push({ name: e.name, carried: epochOf(e.detail), err: e.detail.err });
+    }
+  }
+  const fencingAnswers = answered
+    .filter((a) => a.err !== undefined && FENCING_ERRORS.has(a.err))
+    .map((a) => `${a.name}: error ${a.err}`);
+  return { outcome, granted, answered, fencingAnswers };
+}
+
+/** Orders two grants of one transactional id: a new producer id (epochs exhausted) is newer still. */
+function compareEpochs(a: ProducerEpoch, b: ProducerEpoch): number {
+  const pid = BigInt(a.pid) - BigInt(b.pid);
+  return pid === 0n ? a.epoch - b.epoch : pid < 0n ? -1 : 1;
+}
+
+const describeEpoch = (e: ProducerEpoch | undefined) => (e === undefined ? 'none' : `${e.pid}/${e.epoch}`);
+
+/**
+ * Two invocations of one task with transactional fencing, as the broker saw them: which one's epoch is
+ * newer, and each one's answers — no timestamps involved (two processes' clocks on a loaded machine cannot
+ * order a request of one against an answer to the other).
+ */
+export function transactionPair(pair: readonly InvocationOutcome[]) {
+  const [a, b] = pair.map(brokerView) as [BrokerView, BrokerView];
+  const ordered = a.granted !== undefined && b.granted !== undefined;
+  const [older, newer] = ordered && compareEpochs(a.granted!, b.granted!) > 0 ? [b, a] : [a, b];
+  const describe = (v: BrokerView) =>
+    `${stopReasonOf(v.outcome)}: epoch ${describeEpoch(v.granted)}, ${v.answered.length} transaction ` +
+    `requests answered, refused as fenced: [${v.fencingAnswers.join(', ')}]`;
+  return { older, newer, ordered, timeline: `[older ${describe(older)}] [newer ${describe(newer)}]` };
+}
+
+/**
+ * What transactional fencing guarantees a pair, checked on the broker's answers: both were granted an
+ * epoch; only the older can be fenced, and it reports `fenced` exactly when the broker refused one of its
+ * requests as fenced; every request the broker accepted carried the sender's own epoch. Whether a request
+ * of the older one was accepted *after* the newer took over is not visible here — the data shows that (a
+ * record delivered twice, an offset going back), and the tests check it.
+ */
+export function checkTransactionFencing(
+  expect: ExpectStatic,
+  pair: ReturnType<typeof transactionPair>,
+): void {
+  const { older, newer, ordered, timeline } = pair;
+  expect(ordered, `both were granted an epoch: ${timeline}`).toBe(true);
+  expect(compareEpochs(older.granted!, newer.granted!), `two distinct epochs: ${timeline}`).toBeLessThan(0);
+  expect(newer.fencingAnswers, `the newer one is never refused as fenced: ${timeline}`).toEqual([]);
+  expect(stopReasonOf(newer.outcome), timeline).not.toBe('fenced');
+  expect(
+    stopReasonOf(older.outcome) === 'fenced',
+    `the older one stops fenced exactly when the broker refused it as fenced: ${timeline}`,
+  ).toBe(older.fencingAnswers.length > 0);
+  for (const v of [older, newer]) {
+    const foreign = v.answered.filter(
+      (a) => a.err === 0 && a.carried !== undefined && compareEpochs(a.carried, v.granted!) !== 0,
+    );
+    expect(foreign, `accepted requests carry the sender's own epoch: ${timeline}`).toEqual([]);
+  }
 }
 
 /** What a zombie round saw; `S` is what the offsets store held (as the test reads it). */

@@ -7,7 +7,11 @@
 // FAULT_PROBE_FILE=<path>: one line per event, written synchronously (so it is on disk before a kill):
 //   `<epoch ms> start` | `connect` | `kreq <Api>` | `kres <Api>` | `hreq <Operation>` | `hres <Operation>` | `exit`
 // where kreq/kres are Kafka requests written / responses received (by API name) and hreq/hres are DynamoDB
-// requests written / responses received (by X-Amz-Target operation).
+// requests written / responses received (by X-Amz-Target operation). A transactional Kafka request's line
+// ends in JSON: what the broker checks — `{"txn","pid","epoch"}` (InitProducerId: `{"txn"}`, null for an
+// idempotent producer) — and its answer's line in the same plus the broker's error code `"err"` (0 =
+// accepted; InitProducerId's answer: the `pid`/`epoch` granted). So a test can tell from the broker's own
+// answers which epoch was fenced, instead of from time stamps of two processes on a loaded machine.
 //
 // Local file I/O through `fs/promises` file handles (what the file sink does) is watched too:
 //   `fwrite <file>` (a FileHandle write issued) | `fwritten <file>` (it completed) | `fsync <file>` (a
@@ -67,6 +71,141 @@ const KAFKA_APIS = {
   60: 'DescribeCluster',
 };
 
+/** Reads a Kafka frame's fields in order (non-flexible versions: what kafkajs sends). */
+class Fields {
+  constructor(buffer, at) {
+    this.b = buffer;
+    this.at = at;
+  }
+  int16() {
+    const v = this.b.readInt16BE(this.at);
+    this.at += 2;
+    return v;
+  }
+  int32() {
+    const v = this.b.readInt32BE(this.at);
+    this.at += 4;
+    return v;
+  }
+  int64() {
+    const v = this.b.readBigInt64BE(this.at);
+    this.at += 8;
+    return v.toString();
+  }
+  string() {
+    const length = this.int16();
+    if (length < 0) return null;
+    const v = this.b.toString('utf8', this.at, this.at + length);
+    this.at += length;
+    return v;
+  }
+  bytes() {
+    const length = this.int32();
+    const v = length < 0 ? undefined : this.b.subarray(this.at, this.at + length);
+    this.at += Math.max(0, length);
+    return v;
+  }
+  /** The first non-zero error code of `[topic [partition error ...rest]]` (0 when none). */
+  partitionErrors(restBytes) {
+    let error = 0;
+    for (let t = this.int32(); t > 0; t--) {
+      this.string();
+      for (let p = this.int32(); p > 0; p--) {
+        this.int32();
+        const e = this.int16();
+        if (error === 0) error = e;
+        this.at += restBytes;
+      }
+    }
+    return error;
+  }
+}
+
+/**
+ * The producer id and epoch a transactional request carries — what the broker checks against the
+ * transactional id's current epoch (InitProducerId bumps it). Undefined for other requests, or when the
+ * frame cannot be read.
+ */
+function requestDetail(api, frame) {
+  try {
+    const f = new Fields(frame, 12);
+    f.string(); // client id
+    switch (api) {
+      case 'InitProducerId':
+        return { txn: f.string() };
+      case 'EndTxn': {
+        const txn = f.string();
+        return { txn, pid: f.int64(), epoch: f.int16(), commit: f.b.readInt8(f.at) === 1 };
+      }
+      case 'AddOffsetsToTxn':
+      case 'AddPartitionsToTxn': {
+        const txn = f.string();
+        return { txn, pid: f.int64(), epoch: f.int16() };
+      }
+      case 'TxnOffsetCommit': {
+        const txn = f.string();
+        f.string(); // group
+        return { txn, pid: f.int64(), epoch: f.int16() };
+      }
+      case 'Produce': {
+        const txn = f.string();
+        if (txn === null) return undefined;
+        f.int16(); // acks
+        f.int32(); // timeout
+        f.int32(); // topics
+        f.string();
+        f.int32(); // partitions
+        f.int32();
+        const batch = f.bytes();
+        // RecordBatch v2: producerId at byte 43, producerEpoch at 51.
+        if (batch === undefined || batch.length < 53) return { txn };
+        return { txn, pid: batch.readBigInt64BE(43).toString(), epoch: batch.readInt16BE(51) };
+      }
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The broker's answer to a transactional request: its (first) error code, with the transactional id and
+ * epoch the request carried; for InitProducerId, the producer id and epoch granted instead.
+ */
+function responseDetail(sent, body) {
+  const answer = answerOf(sent, body);
+  if (answer === undefined || sent.detail === undefined) return answer;
+  return sent.api === 'InitProducerId' ? { txn: sent.detail.txn, ...answer } : { ...sent.detail, ...answer };
+}
+
+function answerOf({ api, version }, body) {
+  try {
+    const f = new Fields(body, 0);
+    switch (api) {
+      case 'InitProducerId': {
+        f.int32(); // throttle
+        return { err: f.int16(), pid: f.int64(), epoch: f.int16() };
+      }
+      case 'EndTxn':
+      case 'AddOffsetsToTxn':
+        f.int32();
+        return { err: f.int16() };
+      case 'AddPartitionsToTxn':
+      case 'TxnOffsetCommit':
+        f.int32();
+        return { err: f.partitionErrors(0) };
+      case 'Produce':
+        // partition error base_offset [log_append_time (v2+)] [log_start_offset (v5+)]
+        return { err: f.partitionErrors(8 + (version >= 2 ? 8 : 0) + (version >= 5 ? 8 : 0)) };
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 function parseTrigger(action, spec) {
   if (!spec) return undefined;
   const [when, kind, name, n] = spec.split(':');
@@ -123,8 +262,9 @@ if (file !== undefined || txnFile !== undefined || triggers.length > 0) {
         map = new Map();
         pending.set(socket, map);
       }
-      map.set(correlationId, api);
-      return { kind: 'kreq', name: api };
+      const detail = requestDetail(api, buffer);
+      map.set(correlationId, { api, version: buffer.readInt16BE(6), detail });
+      return { kind: 'kreq', name: api, detail };
     }
     if (buffer.length >= 5 && buffer.toString('latin1', 0, 5) === 'POST ') {
       const head = buffer.toString('latin1', 0, Math.min(buffer.length, 4096));
@@ -160,7 +300,7 @@ if (file !== undefined || txnFile !== undefined || triggers.length > 0) {
     const what = `${request.kind} ${request.name}`;
     const hits = due(request.kind, request.name);
     fire(hits, 'before', what);
-    emit(what);
+    emit(request.detail === undefined ? what : `${what} ${JSON.stringify(request.detail)}`);
     const result = write.call(this, chunk, encoding, callback);
     if (request.kind === 'kreq') fire(hits, 'after', what);
     else if (request.bodyLeft > 0) httpBodies.set(this, { what, left: request.bodyLeft, hits });
@@ -184,10 +324,12 @@ if (file !== undefined || txnFile !== undefined || triggers.length > 0) {
       const size = buffer.readInt32BE(0);
       if (buffer.length < size + 4) break;
       const correlationId = buffer.readInt32BE(4);
-      const api = map.get(correlationId);
-      if (api !== undefined) {
+      const sent = map.get(correlationId);
+      if (sent !== undefined) {
+        const { api } = sent;
         map.delete(correlationId);
-        emit(`kres ${api}`);
+        const detail = responseDetail(sent, buffer.subarray(8, size + 4));
+        emit(detail === undefined ? `kres ${api}` : `kres ${api} ${JSON.stringify(detail)}`);
         fire(due('kres', api), 'after', `kres ${api}`);
       }
       buffer = buffer.subarray(size + 4);
