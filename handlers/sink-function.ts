@@ -186,6 +186,10 @@ export function createSinkFunction(
       subscription: subscriptionOf(config),
       maxPollRecords: cold.kafka.consumerSettings.maxPollRecords,
       deadlineMs: limits.deadlineMs,
+      // The same hard deadline as the scheduled cycles: a task call still running then is abandoned and
+      // the event answered (every partition retried from its first record) before Lambda's timeout.
+      ...(limits.hardDeadlineMs === undefined ? {} : { hardDeadlineMs: limits.hardDeadlineMs }),
+      ...(limits.returnByMs === undefined ? {} : { returnByMs: limits.returnByMs }),
       errors: errorPolicy(config),
       clock: systemClock,
       log: logger,

@@ -128,7 +128,10 @@ export class InvocationBudget {
 const CLEANUP_MIN_MS = 500;
 
 /** Until when a cycle's cleanup may run (see {@link CLEANUP_MIN_MS}). */
-export function cleanupUntil(limits: BudgetLimits, nowMs: number): number {
+export function cleanupUntil(
+  limits: Pick<BudgetLimits, 'hardDeadlineMs' | 'returnByMs'>,
+  nowMs: number,
+): number {
   const wanted = Math.max(nowMs + CLEANUP_MIN_MS, limits.hardDeadlineMs ?? 0);
   if (limits.returnByMs === undefined || limits.hardDeadlineMs === undefined) return wanted;
   const lastMs = limits.hardDeadlineMs + Math.floor((limits.returnByMs - limits.hardDeadlineMs) / 2);

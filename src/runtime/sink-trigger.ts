@@ -17,6 +17,14 @@
  * So the mapping re-delivers exactly the records not known to be durable, and the records of other
  * partitions are not held up by one partition's failure.
  *
+ * The hard deadline (`hardDeadlineMs`, halfway through the safety margin, as for the scheduled cycles):
+ * a `start`, `put` or `preCommit` still running then — I/O that ignores the deadline, a target that does
+ * not answer — is abandoned, not awaited, and the invocation answers at once with a partial batch response
+ * that reports every partition from its first record: nothing of the event was flushed, so nothing is
+ * known durable. No later chunk is put once it is abandoned. `stop` gets the cleanup allowance after that
+ * (never past the Lambda deadline). The abandoned call may still complete later, so the retried records
+ * can be written twice (at least once, as every failure here).
+ *
  * Failing the invocation: a topic outside the subscription (step 0) or a failure of the target itself (a
  * `SinkTargetError` from `start`, `put`, the errant record reporter or `preCommit`: a missing table, a key
  * schema other than the configured one, a file that cannot be written) is not about a record. The result
@@ -26,9 +34,9 @@
  * On a target failure nothing more is put; what was put before it is written again by the retry.
  * @module
  */
-import { ConnectFnError, TopicNotSubscribedError } from '../errors.ts';
+import { TopicNotSubscribedError } from '../errors.ts';
 import type { SinkTask, TopicPartition, TopicPartitionOffset } from '../spi/sink.ts';
-import { StopReason } from './budget.ts';
+import { beforeHardDeadline, cleanupUntil, DeadlineExceededError, StopReason } from './budget.ts';
 import type { Clock, FetchedRecord } from './ports.ts';
 import type { RecordConverters } from './record-converter.ts';
 import { describeSubscription, type Subscription, subscriptionFilter } from './sink-assignment.ts';
@@ -63,6 +71,13 @@ export interface TriggeredSinkOptions {
   readonly maxPollRecords: number;
   /** Epoch ms by which delivery must stop (what is not delivered by then is reported failed). */
   readonly deadlineMs: number;
+  /**
+   * Epoch ms by which the invocation must return whatever the task is still doing (the budget's hard
+   * deadline); without it, the task's calls are awaited however long they take.
+   */
+  readonly hardDeadlineMs?: number;
+  /** Epoch ms of the Lambda deadline: the task's `stop` after the hard deadline never runs past it. */
+  readonly returnByMs?: number;
   readonly errors: ErrorPolicy;
   readonly clock: Clock;
   readonly log?: CycleLog;
@@ -84,11 +99,6 @@ export interface TriggeredSinkResult {
   readonly failInvocation: boolean;
 }
 
-/** The deadline passed before a partition was delivered. */
-class DeliveryDeadlineError extends ConnectFnError {
-  readonly code = 'CONNECT_FN_DEADLINE_EXCEEDED';
-}
-
 /** What a delivery has done so far. */
 interface Delivery {
   /** Per partition: where its records stand once put (the offset after the last one put). */
@@ -98,6 +108,10 @@ interface Delivery {
   firstError: InvocationSummary['error'];
   skipped: number;
   batches: number;
+  /** What the task is doing (for the hard deadline's error). */
+  doing: string;
+  /** Set at the hard deadline: the task's pending call was abandoned, nothing more is put or flushed. */
+  abandoned: boolean;
 }
 
 /**
@@ -114,9 +128,11 @@ export async function runTriggeredSink(options: TriggeredSinkOptions): Promise<T
     firstError: undefined,
     skipped: 0,
     batches: 0,
+    doing: 'starting the sink task',
+    abandoned: false,
   };
   let started = false;
-  try {
+  const work = async () => {
     await options.task.start({
       connector: options.connector,
       taskId: options.taskId,
@@ -127,24 +143,68 @@ export async function runTriggeredSink(options: TriggeredSinkOptions): Promise<T
     started = true;
     await deliverPartitions(options, delivery);
     await settle(options, delivery);
+  };
+  let result: TriggeredSinkResult;
+  try {
+    await beforeHardDeadline(work(), options.hardDeadlineMs, () => delivery.doing, options.clock);
+    result = answer(options, startMs, delivery);
   } catch (err) {
-    if (isTargetFailure(err)) {
-      if (started) await options.task.stop().catch(() => undefined);
-      return refused(options, startMs, err);
+    if (err instanceof DeadlineExceededError) {
+      delivery.abandoned = true;
+      result = answer(options, startMs, failEverything(options, delivery, err), StopReason.deadline);
+    } else if (isTargetFailure(err)) {
+      result = refused(options, startMs, err);
+    } else {
+      // start failed: the whole event is retried.
+      result = answer(options, startMs, failEverything(options, delivery, err));
     }
-    // start failed: the whole event is retried.
-    for (const partition of options.partitions) {
-      const first = partition.records[0];
-      if (first !== undefined) fail(options, delivery, partition, first.offset, err);
-    }
-    delivery.positions.clear();
   }
-  if (started) await options.task.stop().catch(() => undefined);
+  if (started) await stopTask(options);
+  return result;
+}
+
+/** The result of a delivery that was not refused: its summary and the partitions to retry. */
+function answer(
+  options: TriggeredSinkOptions,
+  startMs: number,
+  delivery: Delivery,
+  stopReason?: StopReason,
+): TriggeredSinkResult {
+  const summary = summaryOf(options, startMs, delivery);
   return {
-    summary: summaryOf(options, startMs, delivery),
+    summary: stopReason === undefined ? summary : { ...summary, stopReason },
     failures: [...delivery.failed.values()],
     failInvocation: false,
   };
+}
+
+/**
+ * Every partition failed from its first record, nothing counted as put (start failed, or the hard deadline
+ * came before the flush: nothing is known durable). A fresh record of failures: an abandoned call that
+ * completes later changes nothing of the answer.
+ */
+function failEverything(options: TriggeredSinkOptions, delivery: Delivery, err: unknown): Delivery {
+  const everything: Delivery = {
+    ...delivery,
+    positions: new Map(),
+    failed: new Map(),
+    firstError: undefined,
+  };
+  for (const partition of options.partitions) {
+    const first = partition.records[0];
+    if (first !== undefined) fail(options, everything, partition, first.offset, err);
+  }
+  return everything;
+}
+
+/** `task.stop()`, given until the cleanup's end after the hard deadline; its failure changes nothing. */
+async function stopTask(options: TriggeredSinkOptions): Promise<void> {
+  const untilMs =
+    options.hardDeadlineMs === undefined ? undefined : cleanupUntil(options, options.clock.nowMs());
+  const stopping = options.task.stop();
+  await beforeHardDeadline(stopping, untilMs, () => 'stopping the sink task', options.clock).catch(
+    () => undefined,
+  );
 }
 
 /** The event's topics the connector does not subscribe to, as the error that refuses the event. */
@@ -209,11 +269,13 @@ async function deliverPartitions(options: TriggeredSinkOptions, delivery: Delive
     for (let i = 0; i < partition.records.length; i += options.maxPollRecords) {
       const chunk = partition.records.slice(i, i + options.maxPollRecords);
       const first = chunk[0]!;
+      if (delivery.abandoned) return;
       if (options.clock.nowMs() >= options.deadlineMs) {
-        const late = new DeliveryDeadlineError('the invocation reached its deadline');
+        const late = new DeadlineExceededError('the invocation reached its deadline', { retriable: true });
         fail(options, delivery, partition, first.offset, late);
         break;
       }
+      delivery.doing = `the sink task's put of ${partition.topic}-${partition.partition} from offset ${first.offset}`;
       const delivered = await deliverChunk(chunk, options, () => delivery.skipped++);
       if (isTargetFailure(delivered.error)) throw delivered.error;
       if (delivered.nextOffset !== undefined) {
@@ -235,8 +297,9 @@ async function deliverPartitions(options: TriggeredSinkOptions, delivery: Delive
 /** Step 3: `preCommit` over what was put; where it calls less safe, the failure starts there. */
 async function settle(options: TriggeredSinkOptions, delivery: Delivery): Promise<void> {
   const { positions, failed } = delivery;
-  if (positions.size === 0) return;
+  if (positions.size === 0 || delivery.abandoned) return;
   const put = [...positions.values()];
+  delivery.doing = "the sink task's preCommit (flush)";
   try {
     for (const safe of await safeOffsets(options.task, put)) positions.set(keyOf(safe), safe);
     for (const p of put) {

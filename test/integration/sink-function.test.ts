@@ -4,7 +4,8 @@
  * `connect-<name>` or in DynamoDB Local) and the triggered handler (Kafka events built from records read
  * back from the broker).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
@@ -489,5 +490,37 @@ describe('triggered sink function (Kafka event source mapping)', () => {
       error: { code: 'CONNECT_FN_SINK_TARGET', retriable: false, stage: 'TASK_START' },
     });
     expect((failure as InvocationFailedError).summary.error?.message).toContain('no-such-dir');
+  });
+
+  it('answers at the hard deadline when the sink never gets its file open: every partition retried from its first record', async () => {
+    // Prepare: the sink's file is a FIFO nobody reads, so opening it for appending blocks (I/O that
+    // ignores every deadline); the invocation has 8 s, its safety margin 2 s (hard deadline 1 s before).
+    const topic = await freshTopic(admin, 'sink-trigger-hang', 2);
+    const name = `trigger-hang-${unique()}`;
+    await produce(recordsOf(topic, values(2, 3)));
+    const read = await readBack(topic, [0, 1]);
+    const { dir, file } = sinkBundle(
+      name,
+      topic,
+      STRING_WORKER,
+      'trigger=kafka\ninvocation.safety.margin.ms=2000\n',
+    );
+    execFileSync('mkfifo', [file]);
+    const fn = open(dir, name);
+    const event = JSON.parse(JSON.stringify(kafkaEventFrom(read, 'aws:kafka')));
+    try {
+      // Act
+      const answer = await fn.triggerHandler(event, localContext('test', 8_000)).catch((err: unknown) => err);
+      // Assess: an answer, not Lambda's timeout (CONNECT_FN_INVOCATION_TIMED_OUT), retrying everything
+      expect(answer).toEqual({
+        batchItemFailures: [
+          { itemIdentifier: { partition: `${topic}-0`, offset: 0 } },
+          { itemIdentifier: { partition: `${topic}-1`, offset: 0 } },
+        ],
+      });
+    } finally {
+      // A reader for the FIFO releases the abandoned open (and the thread it holds).
+      closeSync(openSync(file, constants.O_RDONLY | constants.O_NONBLOCK));
+    }
   });
 });

@@ -62,24 +62,37 @@ export function values(batches: readonly (readonly FetchedRecord[])[]): (string 
 export const inSeconds = (s: number) => Date.now() + s * 1000;
 
 /**
- * Waits until no transaction is pending on `topic`-`partition`: its last stable offset (what `reader`
- * reports) has reached the high watermark. A commit or abort returns before the broker has written the
- * markers that move the last stable offset; Kafka's own consumers see the same delay.
+ * The last stable offset (what `reader` reports as the end) and the high watermark of `topic`-`partition`.
+ * The high watermark is asked read_uncommitted: kafkajs' `admin.fetchTopicOffsets` asks read_committed,
+ * so its `high` is the last stable offset too and can never tell that a transaction is pending.
  */
-export async function settledEnd(
-  admin: Admin,
+export async function stableAndHigh(
   reader: PartitionReader,
   topic: string,
   partition = 0,
-): Promise<number> {
+): Promise<{ stable: number; high: number }> {
+  if (reader.highWatermarks === undefined) throw new Error('this reader reports no high watermarks');
+  const high = (await reader.highWatermarks(topic, [partition])).get(partition) ?? -1;
+  const stable = (await reader.endOffsets(topic, [partition])).get(partition) ?? -1;
+  return { stable, high };
+}
+
+/**
+ * Waits until no transaction is pending on `topic`-`partition`: its last stable offset (what `reader`
+ * reports) has reached the high watermark. A commit or abort returns before the broker has written the
+ * markers that move the last stable offset; Kafka's own consumers see the same delay. The wait is for that
+ * event; its timeout only detects a hang.
+ */
+export async function settledEnd(reader: PartitionReader, topic: string, partition = 0): Promise<number> {
   let end = -1;
   await vi.waitFor(
     async () => {
-      const high = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === partition)?.high;
-      end = (await reader.endOffsets(topic, [partition])).get(partition) ?? -1;
-      if (String(end) !== high) throw new Error(`last stable offset ${end}, high watermark ${high}`);
+      // High watermark first: a marker written between the two requests then shows as "not yet settled".
+      const { stable, high } = await stableAndHigh(reader, topic, partition);
+      end = stable;
+      if (stable !== high) throw new Error(`last stable offset ${stable}, high watermark ${high}`);
     },
-    { timeout: 10_000, interval: 20 },
+    { timeout: 60_000, interval: 20 },
   );
   return end;
 }

@@ -23,7 +23,7 @@ describe('KafkaTransactionalWriter against the real broker', () => {
   async function committedValues(topic: string) {
     const reader = clients.partitionReader();
     try {
-      await settledEnd(admin, reader, topic);
+      await settledEnd(reader, topic);
       return values(await readAll(reader, { topic, partition: 0, fromOffset: 0, deadlineMs: inSeconds(10) }));
     } finally {
       await reader.close();
@@ -106,7 +106,7 @@ describe('KafkaTransactionalWriter against the real broker', () => {
       const reader = clients.partitionReader();
       const counts = await Promise.all(
         [0, 1, 2].map(async (partition) => {
-          await settledEnd(admin, reader, topic, partition);
+          await settledEnd(reader, topic, partition);
           const batches = await readAll(reader, {
             topic,
             partition,
@@ -132,7 +132,7 @@ describe('KafkaTransactionalWriter against the real broker', () => {
 
     await writer.close();
     const reader = clients.partitionReader();
-    const end = await settledEnd(admin, reader, topic);
+    const end = await settledEnd(reader, topic);
     await reader.close();
 
     expect(end).toBe(2); // the record and the abort marker: the last stable offset moved past both

@@ -5,21 +5,7 @@ import {
   cleanupUntil,
   DeadlineExceededError,
 } from '../../../src/runtime/budget.ts';
-import type { Clock } from '../../../src/runtime/ports.ts';
-
-/** A clock whose sleeps end only when the test says so; it keeps what each sleep was given. */
-class ManualClock implements Clock {
-  now = 1_000;
-  readonly sleeps: { ms: number; signal: AbortSignal | undefined; wake: () => void }[] = [];
-  nowMs(): number {
-    return this.now;
-  }
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      this.sleeps.push({ ms, signal, wake: resolve });
-    });
-  }
-}
+import { ManualClock } from '../../support/manual-clock.ts';
 
 const never = () => new Promise<never>(() => {});
 

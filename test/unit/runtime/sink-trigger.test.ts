@@ -1,11 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ConnectFnError, SinkTargetError } from '../../../src/errors.ts';
 import type { FetchedRecord } from '../../../src/runtime/ports.ts';
 import { runTriggeredSink, type TriggeredSinkOptions } from '../../../src/runtime/sink-trigger.ts';
-import type { SinkRecord, TopicPartitionOffset } from '../../../src/spi/sink.ts';
+import type { SinkRecord, SinkTask, TopicPartitionOffset } from '../../../src/spi/sink.ts';
 import { converters } from '../../support/counting-task.ts';
 import { FakeClock } from '../../support/fake-kafka.ts';
 import { RecordingSinkTask } from '../../support/fake-sink.ts';
+import { ManualClock } from '../../support/manual-clock.ts';
 
 class Retriable extends ConnectFnError {
   readonly code = 'TEST_RETRIABLE';
@@ -285,5 +286,101 @@ describe('runTriggeredSink', () => {
     expect(result.failInvocation).toBe(true);
     expect(result.failures.map((f) => f.offset)).toEqual([10, 7]);
     expect(task.records).toEqual([]);
+  });
+
+  describe('at the hard deadline', () => {
+    /** A task whose `hangOn` call never settles (until `release`), recording every call it gets. */
+    function hangingTask(hangOn: 'put' | 'flush' | 'stop', atCall = 1) {
+      const calls: string[] = [];
+      let release: () => void = () => {};
+      const hang = () =>
+        new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      const counts = { put: 0, flush: 0, stop: 0 };
+      const call = (name: 'put' | 'flush' | 'stop', what: string) => {
+        counts[name]++;
+        calls.push(what);
+        return name === hangOn && counts[name] === atCall ? hang() : Promise.resolve();
+      };
+      const task: SinkTask = {
+        start: async () => undefined,
+        put: (records: readonly SinkRecord[]) =>
+          call('put', `put ${records.map((r) => `${r.kafkaPartition}@${r.kafkaOffset}`).join(',')}`),
+        flush: () => call('flush', 'flush'),
+        stop: () => call('stop', 'stop'),
+      };
+      return { task, calls, release: () => release() };
+    }
+
+    function invokeWithHardDeadline(task: SinkTask, clock: ManualClock) {
+      return invoke(new RecordingSinkTask(), {
+        task,
+        clock: clock as unknown as FakeClock,
+        deadlineMs: clock.now + 8_000,
+        hardDeadlineMs: clock.now + 9_000,
+        returnByMs: clock.now + 10_000,
+      });
+    }
+
+    it('returns when a put never ends: every partition from its first record, nothing put after it', async () => {
+      const clock = new ManualClock();
+      const { task, calls, release } = hangingTask('put', 2);
+      const running = invokeWithHardDeadline(task, clock);
+      await vi.waitFor(() => expect(calls).toContain('put 0@12,0@13'));
+      expect(clock.sleeps.map((s) => s.ms)).toEqual([9_000]); // the hard deadline, on the injected clock
+
+      clock.now += 9_000;
+      clock.sleeps[0]!.wake();
+      const { summary, failures } = await running;
+
+      // Partition 0's first chunk was put but never flushed: not durable, so retried from its first record.
+      expect(failures).toEqual([
+        { topic: 'orders-eu', partition: 0, offset: 10 },
+        { topic: 'orders-eu', partition: 1, offset: 7 },
+      ]);
+      expect(summary).toMatchObject({
+        records: 0,
+        committed: [],
+        stopReason: 'deadline',
+        error: { code: 'CONNECT_FN_DEADLINE_EXCEEDED', retriable: true },
+      });
+      expect(summary.error?.message).toContain("the sink task's put of orders-eu-0 from offset 12");
+      expect(calls).toEqual(['put 0@10,0@11', 'put 0@12,0@13', 'stop']);
+      release(); // the abandoned put completes late: no more puts, no flush
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(calls).toEqual(['put 0@10,0@11', 'put 0@12,0@13', 'stop']);
+    });
+
+    it('returns when flush never ends: every partition from its first record', async () => {
+      const clock = new ManualClock();
+      const { task, calls } = hangingTask('flush');
+      const running = invokeWithHardDeadline(task, clock);
+      await vi.waitFor(() => expect(calls).toContain('flush'));
+      clock.now += 9_000;
+      clock.sleeps[0]!.wake();
+      const { summary, failures } = await running;
+
+      expect(failures.map((f) => f.offset)).toEqual([10, 7]);
+      expect(summary).toMatchObject({ records: 0, stopReason: 'deadline' });
+      expect(summary.error?.message).toContain(
+        "preCommit (flush) did not finish before the invocation's deadline",
+      );
+    });
+
+    it('returns when stop never ends, within the cleanup allowance before the Lambda deadline', async () => {
+      const clock = new ManualClock();
+      const { task, calls } = hangingTask('stop');
+      const running = invokeWithHardDeadline(task, clock);
+      await vi.waitFor(() => expect(calls).toContain('stop'));
+      // Delivered and flushed in time; stop may run until the hard deadline (9 s), never to the Lambda's.
+      expect(clock.sleeps.map((s) => s.ms)).toEqual([9_000, 9_000]);
+      clock.now += 9_000;
+      clock.sleeps[1]!.wake();
+      const { summary, failures } = await running;
+
+      expect(failures).toEqual([]);
+      expect(summary).toMatchObject({ records: 6, stopReason: 'idle' });
+    });
   });
 });
