@@ -46,6 +46,8 @@ export class RestartableDynamoDb {
   readonly #classpaths: StackClasspaths;
   #life: StartedService | undefined;
   #lives = 0;
+  /** What was done to the current life: frozen (SIGSTOP), or killed (SIGKILL, maybe not reaped yet). */
+  #fate: 'frozen' | 'killed' | undefined;
   /** Milliseconds each life took to answer. */
   readonly readyMs: number[] = [];
   readonly #onExit = () => this.#killSync();
@@ -102,6 +104,7 @@ export class RestartableDynamoDb {
       throw new Error(`DynamoDB Local (pid ${this.#life.pid}) is still running`);
     }
     this.#lives++;
+    this.#fate = undefined;
     const dir = join(this.#rootDir, `life-${this.#lives}`);
     await mkdir(dir);
     this.#life = await startDynamoDbLocal({
@@ -120,7 +123,19 @@ export class RestartableDynamoDb {
 
   /** SIGKILL, now (a crash). */
   kill(): void {
+    this.#fate = 'killed';
     this.#killSync();
+  }
+
+  /**
+   * After a scenario, whatever it left: a frozen life is killed, a killed one waited for until it is gone
+   * (a SIGKILLed JVM still counts as {@link running} until the kernel has reaped it), then a new life is
+   * started unless the current one runs.
+   */
+  async ensureRunning(): Promise<void> {
+    if (this.#fate === 'frozen') this.kill();
+    if (this.#fate === 'killed') await this.waitUntilDown();
+    if (!this.running) await this.restart();
   }
 
   /**
@@ -129,7 +144,10 @@ export class RestartableDynamoDb {
    */
   freeze(): void {
     const life = this.#life;
-    if (life !== undefined && isOurProcess(life.pid, life.dir)) process.kill(life.pid, 'SIGSTOP');
+    if (life !== undefined && isOurProcess(life.pid, life.dir)) {
+      this.#fate = 'frozen';
+      process.kill(life.pid, 'SIGSTOP');
+    }
   }
 
   /** Resolves once the killed JVM is gone (its port closed), or throws after `timeoutMs`. */

@@ -22,6 +22,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WriterClock } from '../../../src/connectors/dynamodb/batch-writer.ts';
 import { dynamodbSinkConnector } from '../../../src/connectors/dynamodb/sink-connector.ts';
 import { eosOffsetKey } from '../../../src/connectors/dynamodb/transaction-writer.ts';
 import { isRetriable } from '../../../src/errors.ts';
@@ -148,10 +149,12 @@ async function startTask(
   injected: Injected,
   deadlineMs: number,
   exactlyOnce?: { offsets: string; name: string },
+  clock?: WriterClock,
 ): Promise<SinkTask> {
   const connector = dynamodbSinkConnector({
     env: {},
     createClient: (config) => faultyClient(config, injected),
+    ...(clock === undefined ? {} : { clock }),
   });
   const task = connector.createTask({
     'aws.dynamodb.endpoint': stackEnv().dynamodbEndpoint,
@@ -290,15 +293,23 @@ describe('dynamodb sink on DynamoDB Local, with injected UnprocessedItems, throt
       ['offset', 'N'],
     ]);
     const injected = { ...injector(), holdEverything: true };
-    const startedMs = Date.now();
-    const task = await startTask(table, injected, startedMs + 2_000);
+    // The task's own clock: its backoff sleeps move it on, a slow request does not (what a loaded machine
+    // does to the real one is not the question here); the put gives up when a retry would pass the deadline.
+    // (Its requests are still aborted by a real timer at the remaining time: 30 s, for a DescribeTable.)
+    const clock = virtualClock();
+    const deadlineMs = clock.nowMs() + 30_000;
+    const task = await startTask(table, injected, deadlineMs, undefined, clock);
     try {
       const error = await task.put(batch(0, PER_PARTITION)).catch((e: unknown) => e);
-      const elapsedMs = Date.now() - startedMs;
       expect(error).toBeInstanceOf(Error);
+      expect(error).toMatchObject({ code: 'CONNECT_FN_DYNAMODB_WRITE', stage: 'TASK_PUT' });
       expect(isRetriable(error)).toBe(true);
-      expect(String((error as Error).message)).toMatch(/unprocessed/);
-      expect(elapsedMs).toBeLessThan(2_000 + 1_000);
+      // The deadline's own error (the items still unprocessed), not a refusal or a request cut short.
+      expect(String((error as Error).message)).toMatch(
+        /^dynamodb sink: \d+ items not written by the invocation deadline after \d+ attempts \(last: \d+ of \d+ items unprocessed\)$/,
+      );
+      // It retried up to the deadline, not past it: the last backoff it slept ended before the deadline.
+      expect(clock.sleptUntilMs).toBeLessThan(deadlineMs);
       expect(injected.unprocessedCalls).toBeGreaterThan(1);
       expect((await itemsOf(table)).size).toBe(0);
     } finally {
@@ -306,3 +317,16 @@ describe('dynamodb sink on DynamoDB Local, with injected UnprocessedItems, throt
     }
   });
 });
+
+/** A clock that only its sleeps move on (each one resolves at once); `sleptUntilMs`: the last one's end. */
+function virtualClock() {
+  let nowMs = 1_000_000;
+  return {
+    sleptUntilMs: nowMs,
+    nowMs: () => nowMs,
+    async sleep(ms: number) {
+      nowMs += ms;
+      this.sleptUntilMs = Math.max(this.sleptUntilMs, nowMs);
+    },
+  };
+}
