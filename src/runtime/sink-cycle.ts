@@ -354,6 +354,12 @@ async function runBatches(
       upcoming = nextBatch();
       upcoming.catch(ignore);
       await committing;
+      // Read one step ahead, before the deadline; put now, it would only fail at the target for want of
+      // time (a slow put on a loaded machine). Dropped unput and uncommitted: the next invocation reads it.
+      if (options.clock.nowMs() >= budget.deadlineMs) {
+        stop = StopReason.deadline;
+        break;
+      }
       await putBatch(batch, { ...options, deadlineMs: budget.deadlineMs });
       const position = { topic: batch.topic, partition: batch.partition, offset: batch.nextOffset };
       positions.set(keyOf(position), position);

@@ -77,6 +77,28 @@ describe('runSinkCycle', () => {
     expect(s.task.stopped).toBe(true);
   });
 
+  it('does not put a batch read ahead once the deadline has passed: it stops at the deadline, and that batch is read again next time', async () => {
+    const s = setup();
+    s.topics.create('t', 1);
+    s.topics.append('t', 0, values(6));
+    const deadlineMs = s.clock.now + 60_000;
+    // The first put takes the invocation past its deadline (a slow target on a loaded machine); the
+    // second batch was read meanwhile, one step ahead.
+    s.task.beforePut = () => {
+      s.clock.now = deadlineMs + 1;
+    };
+
+    const summary = await invoke(s, {
+      maxPollRecords: 2,
+      limits: { maxRecords: 1_000, maxBytes: 1_000_000, deadlineMs },
+    });
+
+    expect(s.task.coordinates()).toEqual(['t-0@0', 't-0@1']);
+    expect(summary).toMatchObject({ records: 2, stopReason: 'deadline' });
+    expect(summary.error).toBeUndefined();
+    expect(committedOf(s, 't', 1)).toEqual([2]);
+  });
+
   it("commits past transaction markers, as a consumer's position moves past them", async () => {
     const s = setup();
     s.topics.create('t', 1);
