@@ -17,6 +17,7 @@ import { localContext } from '../../src/lambda/lambda-context.ts';
 import type { FetchedRecord, KafkaRecord } from '../../src/runtime/ports.ts';
 import { localAws, stackEnv } from '../stack/env.ts';
 import { writeBundle } from '../support/bundle-fixture.ts';
+import { whileCoordinatorMoves } from '../support/coordinator-retry.ts';
 import { kafkaEventFrom } from '../support/kafka-events.ts';
 import { kafkaWorker } from '../unit/kafka/worker-values.ts';
 import { freshTopic, inSeconds, rawAdmin, readAll, record } from './kafka/support.ts';
@@ -105,7 +106,9 @@ const linesOf = (all: readonly string[], prefix: string) => all.filter((l) => l.
 
 /** The committed offsets of group `connect-<connector>` for `topic`, by partition (-1: none), as kafkajs reads them. */
 async function groupOffsets(connector: string, topic: string): Promise<number[]> {
-  const [fetched] = await admin.fetchOffsets({ groupId: `connect-${connector}`, topics: [topic] });
+  const [fetched] = await whileCoordinatorMoves(() =>
+    admin.fetchOffsets({ groupId: `connect-${connector}`, topics: [topic] }),
+  );
   return (fetched?.partitions ?? []).sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
 }
 

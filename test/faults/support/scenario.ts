@@ -16,6 +16,7 @@ import {
 } from '../../../src/kafka/index.ts';
 import { KafkaOffsetStore } from '../../../src/offsets/index.ts';
 import { localAws, stackEnv } from '../../stack/env.ts';
+import { whileCoordinatorMoves } from '../../support/coordinator-retry.ts';
 import { kafkaWorker } from '../../unit/kafka/worker-values.ts';
 import type { ProbeEvent } from './invocation.ts';
 
@@ -293,7 +294,9 @@ export class KafkaView {
    * partitions without one are left out.
    */
   async groupOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
-    const [fetched] = await this.#admin.fetchOffsets({ groupId, topics: [topic] });
+    const [fetched] = await whileCoordinatorMoves(() =>
+      this.#admin.fetchOffsets({ groupId, topics: [topic] }),
+    );
     const out = new Map<number, number>();
     for (const { partition, offset } of fetched?.partitions ?? []) {
       if (Number(offset) >= 0) out.set(partition, Number(offset));

@@ -22,6 +22,7 @@ import { createKafkaClients } from '../../../src/kafka/index.ts';
 import { localContext } from '../../../src/lambda/lambda-context.ts';
 import type { SinkRecord, SinkTask } from '../../../src/spi/sink.ts';
 import { stackEnv } from '../../stack/env.ts';
+import { whileCoordinatorMoves } from '../../support/coordinator-retry.ts';
 import { scanItems } from '../../support/dynamodb-scan.ts';
 import { kafkaEventFrom } from '../../support/kafka-events.ts';
 import { kafkaWorker } from '../../unit/kafka/worker-values.ts';
@@ -437,7 +438,9 @@ describe('scheduled sink function, exactly-once, into DynamoDB Local', () => {
         }),
       );
       expect(await storedOffset(offsets, name, 0, topic)).toBe(30);
-      const group = await admin.fetchOffsets({ groupId: `connect-${name}`, topics: [topic] });
+      const group = await whileCoordinatorMoves(() =>
+        admin.fetchOffsets({ groupId: `connect-${name}`, topics: [topic] }),
+      );
       expect(group[0]?.partitions.map((p) => Number(p.offset)).sort()).toEqual([30, 30]);
       expect(logs.some((l) => l.includes("reading records again from the task's own offset"))).toBe(true);
     } finally {

@@ -14,6 +14,7 @@ import { createKafkaClients, type KafkaClients } from '../../../src/kafka/index.
 import { localContext } from '../../../src/lambda/lambda-context.ts';
 import type { FetchedRecord } from '../../../src/runtime/ports.ts';
 import { stackEnv } from '../../stack/env.ts';
+import { whileCoordinatorMoves } from '../../support/coordinator-retry.ts';
 import { kafkaEventFrom } from '../../support/kafka-events.ts';
 import { kafkaWorker } from '../../unit/kafka/worker-values.ts';
 import { freshTopic, rawAdmin, utf8 } from '../kafka/support.ts';
@@ -75,7 +76,9 @@ function connector(name: string, topic: string, table: string, trigger: string):
 
 /** The group's committed offsets of `topic`, by partition (-1: none). */
 async function groupOffsets(name: string, topic: string): Promise<number[]> {
-  const [fetched] = await admin.fetchOffsets({ groupId: `connect-${name}`, topics: [topic] });
+  const [fetched] = await whileCoordinatorMoves(() =>
+    admin.fetchOffsets({ groupId: `connect-${name}`, topics: [topic] }),
+  );
   return (fetched?.partitions ?? []).sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
 }
 

@@ -15,6 +15,7 @@ import {
 } from '../../../src/kafka/index.ts';
 import type { SinkOffsetStore } from '../../../src/runtime/ports.ts';
 import { stackEnv } from '../../stack/env.ts';
+import { whileCoordinatorMoves } from '../../support/coordinator-retry.ts';
 import { kafkaWorker } from '../../unit/kafka/worker-values.ts';
 import { freshTopic, rawAdmin } from './support.ts';
 
@@ -51,7 +52,9 @@ describe('KafkaGroupOffsetStore against the real broker', () => {
 
   /** The group's committed offsets of `topic`'s partitions, as kafkajs' admin reads them (-1: none). */
   async function groupOffsets(connector: string, topic: string): Promise<number[]> {
-    const [fetched] = await admin.fetchOffsets({ groupId: sinkGroupId(connector), topics: [topic] });
+    const [fetched] = await whileCoordinatorMoves(() =>
+      admin.fetchOffsets({ groupId: sinkGroupId(connector), topics: [topic] }),
+    );
     return (fetched?.partitions ?? []).sort((a, b) => a.partition - b.partition).map((p) => Number(p.offset));
   }
 

@@ -13,6 +13,7 @@ import { createSinkFunction } from '../../../handlers/sink-function.ts';
 import { localContext } from '../../../src/lambda/lambda-context.ts';
 import { type RunningKafka, startKafkaBroker } from '../../stack/index.ts';
 import { writeBundle } from '../../support/bundle-fixture.ts';
+import { whileCoordinatorMoves } from '../../support/coordinator-retry.ts';
 import { Kip848Member } from '../../support/kip848-member.ts';
 import { freshTopic } from './support.ts';
 
@@ -67,7 +68,7 @@ function lines(file: string): string[] {
 
 /** Partition 0's committed offset in `groupId`, as an admin's OffsetFetch reads it (-1: none). */
 async function committed(groupId: string, topic: string): Promise<number> {
-  const [fetched] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  const [fetched] = await whileCoordinatorMoves(() => admin.fetchOffsets({ groupId, topics: [topic] }));
   return Number(fetched?.partitions.find((p) => p.partition === 0)?.offset ?? -1);
 }
 
