@@ -326,11 +326,17 @@ export class KafkaView {
     const partitions = await this.partitionsOf(topic);
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const high = new Map(
-        (await this.#admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]),
-      );
-      const stable = await this.#reader.endOffsets(topic, partitions);
-      if (partitions.every((p) => stable.get(p) === high.get(p))) return true;
+      try {
+        const high = new Map(
+          (await this.#admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]),
+        );
+        const stable = await this.#reader.endOffsets(topic, partitions);
+        if (partitions.every((p) => stable.get(p) === high.get(p))) return true;
+      } catch (err) {
+        // kafkajs' fetchTopicOffsets throws a TypeError when a partition's leader has no answer yet (a
+        // broker just back from an outage): asked again, within the same bound.
+        if (Date.now() >= until) throw err;
+      }
       if (Date.now() >= until) return false;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
