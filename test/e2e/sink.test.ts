@@ -9,14 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createKafkaClients, type KafkaClients } from '../../src/kafka/index.ts';
-import type { FetchedRecord, KafkaRecord } from '../../src/runtime/ports.ts';
-import { freshTopic, inSeconds, rawAdmin, readAll, record } from '../integration/kafka/support.ts';
+import type { KafkaRecord } from '../../src/runtime/ports.ts';
+import {
+  freshTopic,
+  produceRecords as produce,
+  rawAdmin,
+  readPartitions,
+  record,
+} from '../integration/kafka/support.ts';
 import { stackEnv } from '../stack/env.ts';
 import { writeBundle } from '../support/bundle-fixture.ts';
 import { whileCoordinatorMoves } from '../support/coordinator-retry.ts';
 import { kafkaEventFrom } from '../support/kafka-events.ts';
-import { kafkaWorker } from '../unit/kafka/worker-values.ts';
 import { runPackaged, unique } from './support/e2e-fixture.ts';
 
 const STRING_WORKER =
@@ -25,11 +29,9 @@ const JSON_WORKER =
   'bootstrap.servers=${env:KAFKA_BROKERS}\noffset.storage=kafka\nkey.converter=string\nvalue.converter=json\nvalue.converter.schemas.enable=false\n';
 
 let admin: Admin;
-let clients: KafkaClients;
 let outDir: string;
 beforeAll(async () => {
   admin = await rawAdmin();
-  clients = createKafkaClients(kafkaWorker(stackEnv().kafkaBrokers));
 });
 afterAll(async () => {
   await admin?.disconnect();
@@ -50,32 +52,6 @@ function sinkBundle(name: string, topic: string, worker: string, extra = '') {
     'connectors/sink.properties': `name=${name}\nconnector.class=FileStreamSink\nfile=${file}\ntopics=${topic}\n${extra}`,
   });
   return { dir, file };
-}
-
-/** Sends `records` and waits for their acknowledgement. */
-async function produce(records: readonly KafkaRecord[]): Promise<void> {
-  const writer = clients.recordWriter();
-  try {
-    await writer.send(records);
-  } finally {
-    await writer.close();
-  }
-}
-
-/** Every record of partitions 0 and 1 of `topic`, read back from the broker. */
-async function readBack(topic: string): Promise<FetchedRecord[]> {
-  const reader = clients.partitionReader();
-  try {
-    const out: FetchedRecord[] = [];
-    for (const partition of [0, 1]) {
-      out.push(
-        ...(await readAll(reader, { topic, partition, fromOffset: 0, deadlineMs: inSeconds(10) })).flat(),
-      );
-    }
-    return out;
-  } finally {
-    await reader.close();
-  }
 }
 
 function lines(file: string): string[] {
@@ -144,7 +120,7 @@ describe('triggered sink, packaged, under the Lambda runtime emulator', () => {
     const topic = await freshTopic(admin, 'e2e-trigger', 2);
     const name = `trigger-${unique()}`;
     await produce(records(topic, 20));
-    const read = await readBack(topic);
+    const read = await readPartitions(topic, [0, 1]);
     const { dir, file } = sinkBundle(name, topic, STRING_WORKER, 'trigger=kafka\n');
     const fn = await runPackaged(dir, name);
     const inOrder = read.map((r) => Buffer.from(r.value ?? []).toString('utf8'));
@@ -165,7 +141,7 @@ describe('triggered sink, packaged, under the Lambda runtime emulator', () => {
     const json = (p: number, i: number) => JSON.stringify({ p, i });
     const values = [[json(0, 0), json(0, 1), '{"p":0', json(0, 3)], [0, 1, 2].map((i) => json(1, i))];
     await produce(values.flatMap((vs, p) => vs.map((v) => record(topic, v, p))));
-    const read = await readBack(topic);
+    const read = await readPartitions(topic, [0, 1]);
     const { dir, file } = sinkBundle(name, topic, JSON_WORKER, 'trigger=kafka\n');
     const fn = await runPackaged(dir, name);
     // Act

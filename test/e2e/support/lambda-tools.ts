@@ -6,6 +6,7 @@
  * - AWS's Node.js runtime interface client (npm `aws-lambda-ric`), whose install compiles curl,
  *   aws-lambda-cpp and a native addon (1-4 min on 2 cores), into `<cache>/aws-lambda-ric/<version>/`.
  *
+ * What the installs need on the machine: Go, and npm with cmake, make and a C++ compiler.
  * `<cache>` is `$CONNECT_FN_CACHE_DIR`, else `$XDG_CACHE_HOME/connect-fn` or `~/.cache/connect-fn`. Each
  * install goes to a temporary directory beside its target and is renamed into place only once it is
  * complete and checked, so an interrupted install is never taken for a finished one.
@@ -166,7 +167,9 @@ function run(command: string, args: readonly string[], options: RunOptions): Pro
         options.progress(line.trim());
       });
     }
-    child.on('error', reject);
+    child.on('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'ENOENT' ? new Error(`${command} is not installed (not on PATH)`) : err),
+    );
     child.on('close', (code, signal) => {
       file.end(() =>
         code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code ?? signal}`)),
