@@ -21,7 +21,8 @@ import { stackEnv } from '../stack/env.ts';
 import { writeBundle } from '../support/bundle-fixture.ts';
 import { whileCoordinatorMoves } from '../support/coordinator-retry.ts';
 import { kafkaEventFrom } from '../support/kafka-events.ts';
-import { runPackaged, unique } from './support/e2e-fixture.ts';
+import { reportColdStart, runPackaged, unique } from './support/e2e-fixture.ts';
+import type { Invocation } from './support/lambda-emulator.ts';
 
 const STRING_WORKER =
   'bootstrap.servers=${env:KAFKA_BROKERS}\noffset.storage=kafka\nkey.converter=string\nvalue.converter=string\n';
@@ -111,6 +112,7 @@ describe('scheduled sink, packaged, under the Lambda runtime emulator', () => {
     }
     expect(written).toHaveLength(110);
     await expectGroupOffsets(name, topic, [55, 55]);
+    reportColdStart('scheduled sink (FileStreamSink)', first, second, fn.runtimeInitMs());
   });
 });
 
@@ -124,14 +126,18 @@ describe('triggered sink, packaged, under the Lambda runtime emulator', () => {
     const { dir, file } = sinkBundle(name, topic, STRING_WORKER, 'trigger=kafka\n');
     const fn = await runPackaged(dir, name);
     const inOrder = read.map((r) => Buffer.from(r.value ?? []).toString('utf8'));
+    const invocations: Invocation[] = [];
     for (const [n, source] of (['aws:kafka', 'SelfManagedKafka'] as const).entries()) {
       // Act
       const event = kafkaEventFrom(read, source, { bootstrapServers: stackEnv().kafkaBrokers });
       const invocation = await fn.invoke(event);
+      invocations.push(invocation);
       // Assess: the partial batch response, and every record written, partitions in turn
       expect(invocation).toMatchObject({ status: 200, body: { batchItemFailures: [] } });
       expect(lines(file)).toEqual(Array.from({ length: n + 1 }, () => inOrder).flat());
     }
+    const [cold, warm] = invocations;
+    if (cold && warm) reportColdStart('triggered sink (FileStreamSink)', cold, warm, fn.runtimeInitMs());
   });
 
   it('names the record that is not JSON in batchItemFailures; the records before it are delivered', async () => {

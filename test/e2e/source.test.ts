@@ -11,7 +11,7 @@ import { ensureOffsetsTable } from '../../src/offsets/index.ts';
 import { localAws, stackEnv } from '../stack/env.ts';
 import { writeBundle } from '../support/bundle-fixture.ts';
 import { kafkaWorker } from '../unit/kafka/worker-values.ts';
-import { runPackaged, unique } from './support/e2e-fixture.ts';
+import { reportColdStart, runPackaged, unique } from './support/e2e-fixture.ts';
 import type { Invocation } from './support/lambda-emulator.ts';
 
 const WORKER =
@@ -135,31 +135,3 @@ describe('scheduled source, packaged, under the Lambda runtime emulator', () => 
     expect(await readTopic(`endless-${id}`)).toHaveLength(summary.records as number);
   });
 });
-
-/**
- * Prints the cold start as the emulator measures it, for the bench (`npm run bench` reads the same
- * figures): the REPORT line's Init Duration (the emulator's, ~0: it starts the runtime inside the first
- * invocation), the runtime's INIT REPORT, and the first invocation's Duration less a warm one's.
- */
-function reportColdStart(
-  what: string,
-  cold: Invocation,
-  warm: Invocation,
-  runtimeInitMs: number | undefined,
-) {
-  const coldMs = cold.report?.durationMs;
-  const warmMs = warm.report?.durationMs;
-  expect(coldMs).toBeGreaterThan(0);
-  expect(warmMs).toBeGreaterThan(0);
-  console.log(
-    JSON.stringify({
-      e2eColdStart: what,
-      reportInitDurationMs: cold.report?.initDurationMs,
-      runtimeInitReportMs: runtimeInitMs,
-      coldInvocationMs: coldMs,
-      warmInvocationMs: warmMs,
-      coldMinusWarmMs:
-        coldMs === undefined || warmMs === undefined ? undefined : +(coldMs - warmMs).toFixed(2),
-    }),
-  );
-}

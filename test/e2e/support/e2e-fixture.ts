@@ -3,9 +3,9 @@
  * after each test), with the stack's addresses in its environment, and the figures the bench needs.
  * @module
  */
-import { afterEach, inject } from 'vitest';
+import { afterEach, expect, inject } from 'vitest';
 import { stackEnv } from '../../stack/env.ts';
-import { type RunningFunction, startEmulator } from './lambda-emulator.ts';
+import { type Invocation, type RunningFunction, startEmulator } from './lambda-emulator.ts';
 import { packagedFunction } from './packaged-function.ts';
 
 const running: RunningFunction[] = [];
@@ -57,3 +57,31 @@ export async function runPackaged(
 }
 
 export const unique = () => Math.random().toString(36).slice(2, 8);
+
+/**
+ * Prints the cold start as the emulator measures it, for the bench (`npm run bench` reads the same
+ * figures): the REPORT line's Init Duration (the emulator's, ~0: it starts the runtime inside the first
+ * invocation), the runtime's INIT REPORT, and the first invocation's Duration less a warm one's.
+ */
+export function reportColdStart(
+  what: string,
+  cold: Invocation,
+  warm: Invocation,
+  runtimeInitMs: number | undefined,
+) {
+  const coldMs = cold.report?.durationMs;
+  const warmMs = warm.report?.durationMs;
+  expect(coldMs).toBeGreaterThan(0);
+  expect(warmMs).toBeGreaterThan(0);
+  console.log(
+    JSON.stringify({
+      e2eColdStart: what,
+      reportInitDurationMs: cold.report?.initDurationMs,
+      runtimeInitReportMs: runtimeInitMs,
+      coldInvocationMs: coldMs,
+      warmInvocationMs: warmMs,
+      coldMinusWarmMs:
+        coldMs === undefined || warmMs === undefined ? undefined : +(coldMs - warmMs).toFixed(2),
+    }),
+  );
+}

@@ -208,7 +208,7 @@ class EmulatorOutput {
 }
 
 /** `Init Duration: 0.15 ms\tDuration: 156.38 ms\tBilled Duration: 157 ms\tMemory Size: 256 MB\t...`. */
-export function parseReport(requestId: string, fields: string): InvocationReport {
+function parseReport(requestId: string, fields: string): InvocationReport {
   const figures = new Map<string, number>();
   for (const field of fields.split('\t')) {
     const match = /^([A-Za-z ]+): ([\d.]+) (ms|MB)$/.exec(field.trim());
