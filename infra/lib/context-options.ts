@@ -1,6 +1,6 @@
 /**
  * The CDK app's deployment options from its context (`-c key=value` or cdk.json): `prefix`,
- * `mskClusterArn` | `bootstrapServers` (comma-separated), `kafkaSecretArn`, `subnetIds` + `securityGroupIds`
+ * `mskClusterArn` | `bootstrapServers` (comma-separated), `kafkaSecretArn`, `kafkaSecretKmsKeyArn`, `subnetIds` + `securityGroupIds`
  * (comma-separated), `environment` (a JSON object of strings), `logRetentionDays`.
  * @module
  */
@@ -40,7 +40,11 @@ function kafkaTarget(
   const clusterArn = get('mskClusterArn');
   const bootstrapServers = list('bootstrapServers');
   const secretArn = get('kafkaSecretArn');
-  const secret = secretArn === undefined ? {} : { secretArn };
+  const secretKmsKeyArn = get('kafkaSecretKmsKeyArn');
+  const secret = {
+    ...(secretArn === undefined ? {} : { secretArn }),
+    ...(secretKmsKeyArn === undefined ? {} : { secretKmsKeyArn }),
+  };
   if (clusterArn !== undefined && bootstrapServers !== undefined) {
     throw new Error(
       'context: give mskClusterArn (Amazon MSK) or bootstrapServers (self-managed Kafka), not both',
@@ -48,8 +52,11 @@ function kafkaTarget(
   }
   if (clusterArn !== undefined) return { type: 'msk', clusterArn, ...secret };
   if (bootstrapServers !== undefined) return { type: 'self-managed', bootstrapServers, ...secret };
-  if (secretArn !== undefined)
-    throw new Error('context: kafkaSecretArn needs mskClusterArn or bootstrapServers');
+  if (secretArn !== undefined || secretKmsKeyArn !== undefined) {
+    throw new Error(
+      'context: kafkaSecretArn and kafkaSecretKmsKeyArn need mskClusterArn or bootstrapServers',
+    );
+  }
   return undefined;
 }
 

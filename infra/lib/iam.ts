@@ -43,6 +43,8 @@ export interface MappingAccess {
   readonly msk: MskCluster | null;
   /** The SASL/SCRAM or basic-auth secret the mapping reads. */
   readonly secretArn: string | null;
+  /** The customer managed key of that secret, if it has one. */
+  readonly secretKmsKeyArn: string | null;
   /** Whether the mapping creates ENIs (MSK always; self-managed Kafka in a VPC). */
   readonly networkInterfaces: boolean;
 }
@@ -158,6 +160,13 @@ function mappingStatements(manifest: ConnectorManifest, mapping: MappingAccess):
       sid: 'MappingSecret',
       actions: ['secretsmanager:GetSecretValue'],
       resources: [mapping.secretArn],
+    });
+  }
+  if (mapping.secretKmsKeyArn !== null) {
+    statements.push({
+      sid: 'MappingSecretKey',
+      actions: ['kms:Decrypt'],
+      resources: [mapping.secretKmsKeyArn],
     });
   }
   return statements;

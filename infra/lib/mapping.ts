@@ -8,14 +8,21 @@ import { parseMskClusterArn } from './arns.ts';
 import type { MappingAccess } from './iam.ts';
 import type { DeploymentOptions } from './plan.ts';
 
+/** The SASL credentials of the event source mappings (SCRAM or PLAIN; not with MSK IAM). */
+interface MappingCredentials {
+  /** Secrets Manager secret holding `{"username","password"}`. */
+  readonly secretArn?: string;
+  /**
+   * The customer managed KMS key the secret is encrypted with, when it is one (MSK's SCRAM secrets must
+   * be): the mapping decrypts with the function role.
+   */
+  readonly secretKmsKeyArn?: string;
+}
+
 /** The Kafka cluster a deployment reads and writes. */
 export type KafkaTarget =
-  | { readonly type: 'msk'; readonly clusterArn: string; readonly secretArn?: string }
-  | {
-      readonly type: 'self-managed';
-      readonly bootstrapServers: readonly string[];
-      readonly secretArn?: string;
-    };
+  | ({ readonly type: 'msk'; readonly clusterArn: string } & MappingCredentials)
+  | ({ readonly type: 'self-managed'; readonly bootstrapServers: readonly string[] } & MappingCredentials);
 
 export interface VpcPlacement {
   readonly subnetIds: readonly string[];
@@ -43,9 +50,18 @@ export function mappingAccess(manifest: ConnectorManifest, options: DeploymentOp
   }
   const msk = kafka.type === 'msk' ? parseMskClusterArn(kafka.clusterArn, 'kafka.clusterArn') : null;
   const secret = mappingSecret(manifest, kafka);
+  if (kafka.secretKmsKeyArn !== undefined && kafka.secretArn === undefined) {
+    throw new Error('kafka.secretKmsKeyArn is the key of kafka.secretArn, which is not given');
+  }
+  if (msk !== null && secret !== null && kafka.secretKmsKeyArn === undefined) {
+    throw new Error(
+      `connector ${manifest.connector}: an MSK SCRAM secret is encrypted with a customer managed KMS key, which the mapping decrypts with the function role: give kafka.secretKmsKeyArn`,
+    );
+  }
   return {
     msk,
     secretArn: secret?.uri ?? null,
+    secretKmsKeyArn: secret === null ? null : (kafka.secretKmsKeyArn ?? null),
     networkInterfaces: msk !== null || options.vpc !== undefined,
   };
 }

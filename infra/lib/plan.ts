@@ -144,7 +144,7 @@ function planFunction(
   return {
     connector: manifest.connector,
     functionName,
-    ...settingsOf(manifest.function),
+    ...settingsOf(manifest.connector, manifest.function),
     environment: environmentOf(manifest, options.environment ?? {}),
     artifactPath,
     logGroupName,
@@ -159,13 +159,19 @@ function planFunction(
   };
 }
 
-function settingsOf({
-  handler,
-  runtime,
-  architecture,
-  memoryMb,
-  timeoutSeconds,
-}: FunctionSettings): FunctionSettings {
+/** The manifest's settings, checked against what Lambda accepts (memory 128-10240 MB, timeout 1-900 s). */
+function settingsOf(connector: string, settings: FunctionSettings): FunctionSettings {
+  const { handler, runtime, architecture, memoryMb, timeoutSeconds } = settings;
+  if (!Number.isInteger(memoryMb) || memoryMb < 128 || memoryMb > 10_240) {
+    throw new Error(
+      `connector ${connector}: function.memoryMb ${memoryMb} is not a Lambda memory size (128-10240)`,
+    );
+  }
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 900) {
+    throw new Error(
+      `connector ${connector}: function.timeoutSeconds ${timeoutSeconds} is not a Lambda timeout (1-900)`,
+    );
+  }
   return { handler, runtime, architecture, memoryMb, timeoutSeconds };
 }
 

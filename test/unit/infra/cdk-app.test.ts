@@ -87,7 +87,7 @@ describe("deploymentOptions (the app's context)", () => {
   it('refuses both clusters, half a VPC, a secret without a cluster and an environment that is not an object', () => {
     expect(() => from({ mskClusterArn: MSK_CLUSTER_ARN, bootstrapServers: 'k:9092' })).toThrow(/not both/);
     expect(() => from({ subnetIds: 'subnet-1' })).toThrow(/both subnetIds and securityGroupIds/);
-    expect(() => from({ kafkaSecretArn: 'arn:secret' })).toThrow(/needs mskClusterArn or bootstrapServers/);
+    expect(() => from({ kafkaSecretArn: 'arn:secret' })).toThrow(/need mskClusterArn or bootstrapServers/);
     expect(() => from({ environment: '["x"]' })).toThrow(/JSON object/);
     expect(() => from({ environment: '{"A":1}' })).toThrow(/A must be a string/);
   });

@@ -97,6 +97,22 @@ describe('planDeployment', () => {
         kafka: { type: 'msk', clusterArn: MSK_CLUSTER_ARN, secretArn: SCRAM_SECRET_ARN },
       }),
     ).toThrow(/IAM or SCRAM-SHA-512, not SCRAM-SHA-256/);
+    const mskScram = triggered({
+      kafka: { securityProtocol: 'SASL_SSL', saslMechanism: 'SCRAM-SHA-512', iam: false },
+    });
+    const onMsk = { type: 'msk' as const, clusterArn: MSK_CLUSTER_ARN, secretArn: SCRAM_SECRET_ARN };
+    expect(() => planDeployment(one(mskScram), { kafka: onMsk })).toThrow(/give kafka.secretKmsKeyArn/);
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const withKey = planDeployment(one(mskScram), { kafka: { ...onMsk, secretKmsKeyArn: key } })
+      .functions[0]!;
+    expect(withKey.statements).toContainEqual({
+      sid: 'MappingSecretKey',
+      actions: ['kms:Decrypt'],
+      resources: [key],
+    });
+    expect(withKey.mappings[0]!.sourceAccess).toEqual([
+      { type: 'SASL_SCRAM_512_AUTH', uri: SCRAM_SECRET_ARN },
+    ]);
     const iam = manifest('src', {
       function: { requiredEnvironment: [] },
       permissions: [
@@ -124,6 +140,8 @@ describe('planDeployment', () => {
       planDeployment(one(triggered()), { kafka: { type: 'msk', clusterArn: 'arn:aws:kafka:x' } }),
     ).toThrow(/kafka.clusterArn: expected an MSK cluster ARN/);
     expect(() => planDeployment([], { logRetentionDays: 31 })).toThrow(/logRetentionDays: 31/);
+    const big = manifest('big', { function: { requiredEnvironment: [], timeoutSeconds: 901 } });
+    expect(() => planDeployment(one(big), {})).toThrow(/connector big: function.timeoutSeconds 901/);
   });
 
   it('refuses a function name Lambda or the schedule names cannot take', () => {
