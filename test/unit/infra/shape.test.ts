@@ -49,6 +49,22 @@ describe('deploymentShape', () => {
     expect(deploymentShape(renamed(template))).toEqual(shape);
   });
 
+  it("reads a role's statements from attached AWS::IAM::Policy resources as from its inline policies", () => {
+    const moved = structuredClone(template) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    };
+    for (const [id, r] of Object.entries(moved.Resources)) {
+      if (r.Type !== 'AWS::IAM::Role') continue;
+      const [policy] = r.Properties.Policies as { PolicyDocument: unknown }[];
+      delete r.Properties.Policies;
+      moved.Resources[`${id}Attached`] = {
+        Type: 'AWS::IAM::Policy',
+        Properties: { PolicyName: 'p', Roles: [{ Ref: id }], PolicyDocument: policy!.PolicyDocument },
+      };
+    }
+    expect(deploymentShape(moved)).toEqual(shape);
+  });
+
   it('differs when what is deployed differs', () => {
     const changed = structuredClone(template) as {
       Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
