@@ -6,28 +6,7 @@
 import type { ConnectorManifest } from '../../src/deploy/manifest.ts';
 import { parseMskClusterArn } from './arns.ts';
 import type { MappingAccess } from './iam.ts';
-import type { DeploymentOptions } from './plan.ts';
-
-/** The SASL credentials of the event source mappings (SCRAM or PLAIN; not with MSK IAM). */
-interface MappingCredentials {
-  /** Secrets Manager secret holding `{"username","password"}`. */
-  readonly secretArn?: string;
-  /**
-   * The customer managed KMS key the secret is encrypted with, when it is one (MSK's SCRAM secrets must
-   * be): the mapping decrypts with the function role.
-   */
-  readonly secretKmsKeyArn?: string;
-}
-
-/** The Kafka cluster a deployment reads and writes. */
-export type KafkaTarget =
-  | ({ readonly type: 'msk'; readonly clusterArn: string } & MappingCredentials)
-  | ({ readonly type: 'self-managed'; readonly bootstrapServers: readonly string[] } & MappingCredentials);
-
-export interface VpcPlacement {
-  readonly subnetIds: readonly string[];
-  readonly securityGroupIds: readonly string[];
-}
+import type { DeploymentOptions, KafkaTarget, VpcPlacement } from './options.ts';
 
 export interface MappingPlan {
   readonly topic: string;

@@ -21,35 +21,18 @@
  * @module
  */
 import type { ConnectorManifest } from '../../src/deploy/manifest.ts';
-import { offsetsTableDefinition } from '../../src/offsets/dynamodb-table.ts';
 import { type AlarmPlan, alarmsOf, type MetricFilterPlan, stopReasonFilter } from './alarms.ts';
 import { lambdaFunctionArn, type MskCluster, parseMskClusterArn } from './arns.ts';
 import { functionStatements, type StatementPlan } from './iam.ts';
 import type { PackagedConnector } from './manifests.ts';
-import {
-  type KafkaTarget,
-  type MappingPlan,
-  mappingAccess,
-  mappingsOf,
-  type VpcPlacement,
-} from './mapping.ts';
+import { type MappingPlan, mappingAccess, mappingsOf } from './mapping.ts';
+import { offsetsTableProperties } from './offsets-table.ts';
+import type { DeploymentOptions, VpcPlacement } from './options.ts';
 
 export type { AlarmPlan, MetricFilterPlan } from './alarms.ts';
 export type { StatementPlan } from './iam.ts';
-export type { KafkaTarget, MappingPlan, VpcPlacement } from './mapping.ts';
-
-export interface DeploymentOptions {
-  /** Prepended to every function name (and so to schedule, log group and alarm names). */
-  readonly prefix?: string;
-  /** Required when a connector is triggered by Kafka or authenticates with MSK IAM. */
-  readonly kafka?: KafkaTarget;
-  /** Puts every function in these subnets (MSK: the cluster's VPC); self-managed mappings use them too. */
-  readonly vpc?: VpcPlacement;
-  /** Values of the connectors' `requiredEnvironment`; a key no connector requires is an error. */
-  readonly environment?: Readonly<Record<string, string>>;
-  /** CloudWatch Logs retention of every function's log group; default {@link DEFAULT_LOG_RETENTION_DAYS}. */
-  readonly logRetentionDays?: number;
-}
+export type { MappingPlan } from './mapping.ts';
+export type { DeploymentOptions, KafkaTarget, VpcPlacement } from './options.ts';
 
 /** A month: enough to read the logs behind an alarm after a weekend or a holiday, cheap to keep. */
 export const DEFAULT_LOG_RETENTION_DAYS = 30;
@@ -101,9 +84,8 @@ export interface TablePlan {
   /** Connectors that keep offsets in it. */
   readonly connectors: readonly string[];
   /**
-   * The `AWS::DynamoDB::Table` properties, as CloudFormation spells them: the key schema and billing of
-   * `offsetsTableDefinition` (DESIGN.md §4, the same definition local runs create), point-in-time recovery
-   * and deletion protection. Both IaC paths also retain the table on stack deletion and replacement.
+   * The `AWS::DynamoDB::Table` properties, as CloudFormation spells them (offsets-table.ts). Both IaC
+   * paths also retain the table on stack deletion and replacement.
    */
   readonly properties: Readonly<Record<string, unknown>>;
 }
@@ -244,10 +226,6 @@ function offsetsTables(manifests: readonly ConnectorManifest[]): TablePlan[] {
     .map(([tableName, connectors]) => ({
       tableName,
       connectors,
-      properties: {
-        ...offsetsTableDefinition(tableName),
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-        DeletionProtectionEnabled: true,
-      },
+      properties: offsetsTableProperties(tableName),
     }));
 }

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PackagedConnector } from '../../../infra/lib/manifests.ts';
 import { loadPackageDir } from '../../../infra/lib/manifests.ts';
+import { offsetsTableProperties } from '../../../infra/lib/offsets-table.ts';
 import { planDeployment } from '../../../infra/lib/plan.ts';
+import { offsetsTableDefinition } from '../../../src/offsets/dynamodb-table.ts';
 import {
   BUNDLES,
   MSK_CLUSTER_ARN,
@@ -48,6 +50,16 @@ describe('planDeployment', () => {
     const plan = planDeployment(packaged('file-dynamodb'), BUNDLES['file-dynamodb']!.options);
     expect(plan.tables.map(({ tableName, connectors }) => ({ tableName, connectors }))).toEqual([
       { tableName: 'connect-fn-offsets', connectors: ['lines-a', 'lines-b'] },
+    ]);
+  });
+
+  it('gives the offsets table the key schema and billing local runs create (offsetsTableDefinition)', () => {
+    const { PointInTimeRecoverySpecification, DeletionProtectionEnabled, ...rest } =
+      offsetsTableProperties('t');
+    expect(rest).toEqual(offsetsTableDefinition('t'));
+    expect([PointInTimeRecoverySpecification, DeletionProtectionEnabled]).toEqual([
+      { PointInTimeRecoveryEnabled: true },
+      true,
     ]);
   });
 
