@@ -74,7 +74,7 @@ export function functionStatements(inputs: RoleInputs): StatementPlan[] {
     statements.push(permissionStatement(manifest.connector, permission, i, inputs.msk));
   });
   const mapping = inputs.mapping;
-  if (mapping !== null) statements.push(...mappingStatements(manifest, mapping));
+  if (mapping !== null) statements.push(...mappingStatements(mapping));
   statements.push(...networkStatements(inputs.inVpc, mapping?.networkInterfaces === true));
   return statements;
 }
@@ -124,8 +124,12 @@ function checkActions(connector: string, permission: Permission): void {
   }
 }
 
-/** What the event source mapping itself needs of the function's role (AWS: MSK / self-managed Kafka ESM). */
-function mappingStatements(manifest: ConnectorManifest, mapping: MappingAccess): StatementPlan[] {
+/**
+ * What the event source mapping needs of the function's role besides the manifest's permissions (AWS: MSK /
+ * self-managed Kafka ESM). With MSK IAM, the mapping's `kafka-cluster` actions on the cluster, the topic and
+ * the group are the manifest's: `connect-fn package` lists them, as it lists every Kafka permission.
+ */
+function mappingStatements(mapping: MappingAccess): StatementPlan[] {
   const statements: StatementPlan[] = [];
   const msk = mapping.msk;
   if (msk !== null) {
@@ -134,26 +138,6 @@ function mappingStatements(manifest: ConnectorManifest, mapping: MappingAccess):
       actions: ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'],
       resources: [msk.arn],
     });
-    if (manifest.kafka.iam && manifest.eventSource !== null) {
-      const source = manifest.eventSource;
-      statements.push(
-        {
-          sid: 'MskMappingConnect',
-          actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeClusterDynamicConfiguration'],
-          resources: [msk.arn],
-        },
-        {
-          sid: 'MskMappingTopics',
-          actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
-          resources: source.topics.map((topic) => mskArn(msk, 'topic', topic)),
-        },
-        {
-          sid: 'MskMappingGroup',
-          actions: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
-          resources: [mskArn(msk, 'group', source.consumerGroupId)],
-        },
-      );
-    }
   }
   if (mapping.secretArn !== null) {
     statements.push({

@@ -171,12 +171,13 @@ function alarmShape(a: CfnResource, resources: Resources): [string, unknown] {
   return [String(normalize(AlarmName, resources)), normalize(rest, resources)];
 }
 
-/** The logical id a role reference (`Fn::GetAtt [id, Arn]`, `Ref id`) points at. */
+/** The logical id a role reference points at: `Fn::GetAtt [id, Arn]`, `Ref id`, `Fn::Sub "${id.Arn}"` (osls). */
 function roleId(ref: unknown): string | null {
   if (typeof ref !== 'object' || ref === null) return null;
-  const r = ref as { 'Fn::GetAtt'?: unknown; Ref?: unknown };
+  const r = ref as { 'Fn::GetAtt'?: unknown; Ref?: unknown; 'Fn::Sub'?: unknown };
   if (Array.isArray(r['Fn::GetAtt'])) return String(r['Fn::GetAtt'][0]);
   if (typeof r['Fn::GetAtt'] === 'string') return r['Fn::GetAtt'].split('.')[0] ?? null;
+  if (typeof r['Fn::Sub'] === 'string') return /^\$\{([A-Za-z0-9]+)\.Arn\}$/.exec(r['Fn::Sub'])?.[1] ?? null;
   return typeof r.Ref === 'string' ? r.Ref : null;
 }
 
@@ -252,11 +253,16 @@ function intrinsic(key: string, arg: unknown, resources: Resources): unknown {
       return `${r?.Type ?? id}.${attr}`;
     }
     case 'Fn::Sub': {
-      if (typeof arg === 'string') return arg;
-      const [text, vars] = arg as [string, Record<string, unknown>];
-      return text.replace(/\$\{([^}]+)\}/g, (m, name: string) =>
-        vars[name] === undefined ? m : String(normalize(vars[name], resources)),
-      );
+      const [text, vars] = typeof arg === 'string' ? [arg, {}] : (arg as [string, Record<string, unknown>]);
+      return text.replace(/\$\{([^}!]+)\}/g, (m, name: string) => {
+        if (vars[name] !== undefined) return String(normalize(vars[name], resources));
+        // `${Id}` and `${Id.Attr}` of a resource are a Ref and a GetAtt; `${AWS::Region}` stays as it is.
+        const [id, attr] = name.split('.');
+        if (resources[id!] === undefined) return m;
+        return String(
+          attr === undefined ? refName(id!, resources) : intrinsic('Fn::GetAtt', [id, attr], resources),
+        );
+      });
     }
     case 'Fn::Join': {
       const [sep, parts] = arg as [string, unknown[]];

@@ -143,8 +143,25 @@ const ordersArchive = manifest('orders-archive', {
   },
   function: { requiredEnvironment: [] },
   permissions: [
-    msk(['Connect'], 'cluster', [], 'connect with IAM (dead letter queue)'),
-    msk(['DescribeTopic', 'WriteData'], 'topic', ['orders-dlq'], 'dead letter queue'),
+    // What connect-fn package lists for a triggered sink with MSK IAM: the mapping polls with the function role.
+    msk(
+      ['Connect', 'DescribeClusterDynamicConfiguration'],
+      'cluster',
+      [],
+      'the event source mapping polls with the function role',
+    ),
+    msk(
+      ['DescribeTopic', 'ReadData'],
+      'topic',
+      ['orders'],
+      "the event source mapping polls with the function role: the connector's topics",
+    ),
+    msk(
+      ['AlterGroup', 'DescribeGroup'],
+      'group',
+      ['connect-orders-archive'],
+      'the event source mapping polls with the function role: its consumer group',
+    ),
   ],
 });
 

@@ -263,7 +263,7 @@ describe('ConnectFnConnectors on MSK with IAM', () => {
     });
   });
 
-  it('scopes kafka-cluster actions to the cluster, topic, group and transactional-id ARNs', () => {
+  it("scopes the manifest's kafka-cluster actions to cluster, topic, group and transactional-id ARNs, and adds what the mapping needs", () => {
     const statements = Match.arrayWith([
       {
         Sid: 'kafkacluster0',
@@ -281,22 +281,22 @@ describe('ConnectFnConnectors on MSK with IAM', () => {
     t.hasResourceProperties('AWS::IAM::Role', { Policies: [{ PolicyDocument: { Statement: statements } }] });
     const mapping = Match.arrayWith([
       {
-        Sid: 'MskMappingCluster',
-        Effect: 'Allow',
-        Action: ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'],
-        Resource: [MSK_CLUSTER_ARN],
-      },
-      {
-        Sid: 'MskMappingTopics',
+        Sid: 'kafkacluster1',
         Effect: 'Allow',
         Action: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
         Resource: [mskArn('topic', 'orders')],
       },
       {
-        Sid: 'MskMappingGroup',
+        Sid: 'kafkacluster2',
         Effect: 'Allow',
         Action: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
         Resource: [mskArn('group', 'connect-orders-archive')],
+      },
+      {
+        Sid: 'MskMappingCluster',
+        Effect: 'Allow',
+        Action: ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'],
+        Resource: [MSK_CLUSTER_ARN],
       },
     ]);
     t.hasResourceProperties('AWS::IAM::Role', { Policies: [{ PolicyDocument: { Statement: mapping } }] });

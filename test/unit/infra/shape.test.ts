@@ -70,12 +70,12 @@ describe('deploymentShape', () => {
       Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
     };
     const role = Object.values(changed.Resources).find(
-      (r) => r.Type === 'AWS::IAM::Role' && JSON.stringify(r).includes('MskMappingGroup'),
+      (r) => r.Type === 'AWS::IAM::Role' && JSON.stringify(r).includes('connect-orders-archive'),
     )!;
     const policies = role.Properties.Policies as {
       PolicyDocument: { Statement: { Sid: string; Resource: string[] }[] };
     }[];
-    policies[0]!.PolicyDocument.Statement.find((s) => s.Sid === 'MskMappingGroup')!.Resource = [
+    policies[0]!.PolicyDocument.Statement.find((s) => s.Sid === 'kafkacluster2')!.Resource = [
       'arn:aws:kafka:::group/x/y/*',
     ];
     expect(deploymentShape(changed).functions['orders-archive']!.iam).not.toEqual(
