@@ -2,14 +2,11 @@
  * Synthesizes a fixture bundle (test/support/deploy-manifests.ts) with the CDK stack, in-process, into a
  * temp cloud assembly: the template as JSON and its path (for cfn-lint).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { ConnectFnStack } from '../../infra/lib/connect-fn-stack.ts';
 import type { DeploymentOptions } from '../../infra/lib/plan.ts';
 import type { CfnTemplate } from '../../infra/lib/shape.ts';
-import { BUNDLES, writePackageDir } from './deploy-manifests.ts';
+import { BUNDLES, tempDir, writePackageDir } from './deploy-manifests.ts';
 
 export interface Synthesized {
   readonly stack: ConnectFnStack;
@@ -21,7 +18,7 @@ export interface Synthesized {
 export function synthFixture(name: string, options?: DeploymentOptions): Synthesized {
   const bundle = BUNDLES[name];
   if (bundle === undefined) throw new Error(`no fixture bundle ${name}`);
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'connect-fn-cdk-out-')) });
+  const app = new App({ outdir: tempDir('connect-fn-cdk-out-') });
   const stack = new ConnectFnStack(app, `connect-fn-${name}`, {
     connectors: { packageDir: writePackageDir(bundle.manifests), ...(options ?? bundle.options) },
   });

@@ -5,9 +5,10 @@
  * Until the package command is on main these stand in for its output; both IaC paths test against them.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import type { DeploymentOptions } from '../../infra/lib/plan.ts';
 import type { ConnectorManifest, Permission } from '../../src/deploy/manifest.ts';
 
@@ -258,10 +259,23 @@ export const BUNDLES: Readonly<Record<string, FixtureBundle>> = {
 /** The smallest valid zip (an empty archive: its end-of-central-directory record). */
 const EMPTY_ZIP = Buffer.concat([Buffer.from('PK\x05\x06'), Buffer.alloc(18)]);
 
+const made: string[] = [];
+
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temp dir removed after the test file. */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 /** Lays `manifests` out as `connect-fn package --out` does, in `dir` (a fresh temp dir by default). */
 export function writePackageDir(
   manifests: readonly ConnectorManifest[],
-  dir = mkdtempSync(join(tmpdir(), 'connect-fn-package-')),
+  dir = tempDir('connect-fn-package-'),
 ): string {
   for (const m of manifests) {
     const connectorDir = join(dir, m.connector);

@@ -3,8 +3,7 @@
  * environment-agnostic stack), on the quickstart-like fixture package.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -12,13 +11,13 @@ import { deploymentOptions } from '../../../infra/lib/context-options.ts';
 import { deploymentShape } from '../../../infra/lib/shape.ts';
 import { cfnLint, formatMatch } from '../../../infra/tools/cfn-lint.ts';
 import { synthFixture } from '../../support/cdk-synth.ts';
-import { BUNDLES, MSK_CLUSTER_ARN, writePackageDir } from '../../support/deploy-manifests.ts';
+import { BUNDLES, MSK_CLUSTER_ARN, tempDir, writePackageDir } from '../../support/deploy-manifests.ts';
 
 const run = promisify(execFile);
 const INFRA = join(import.meta.dirname, '../../../infra');
 
 async function cdkSynth(context: Record<string, string>): Promise<{ out: string; stderr: string }> {
-  const out = mkdtempSync(join(tmpdir(), 'connect-fn-cdk-cli-'));
+  const out = tempDir('connect-fn-cdk-cli-');
   const args = ['cdk', 'synth', '--no-notices', '--no-version-reporting', '--quiet', '-o', out];
   for (const [key, value] of Object.entries(context)) args.push('-c', `${key}=${value}`);
   const { stderr } = await run('npx', args, {

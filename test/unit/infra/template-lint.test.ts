@@ -8,7 +8,7 @@ import { WILDCARD_RESOURCE_ACTIONS } from '../../../infra/lib/iam.ts';
 import { iamFindings } from '../../../infra/lib/iam-check.ts';
 import { CFN_LINT_VERSION, cfnLint, ensureCfnLint, formatMatch } from '../../../infra/tools/cfn-lint.ts';
 import { type Synthesized, synthFixture } from '../../support/cdk-synth.ts';
-import { BUNDLES } from '../../support/deploy-manifests.ts';
+import { BUNDLES, tempDir } from '../../support/deploy-manifests.ts';
 
 const synthesized: Record<string, Synthesized> = Object.fromEntries(
   Object.keys(BUNDLES).map((name) => [name, synthFixture(name)]),
@@ -86,15 +86,14 @@ describe(`cfn-lint ${CFN_LINT_VERSION}`, () => {
   }, 300_000);
 
   it('reports an error cfn-lint knows (so a clean run means something)', async () => {
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const broken = structuredClone(synthesized.quickstart!.template) as {
       Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
     };
     const fn = Object.values(broken.Resources).find((r) => r.Type === 'AWS::Lambda::Function')!;
     fn.Properties.Runtime = 'nodejs9.x';
-    const path = join(mkdtempSync(join(tmpdir(), 'connect-fn-lint-')), 'broken.template.json');
+    const path = join(tempDir('connect-fn-lint-'), 'broken.template.json');
     writeFileSync(path, JSON.stringify(broken));
     const errors = (await cfnLint([path])).filter((m) => m.Level === 'Error');
     expect(errors.map((m) => m.Rule.Id)).toContain('E3030');
