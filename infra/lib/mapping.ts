@@ -1,0 +1,118 @@
+/**
+ * The Kafka event source mapping of a triggered sink (`trigger=kafka`): one per connector, on MSK or on
+ * self-managed Kafka, with the SASL secret and VPC access AWS needs. Pure TypeScript, shared by both IaC paths.
+ * @module
+ */
+import type { ConnectorManifest } from '../../src/deploy/manifest.ts';
+import { parseMskClusterArn } from './arns.ts';
+import type { MappingAccess } from './iam.ts';
+import type { DeploymentOptions, KafkaTarget, VpcPlacement } from './options.ts';
+
+export interface MappingPlan {
+  readonly topic: string;
+  readonly batchSize: number;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  readonly consumerGroupId: string;
+  /** MSK: the cluster ARN; self-managed: the bootstrap servers. */
+  readonly mskClusterArn: string | null;
+  readonly bootstrapServers: readonly string[] | null;
+  readonly sourceAccess: readonly { readonly type: string; readonly uri: string }[];
+}
+
+/** What the mapping needs of the role; checks the deployment can give a mapping what it needs. */
+export function mappingAccess(manifest: ConnectorManifest, options: DeploymentOptions): MappingAccess {
+  const kafka = options.kafka;
+  if (kafka === undefined) {
+    throw new Error(
+      `connector ${manifest.connector} is triggered by Kafka (trigger=kafka): give the cluster (kafka: msk clusterArn, or self-managed bootstrapServers)`,
+    );
+  }
+  const msk = kafka.type === 'msk' ? parseMskClusterArn(kafka.clusterArn, 'kafka.clusterArn') : null;
+  const secret = mappingSecret(manifest, kafka);
+  if (kafka.secretKmsKeyArn !== undefined && kafka.secretArn === undefined) {
+    throw new Error('kafka.secretKmsKeyArn is the key of kafka.secretArn, which is not given');
+  }
+  if (msk !== null && secret !== null && kafka.secretKmsKeyArn === undefined) {
+    throw new Error(
+      `connector ${manifest.connector}: an MSK SCRAM secret is encrypted with a customer managed KMS key, which the mapping decrypts with the function role: give kafka.secretKmsKeyArn`,
+    );
+  }
+  return {
+    msk,
+    secretArn: secret?.uri ?? null,
+    secretKmsKeyArn: secret === null ? null : (kafka.secretKmsKeyArn ?? null),
+    networkInterfaces: msk !== null || options.vpc !== undefined,
+  };
+}
+
+const SASL_ACCESS: Readonly<Record<string, string>> = {
+  'SCRAM-SHA-512': 'SASL_SCRAM_512_AUTH',
+  'SCRAM-SHA-256': 'SASL_SCRAM_256_AUTH',
+  PLAIN: 'BASIC_AUTH',
+};
+
+/**
+ * The mapping's SASL secret: for `sasl.mechanism` SCRAM-SHA-512/256 or PLAIN (MSK: SCRAM-SHA-512 only);
+ * none with MSK IAM (the mapping signs with the function role) or without SASL.
+ */
+function mappingSecret(
+  manifest: ConnectorManifest,
+  kafka: KafkaTarget,
+): { type: string; uri: string } | null {
+  const mechanism = manifest.kafka.saslMechanism?.toUpperCase() ?? null;
+  const type = manifest.kafka.iam || mechanism === null ? undefined : SASL_ACCESS[mechanism];
+  if (type === undefined) return null;
+  if (kafka.type === 'msk' && type !== 'SASL_SCRAM_512_AUTH') {
+    throw new Error(
+      `connector ${manifest.connector}: an MSK event source mapping authenticates with IAM or SCRAM-SHA-512, not ${mechanism}`,
+    );
+  }
+  if (kafka.secretArn === undefined) {
+    throw new Error(
+      `connector ${manifest.connector} authenticates with SASL ${mechanism}: its event source mapping needs the Secrets Manager secret holding the username and password (kafka.secretArn)`,
+    );
+  }
+  return { type, uri: kafka.secretArn };
+}
+
+export function mappingsOf(manifest: ConnectorManifest, options: DeploymentOptions): MappingPlan[] {
+  const source = manifest.eventSource;
+  const kafka = options.kafka!;
+  if (source === null)
+    throw new Error(`connector ${manifest.connector}: trigger=kafka without an eventSource`);
+  // An event source mapping takes exactly one topic (CreateEventSourceMapping: Topics, "Fixed number of 1
+  // item"), and its consumer group id must be unique among all Kafka event sources, so a second mapping
+  // could not share `connect-<name>`: one connector, one topic, one mapping.
+  if (manifest.topicsRegex !== null || source.topics.length !== 1) {
+    throw new Error(
+      `connector ${manifest.connector}: a Kafka event source mapping reads exactly one topic, named (topics=${source.topics.join(',')}${manifest.topicsRegex === null ? '' : ` topics.regex=${manifest.topicsRegex}`}); use one connector per topic, or trigger=schedule`,
+    );
+  }
+  return [
+    {
+      topic: source.topics[0]!,
+      batchSize: source.batchSize,
+      startingPosition: source.startingPosition,
+      consumerGroupId: source.consumerGroupId,
+      mskClusterArn: kafka.type === 'msk' ? kafka.clusterArn : null,
+      bootstrapServers: kafka.type === 'self-managed' ? kafka.bootstrapServers : null,
+      sourceAccess: sourceAccessOf(manifest, kafka, options.vpc),
+    },
+  ];
+}
+
+/** `SourceAccessConfigurations`: the SASL secret, and for self-managed Kafka in a VPC its subnets and groups. */
+function sourceAccessOf(
+  manifest: ConnectorManifest,
+  kafka: KafkaTarget,
+  vpc: VpcPlacement | undefined,
+): { type: string; uri: string }[] {
+  const secret = mappingSecret(manifest, kafka);
+  const access = secret === null ? [] : [secret];
+  if (kafka.type === 'self-managed' && vpc !== undefined) {
+    for (const subnet of vpc.subnetIds) access.push({ type: 'VPC_SUBNET', uri: `subnet:${subnet}` });
+    for (const group of vpc.securityGroupIds)
+      access.push({ type: 'VPC_SECURITY_GROUP', uri: `security_group:${group}` });
+  }
+  return access;
+}

@@ -1,0 +1,40 @@
+/**
+ * What a deployment of a packaged bundle takes besides its manifests: the Kafka cluster, VPC placement, the
+ * values of the bundle's environment variables, log retention and a name prefix. The CDK construct's props
+ * and the app's context are these. Pure TypeScript, shared by both IaC paths.
+ * @module
+ */
+
+/** The SASL credentials of the event source mappings (SCRAM or PLAIN; not with MSK IAM). */
+interface MappingCredentials {
+  /** Secrets Manager secret holding `{"username","password"}`. */
+  readonly secretArn?: string;
+  /**
+   * The customer managed KMS key the secret is encrypted with, when it is one (MSK's SCRAM secrets must
+   * be): the mapping decrypts with the function role.
+   */
+  readonly secretKmsKeyArn?: string;
+}
+
+/** The Kafka cluster a deployment reads and writes. */
+export type KafkaTarget =
+  | ({ readonly type: 'msk'; readonly clusterArn: string } & MappingCredentials)
+  | ({ readonly type: 'self-managed'; readonly bootstrapServers: readonly string[] } & MappingCredentials);
+
+export interface VpcPlacement {
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+}
+
+export interface DeploymentOptions {
+  /** Prepended to every function name (and so to schedule, log group and alarm names). */
+  readonly prefix?: string;
+  /** Required when a connector is triggered by Kafka or authenticates with MSK IAM. */
+  readonly kafka?: KafkaTarget;
+  /** Puts every function in these subnets (MSK: the cluster's VPC); self-managed mappings use them too. */
+  readonly vpc?: VpcPlacement;
+  /** Values of the connectors' `requiredEnvironment`; a key no connector requires is an error. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** CloudWatch Logs retention of every function's log group; default {@link DEFAULT_LOG_RETENTION_DAYS}. */
+  readonly logRetentionDays?: number;
+}

@@ -1,0 +1,178 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { PackagedConnector } from '../../../infra/lib/manifests.ts';
+import { loadPackageDir } from '../../../infra/lib/manifests.ts';
+import { offsetsTableProperties } from '../../../infra/lib/offsets-table.ts';
+import { planDeployment } from '../../../infra/lib/plan.ts';
+import { offsetsTableDefinition } from '../../../src/offsets/dynamodb-table.ts';
+import {
+  BUNDLES,
+  MSK_CLUSTER_ARN,
+  manifest,
+  SCRAM_SECRET_ARN,
+  writePackageDir,
+} from '../../support/deploy-manifests.ts';
+
+const packaged = (name: string): PackagedConnector[] =>
+  loadPackageDir(writePackageDir(BUNDLES[name]!.manifests));
+const one = (m: ReturnType<typeof manifest>): PackagedConnector[] => [
+  { manifest: m, artifactPath: '/x.zip' },
+];
+const triggered = (overrides: Parameters<typeof manifest>[1] = {}) =>
+  manifest('sink', {
+    kind: 'sink',
+    trigger: 'kafka',
+    schedule: null,
+    topics: ['t'],
+    eventSource: {
+      topics: ['t'],
+      consumerGroupId: 'connect-sink',
+      batchSize: 100,
+      startingPosition: 'LATEST',
+    },
+    function: { requiredEnvironment: [] },
+    ...overrides,
+  });
+
+describe('planDeployment', () => {
+  it('gives each task of a scheduled connector its own schedule and input', () => {
+    const plan = planDeployment(packaged('quickstart'), BUNDLES.quickstart!.options);
+    const orders = plan.functions.find((f) => f.connector === 'orders')!;
+    expect(orders.schedules.map((s) => [s.name, s.input])).toEqual([
+      ['orders-task-0', '{"task":0}'],
+      ['orders-task-1', '{"task":1}'],
+    ]);
+    expect(orders.asyncMaximumRetryAttempts).toBe(0);
+  });
+
+  it('creates one table per distinct offsets table, naming the connectors that share it', () => {
+    const plan = planDeployment(packaged('file-dynamodb'), BUNDLES['file-dynamodb']!.options);
+    expect(plan.tables.map(({ tableName, connectors }) => ({ tableName, connectors }))).toEqual([
+      { tableName: 'connect-fn-offsets', connectors: ['lines-a', 'lines-b'] },
+    ]);
+  });
+
+  it('gives the offsets table the key schema and billing local runs create (offsetsTableDefinition)', () => {
+    const { PointInTimeRecoverySpecification, DeletionProtectionEnabled, ...rest } =
+      offsetsTableProperties('t');
+    expect(rest).toEqual(offsetsTableDefinition('t'));
+    expect([PointInTimeRecoverySpecification, DeletionProtectionEnabled]).toEqual([
+      { PointInTimeRecoveryEnabled: true },
+      true,
+    ]);
+  });
+
+  it('refuses a missing required variable, naming the connector and the variable', () => {
+    expect(() =>
+      planDeployment(packaged('quickstart'), { environment: { KAFKA_BROKERS: 'b:9092' } }),
+    ).toThrow(/connector orders-changes reads \$\{env:DYNAMODB_ENDPOINT\}/);
+  });
+
+  it('refuses a variable no connector reads', () => {
+    const environment = { ...BUNDLES.quickstart!.options.environment, KAFKA_BROKER: 'typo' };
+    expect(() => planDeployment(packaged('quickstart'), { environment })).toThrow(
+      /environment: KAFKA_BROKER is read by no connector/,
+    );
+  });
+
+  it('refuses a triggered sink without a cluster, or with more than one topic', () => {
+    expect(() => planDeployment(one(triggered()), {})).toThrow(/connector sink is triggered by Kafka/);
+    const two = triggered({
+      topics: ['a', 'b'],
+      eventSource: {
+        topics: ['a', 'b'],
+        consumerGroupId: 'connect-sink',
+        batchSize: 100,
+        startingPosition: 'LATEST',
+      },
+    });
+    expect(() => planDeployment(one(two), { kafka: { type: 'msk', clusterArn: MSK_CLUSTER_ARN } })).toThrow(
+      /reads exactly one topic/,
+    );
+  });
+
+  it('needs the SCRAM secret for a SASL mapping, and MSK for MSK IAM permissions', () => {
+    const scram = triggered({
+      kafka: { securityProtocol: 'SASL_SSL', saslMechanism: 'SCRAM-SHA-256', iam: false },
+    });
+    const selfManaged = { type: 'self-managed' as const, bootstrapServers: ['k:9096'] };
+    expect(() => planDeployment(one(scram), { kafka: selfManaged })).toThrow(
+      /needs the Secrets Manager secret/,
+    );
+    const plan = planDeployment(one(scram), { kafka: { ...selfManaged, secretArn: SCRAM_SECRET_ARN } });
+    expect(plan.functions[0]!.mappings[0]!.sourceAccess).toEqual([
+      { type: 'SASL_SCRAM_256_AUTH', uri: SCRAM_SECRET_ARN },
+    ]);
+    expect(() =>
+      planDeployment(one(scram), {
+        kafka: { type: 'msk', clusterArn: MSK_CLUSTER_ARN, secretArn: SCRAM_SECRET_ARN },
+      }),
+    ).toThrow(/IAM or SCRAM-SHA-512, not SCRAM-SHA-256/);
+    const mskScram = triggered({
+      kafka: { securityProtocol: 'SASL_SSL', saslMechanism: 'SCRAM-SHA-512', iam: false },
+    });
+    const onMsk = { type: 'msk' as const, clusterArn: MSK_CLUSTER_ARN, secretArn: SCRAM_SECRET_ARN };
+    expect(() => planDeployment(one(mskScram), { kafka: onMsk })).toThrow(/give kafka.secretKmsKeyArn/);
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const withKey = planDeployment(one(mskScram), { kafka: { ...onMsk, secretKmsKeyArn: key } })
+      .functions[0]!;
+    expect(withKey.statements).toContainEqual({
+      sid: 'MappingSecretKey',
+      actions: ['kms:Decrypt'],
+      resources: [key],
+    });
+    expect(withKey.mappings[0]!.sourceAccess).toEqual([
+      { type: 'SASL_SCRAM_512_AUTH', uri: SCRAM_SECRET_ARN },
+    ]);
+    const iam = manifest('src', {
+      function: { requiredEnvironment: [] },
+      permissions: [
+        {
+          service: 'kafka-cluster',
+          actions: ['kafka-cluster:Connect'],
+          resource: 'cluster',
+          names: [],
+          reason: 'iam',
+        },
+      ],
+    });
+    expect(() => planDeployment(one(iam), {})).toThrow(/connector src authenticates to Kafka with MSK IAM/);
+  });
+
+  it('refuses a wildcard action in a manifest, a bad cluster ARN and a retention CloudWatch does not offer', () => {
+    const wild = manifest('src', {
+      function: { requiredEnvironment: [] },
+      permissions: [{ service: 'dynamodb', actions: ['dynamodb:*'], tables: ['t'], reason: 'offsets' }],
+    });
+    expect(() => planDeployment(one(wild), {})).toThrow(
+      /"dynamodb:\*" \(offsets\) is not a named dynamodb:\* action/,
+    );
+    expect(() =>
+      planDeployment(one(triggered()), { kafka: { type: 'msk', clusterArn: 'arn:aws:kafka:x' } }),
+    ).toThrow(/kafka.clusterArn: expected an MSK cluster ARN/);
+    expect(() => planDeployment([], { logRetentionDays: 31 })).toThrow(/logRetentionDays: 31/);
+    const big = manifest('big', { function: { requiredEnvironment: [], timeoutSeconds: 901 } });
+    expect(() => planDeployment(one(big), {})).toThrow(/connector big: function.timeoutSeconds 901/);
+  });
+
+  it('refuses a function name Lambda or the schedule names cannot take', () => {
+    const m = manifest('orders', { function: { requiredEnvironment: [] } });
+    expect(() => planDeployment(one(m), { prefix: 'a'.repeat(50) })).toThrow(/1-55 characters/);
+    expect(() => planDeployment(one(m), { prefix: 'prod.' })).toThrow(/function name "prod.orders"/);
+  });
+});
+
+describe('loadPackageDir', () => {
+  it('refuses a manifest of another version and a missing zip, naming the file', () => {
+    const dir = writePackageDir([manifest('a', {})]);
+    const file = join(dir, 'a', 'manifest.json');
+    writeFileSync(file, JSON.stringify({ manifestVersion: 2 }));
+    expect(() => loadPackageDir(dir)).toThrow(`${file}: manifestVersion 2, expected 1`);
+    writeFileSync(
+      file,
+      JSON.stringify({ ...manifest('a', {}), artifact: { file: 'b.zip', sha256: '', bytes: 0 } }),
+    );
+    expect(() => loadPackageDir(dir)).toThrow(`${file}: artifact.file b.zip is not beside the manifest`);
+  });
+});
