@@ -1,0 +1,111 @@
+/**
+ * The deployment's own parameters: what a bundle cannot know about the account it is deployed into. They
+ * come from osls parameters (`--param="name=value"` or `params:` in serverless.yml), so one serverless.yml
+ * deploys any package directory:
+ *
+ * | parameter | for |
+ * |---|---|
+ * | `packageDir` | the output of `connect-fn package` (else env `CONNECT_FN_PACKAGE_DIR`, else `dist`) |
+ * | `mskClusterArn` | Amazon MSK: the cluster's ARN (event source mappings, MSK IAM permissions) |
+ * | `kafkaBootstrapServers` | self-managed Kafka: `host:port,...` for the event source mappings |
+ * | `kafkaSecretArn` | the Secrets Manager secret with the SASL user and password the mappings log in with |
+ * | `subnetIds`, `securityGroupIds` | VPC placement of the functions (and of self-managed mappings), comma-separated |
+ * | `<VARIABLE>` | the value of each variable a bundle reads with `${env:VARIABLE}` |
+ * @module
+ */
+import { type MskCluster, parseMskClusterArn } from './arns.ts';
+import { DeployConfigError } from './errors.ts';
+
+/** Where the connectors' Kafka cluster is: one per bundle (the worker's). */
+export type KafkaCluster =
+  | { readonly kind: 'msk'; readonly msk: MskCluster }
+  | { readonly kind: 'self-managed'; readonly bootstrapServers: readonly string[] };
+
+export interface VpcPlacement {
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+}
+
+export interface DeploySettings {
+  /** Null when neither `mskClusterArn` nor `kafkaBootstrapServers` is given (no triggered sink, no MSK IAM). */
+  readonly cluster: KafkaCluster | null;
+  readonly kafkaSecretArn: string | null;
+  readonly vpc: VpcPlacement | null;
+  /** The values given for the bundles' `${env:...}` variables, by name. */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/** Reads one parameter; null when it is not set. */
+export type ParamReader = (name: string) => Promise<string | null>;
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+
+/** The settings from `param`; `variables` are the names the package's connectors require. */
+export async function readSettings(
+  param: ParamReader,
+  variables: readonly string[],
+): Promise<DeploySettings> {
+  const [mskClusterArn, bootstrapServers, kafkaSecretArn, subnetIds, securityGroupIds] = await Promise.all([
+    param('mskClusterArn'),
+    param('kafkaBootstrapServers'),
+    param('kafkaSecretArn'),
+    param('subnetIds'),
+    param('securityGroupIds'),
+  ]);
+  if (mskClusterArn && bootstrapServers) {
+    throw new DeployConfigError(
+      'mskClusterArn and kafkaBootstrapServers are both given: a bundle has one Kafka cluster, give one of them',
+    );
+  }
+  if (kafkaSecretArn && !SECRET_ARN.test(kafkaSecretArn)) {
+    throw new DeployConfigError(
+      `kafkaSecretArn: expected a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got ${JSON.stringify(kafkaSecretArn)}`,
+    );
+  }
+  const environment: Record<string, string> = {};
+  for (const name of new Set(variables)) {
+    const value = await param(name);
+    if (value !== null) environment[name] = value;
+  }
+  return {
+    cluster: cluster(mskClusterArn, bootstrapServers),
+    kafkaSecretArn: kafkaSecretArn || null,
+    vpc: vpc(subnetIds, securityGroupIds),
+    environment,
+  };
+}
+
+function cluster(mskClusterArn: string | null, bootstrapServers: string | null): KafkaCluster | null {
+  if (mskClusterArn) return { kind: 'msk', msk: parseMskClusterArn(mskClusterArn, 'mskClusterArn') };
+  if (!bootstrapServers) return null;
+  const servers = list(bootstrapServers);
+  const bad = servers.find((s) => !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(s));
+  if (bad !== undefined) {
+    throw new DeployConfigError(`kafkaBootstrapServers: expected host:port,... got ${JSON.stringify(bad)}`);
+  }
+  return { kind: 'self-managed', bootstrapServers: servers };
+}
+
+function vpc(subnetIds: string | null, securityGroupIds: string | null): VpcPlacement | null {
+  if (!subnetIds && !securityGroupIds) return null;
+  if (!subnetIds || !securityGroupIds) {
+    throw new DeployConfigError(
+      'subnetIds and securityGroupIds: give both (a function in a VPC needs subnets and security groups) or neither',
+    );
+  }
+  const placement = { subnetIds: list(subnetIds), securityGroupIds: list(securityGroupIds) };
+  const badSubnet = placement.subnetIds.find((s) => !/^subnet-[0-9a-f]+$/.test(s));
+  const badGroup = placement.securityGroupIds.find((s) => !/^sg-[0-9a-f]+$/.test(s));
+  if (badSubnet !== undefined)
+    throw new DeployConfigError(`subnetIds: expected subnet-<hex>,... got ${JSON.stringify(badSubnet)}`);
+  if (badGroup !== undefined)
+    throw new DeployConfigError(`securityGroupIds: expected sg-<hex>,... got ${JSON.stringify(badGroup)}`);
+  return placement;
+}
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
