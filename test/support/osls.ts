@@ -2,11 +2,15 @@
  * Runs `osls package` on the repository's serverless.yml, the way a user does, for a package directory and
  * deployment parameters: offline, with no AWS credentials (the child gets no AWS_* variables), into
  * `outDir`. Returns what osls printed and the CloudFormation template it wrote.
+ *
+ * osls builds in `<service dir>/.serverless/` before it moves the result to `--package`, so two runs in one
+ * service directory overwrite each other: each run gets its own service directory in `outDir`'s parent,
+ * holding a copy of serverless.yml and a link to `infra/`.
  * @module
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -50,16 +54,21 @@ export async function oslsPackage(
   );
   const args = [OSLS, 'package', '--package', outDir, `--param=packageDir=${packageDir}`];
   for (const [name, value] of Object.entries(params)) args.push(`--param=${name}=${value}`);
+  const serviceDir = await mkdtemp(join(dirname(outDir), 'service-'));
+  await copyFile(join(REPO, 'serverless.yml'), join(serviceDir, 'serverless.yml'));
+  await symlink(join(REPO, 'infra'), join(serviceDir, 'infra'));
   let output: string;
   try {
     const { stdout, stderr } = await run(process.execPath, args, {
-      cwd: REPO,
+      cwd: serviceDir,
       env: { ...env, NO_COLOR: '1' },
     });
     output = stdout + stderr;
   } catch (err) {
     const { stdout = '', stderr = '' } = err as { stdout?: string; stderr?: string };
     throw new OslsFailed(stdout + stderr);
+  } finally {
+    await rm(serviceDir, { recursive: true, force: true });
   }
   const templatePath = join(outDir, 'cloudformation-template-update-stack.json');
   return { output, templatePath, template: JSON.parse(await readFile(templatePath, 'utf8')) as CfnTemplate };

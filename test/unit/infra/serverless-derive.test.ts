@@ -1,0 +1,209 @@
+/**
+ * The Serverless derivation's refusals: a package directory or a deployment parameter that cannot make a
+ * correct template fails with a message naming the file, connector or parameter — before osls writes
+ * anything — and never shows a value given for a bundle's variables.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deriveFromOsls } from '../../../infra/serverless/derive.ts';
+import { DeployConfigError } from '../../../infra/serverless/errors.ts';
+import { readPackageDir } from '../../../infra/serverless/package-dir.ts';
+import { deriveService } from '../../../infra/serverless/service.ts';
+import { type DeploySettings, readSettings } from '../../../infra/serverless/settings.ts';
+import type { ConnectorManifest } from '../../../src/deploy/manifest.ts';
+import {
+  MSK_CLUSTER_ARN,
+  mskBundle,
+  SASL_SECRET_ARN,
+  selfManagedBundle,
+  writePackageDir,
+} from '../../support/deploy-fixtures.ts';
+
+let work: string;
+beforeEach(() => {
+  work = mkdtempSync(join(tmpdir(), 'connect-fn-derive-'));
+});
+afterEach(() => rmSync(work, { recursive: true, force: true }));
+
+const params = (values: Record<string, string>) => async (name: string) => values[name] ?? null;
+
+const MSK: DeploySettings = {
+  cluster: {
+    kind: 'msk',
+    msk: {
+      arn: MSK_CLUSTER_ARN,
+      partition: 'aws',
+      region: 'eu-west-1',
+      account: '123456789012',
+      clusterName: 'orders-cluster',
+      uuid: 'u',
+    },
+  },
+  kafkaSecretArn: null,
+  vpc: null,
+  environment: {},
+};
+
+async function derive(
+  specs: Parameters<typeof writePackageDir>[1],
+  settings: DeploySettings,
+  edit?: (m: ConnectorManifest) => ConnectorManifest,
+) {
+  return deriveService(await readPackageDir(writePackageDir(mkdtempSync(join(work, 'dist-')), specs, edit)), settings);
+}
+
+describe('the package directory', () => {
+  it('must exist and hold connectors', async () => {
+    await expect(readPackageDir(join(work, 'nope'))).rejects.toThrow(
+      /package directory .*nope: does not exist; run `connect-fn package <bundle> --out/,
+    );
+    await expect(readPackageDir(work)).rejects.toThrow(/no connector in it/);
+  });
+
+  it('refuses a manifest of another version, naming the file', async () => {
+    const dir = writePackageDir(join(work, 'dist'), mskBundle.slice(0, 1), (m) => ({
+      ...m,
+      manifestVersion: 2 as 1,
+    }));
+    await expect(readPackageDir(dir)).rejects.toThrow(
+      /orders-datagen\/manifest\.json: manifestVersion 2, this derivation reads 1/,
+    );
+  });
+
+  it('refuses a manifest that is not the contract, naming the key', async () => {
+    const dir = writePackageDir(join(work, 'dist'), mskBundle.slice(0, 1), (m) => ({
+      ...m,
+      function: { ...m.function, memoryMb: 64 },
+    }));
+    await expect(readPackageDir(dir)).rejects.toThrow(
+      /manifest\.json: not a connector manifest:\n {2}function\.memoryMb: /,
+    );
+  });
+
+  it('refuses a zip whose bytes are not the ones its manifest names', async () => {
+    const dir = writePackageDir(join(work, 'dist'), mskBundle.slice(0, 1));
+    writeFileSync(join(dir, 'orders-datagen', 'orders-datagen.zip'), 'rebuilt');
+    await expect(readPackageDir(dir)).rejects.toThrow(
+      /orders-datagen\.zip: sha256 [0-9a-f]{64}, but .* says [0-9a-f]{64}: the package is stale/,
+    );
+  });
+
+  it("refuses a manifest in another connector's directory", async () => {
+    const dir = writePackageDir(join(work, 'dist'), mskBundle.slice(0, 1), (m) => ({
+      ...m,
+      connector: 'other',
+    }));
+    await expect(readPackageDir(dir)).rejects.toThrow(/connector is "other", expected "orders-datagen"/);
+  });
+});
+
+describe('the deployment parameters', () => {
+  it('name the variable and connector a bundle reads and the deployment did not give, and never a given value', async () => {
+    const settings: DeploySettings = {
+      ...MSK,
+      cluster: { kind: 'self-managed', bootstrapServers: ['b:9096'] },
+      kafkaSecretArn: SASL_SECRET_ARN,
+      environment: { KAFKA_USERNAME: 'user-value-7' },
+    };
+    const err = await derive(selfManagedBundle, settings).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeployConfigError);
+    expect((err as Error).message).toBe(
+      'connector audit-sink: its bundle reads ${env:KAFKA_PASSWORD}; give the value with --param="KAFKA_PASSWORD=..." (or under params: in serverless.yml)',
+    );
+  });
+
+  it('need a cluster for a triggered sink and an MSK cluster for MSK IAM', async () => {
+    await expect(derive(mskBundle.slice(3), { ...MSK, cluster: null })).rejects.toThrow(
+      /connector orders-archive authenticates to Kafka with MSK IAM: give the cluster with --param="mskClusterArn=/,
+    );
+    const noIam = mskBundle
+      .slice(3)
+      .map((s) => ({
+        ...s,
+        kafka: { securityProtocol: 'SSL', saslMechanism: null, iam: false },
+        permissions: [],
+      }));
+    await expect(derive(noIam, { ...MSK, cluster: null })).rejects.toThrow(
+      /connector orders-archive is a triggered sink: give its cluster with --param="mskClusterArn=.*or --param="kafkaBootstrapServers=/,
+    );
+  });
+
+  it('need the SASL secret a mapping logs in with', async () => {
+    const settings: DeploySettings = {
+      ...MSK,
+      cluster: { kind: 'self-managed', bootstrapServers: ['b:9096'] },
+      environment: { KAFKA_USERNAME: 'u', KAFKA_PASSWORD: 'p' },
+    };
+    await expect(derive(selfManagedBundle, settings)).rejects.toThrow(
+      /connector audit-sink: its event source mapping logs in with SCRAM-SHA-512; give .* --param="kafkaSecretArn=/,
+    );
+  });
+
+  it('are checked for their shape', async () => {
+    await expect(
+      readSettings(params({ mskClusterArn: 'arn:aws:kafka:eu-west-1:1:cluster/x' }), []),
+    ).rejects.toThrow(/mskClusterArn: expected an MSK cluster ARN/);
+    await expect(
+      readSettings(params({ mskClusterArn: MSK_CLUSTER_ARN, kafkaBootstrapServers: 'b:9092' }), []),
+    ).rejects.toThrow(/both given/);
+    await expect(readSettings(params({ subnetIds: 'subnet-0a' }), [])).rejects.toThrow(
+      /subnetIds and securityGroupIds: give both/,
+    );
+    await expect(readSettings(params({ kafkaBootstrapServers: 'b' }), [])).rejects.toThrow(
+      /kafkaBootstrapServers: expected host:port/,
+    );
+    await expect(readSettings(params({ kafkaSecretArn: 'my-secret' }), [])).rejects.toThrow(
+      /kafkaSecretArn: expected a Secrets Manager secret ARN/,
+    );
+  });
+
+  it('are read through osls (param:<name>), the package directory relative to serverless.yml', async () => {
+    writePackageDir(join(work, 'pkg'), mskBundle.slice(0, 1));
+    const asked: string[] = [];
+    const resolveVariable = async (variable: string) => {
+      asked.push(variable);
+      return (
+        (
+          { 'param:packageDir, null': 'pkg', 'param:mskClusterArn, null': MSK_CLUSTER_ARN } as Record<
+            string,
+            string
+          >
+        )[variable] ?? null
+      );
+    };
+    const service = await deriveFromOsls({ resolveVariable }, work);
+    expect(Object.keys(service.functions)).toEqual(['orders-datagen']);
+    expect(service.functions['orders-datagen']?.package.artifact).toBe(
+      join(work, 'pkg', 'orders-datagen', 'orders-datagen.zip'),
+    );
+    expect(asked).toContain('param:packageDir, null');
+  });
+});
+
+describe('what AWS cannot deploy', () => {
+  it('a triggered sink of several topics: a mapping reads one topic, and its group id is its own', async () => {
+    const twoTopics = (m: ConnectorManifest) =>
+      m.eventSource === null
+        ? m
+        : {
+            ...m,
+            topics: ['orders', 'refunds'],
+            eventSource: { ...m.eventSource, topics: ['orders', 'refunds'] },
+          };
+    await expect(derive(mskBundle.slice(3), MSK, twoTopics)).rejects.toThrow(
+      /connector orders-archive: a Kafka event source mapping reads exactly one topic with its own consumer group \(connect-orders-archive\); the connector reads topics orders, refunds/,
+    );
+  });
+
+  it('a permission with a wildcard action', async () => {
+    const wildcard = (m: ConnectorManifest): ConnectorManifest => ({
+      ...m,
+      permissions: [{ service: 'dynamodb', actions: ['dynamodb:*'], tables: ['t'], reason: 'sink target' }],
+    });
+    await expect(derive(mskBundle.slice(2, 3), MSK, wildcard)).rejects.toThrow(
+      /connector orders-to-dynamodb: permission "sink target" has action "dynamodb:\*"; expected named dynamodb:\.\.\. actions, no wildcard/,
+    );
+  });
+});
