@@ -12,7 +12,8 @@ export type Cfn = string | number | boolean | readonly Cfn[] | { readonly [key: 
 /** One resource of `Resources`. */
 export interface CfnResource {
   readonly Type: string;
-  readonly Properties: { readonly [key: string]: Cfn };
+  /** JSON; typed loosely so that SDK shapes that are CloudFormation's too (CreateTable's) fit as they are. */
+  readonly Properties: { readonly [key: string]: unknown };
   readonly DeletionPolicy?: 'Retain' | 'Delete';
   readonly UpdateReplacePolicy?: 'Retain' | 'Delete';
 }

@@ -5,25 +5,22 @@
  * @module
  */
 import type { ConnectorManifest } from '../../src/deploy/manifest.ts';
+import { offsetsTableDefinition } from '../../src/offsets/dynamodb-table.ts';
 import { type CfnResource, type CfnResources, offsetsTableId } from './cfn.ts';
 import { DeployConfigError } from './errors.ts';
 
+/** The key schema and billing of {@link offsetsTableDefinition} (what local runs create), kept safe. */
 function offsetsTable(name: string): CfnResource {
+  const { TableName, AttributeDefinitions, KeySchema, BillingMode } = offsetsTableDefinition(name);
   return {
     Type: 'AWS::DynamoDB::Table',
     DeletionPolicy: 'Retain',
     UpdateReplacePolicy: 'Retain',
     Properties: {
-      TableName: name,
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
+      TableName,
+      AttributeDefinitions,
+      KeySchema,
+      BillingMode,
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       DeletionProtectionEnabled: true,
     },
