@@ -12,8 +12,7 @@ export type Cfn = string | number | boolean | readonly Cfn[] | { readonly [key: 
 /** One resource of `Resources`. */
 export interface CfnResource {
   readonly Type: string;
-  /** JSON; typed loosely so that SDK shapes that are CloudFormation's too (CreateTable's) fit as they are. */
-  readonly Properties: { readonly [key: string]: unknown };
+  readonly Properties: { readonly [key: string]: Cfn };
   readonly DeletionPolicy?: 'Retain' | 'Delete';
   readonly UpdateReplacePolicy?: 'Retain' | 'Delete';
 }

@@ -5,22 +5,29 @@
  * @module
  */
 import type { ConnectorManifest } from '../../src/deploy/manifest.ts';
-import { offsetsTableDefinition } from '../../src/offsets/dynamodb-table.ts';
 import { type CfnResource, type CfnResources, offsetsTableId } from './cfn.ts';
 import { DeployConfigError } from './errors.ts';
 
-/** The key schema and billing of {@link offsetsTableDefinition} (what local runs create), kept safe. */
+/**
+ * The key schema and billing are those of `offsetsTableDefinition` (src/offsets/dynamodb-table.ts, what
+ * local runs create; infra/ does not import src/offsets/, and a test holds the two equal).
+ */
 function offsetsTable(name: string): CfnResource {
-  const { TableName, AttributeDefinitions, KeySchema, BillingMode } = offsetsTableDefinition(name);
   return {
     Type: 'AWS::DynamoDB::Table',
     DeletionPolicy: 'Retain',
     UpdateReplacePolicy: 'Retain',
     Properties: {
-      TableName,
-      AttributeDefinitions,
-      KeySchema,
-      BillingMode,
+      TableName: name,
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       DeletionProtectionEnabled: true,
     },

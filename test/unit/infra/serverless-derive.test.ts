@@ -51,7 +51,10 @@ async function derive(
   settings: DeploySettings,
   edit?: (m: ConnectorManifest) => ConnectorManifest,
 ) {
-  return deriveService(await readPackageDir(writePackageDir(mkdtempSync(join(work, 'dist-')), specs, edit)), settings);
+  return deriveService(
+    await readPackageDir(writePackageDir(mkdtempSync(join(work, 'dist-')), specs, edit)),
+    settings,
+  );
 }
 
 describe('the package directory', () => {
@@ -118,13 +121,11 @@ describe('the deployment parameters', () => {
     await expect(derive(mskBundle.slice(3), { ...MSK, cluster: null })).rejects.toThrow(
       /connector orders-archive authenticates to Kafka with MSK IAM: give the cluster with --param="mskClusterArn=/,
     );
-    const noIam = mskBundle
-      .slice(3)
-      .map((s) => ({
-        ...s,
-        kafka: { securityProtocol: 'SSL', saslMechanism: null, iam: false },
-        permissions: [],
-      }));
+    const noIam = mskBundle.slice(3).map((s) => ({
+      ...s,
+      kafka: { securityProtocol: 'SSL', saslMechanism: null, iam: false },
+      permissions: [],
+    }));
     await expect(derive(noIam, { ...MSK, cluster: null })).rejects.toThrow(
       /connector orders-archive is a triggered sink: give its cluster with --param="mskClusterArn=.*or --param="kafkaBootstrapServers=/,
     );

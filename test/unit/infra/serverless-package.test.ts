@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STAR_RESOURCE_ACTIONS } from '../../../infra/serverless/iam.ts';
+import { offsetsTableDefinition } from '../../../src/offsets/dynamodb-table.ts';
 import {
   MSK_CLUSTER_ARN,
   mskBundle,
@@ -211,6 +212,10 @@ describe('osls package of serverless.yml', () => {
         },
       },
     ]);
+    // The same key schema and billing as the table local runs create.
+    const { TableName, AttributeDefinitions, KeySchema, BillingMode } =
+      offsetsTableDefinition('connect-fn-offsets');
+    expect(tables[0]?.Properties).toMatchObject({ TableName, AttributeDefinitions, KeySchema, BillingMode });
     expect(ofType(selfManaged.template, 'AWS::DynamoDB::Table')).toHaveLength(0);
   });
 
