@@ -198,6 +198,18 @@ describe('what AWS cannot deploy', () => {
     );
   });
 
+  it("a mapping that cannot log in with the bundle's SASL mechanism", async () => {
+    const plain = (m: ConnectorManifest) => ({ ...m, kafka: { ...m.kafka, saslMechanism: 'PLAIN' } });
+    const settings: DeploySettings = {
+      ...MSK,
+      kafkaSecretArn: SASL_SECRET_ARN,
+      environment: { KAFKA_USERNAME: 'u', KAFKA_PASSWORD: 'p' },
+    };
+    await expect(derive(selfManagedBundle, settings, plain)).rejects.toThrow(
+      /connector audit-sink: an event source mapping cannot log in with sasl.mechanism=PLAIN on Amazon MSK \(SCRAM-SHA-512 or IAM\)/,
+    );
+  });
+
   it('a permission with a wildcard action', async () => {
     const wildcard = (m: ConnectorManifest): ConnectorManifest => ({
       ...m,
