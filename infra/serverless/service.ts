@@ -39,13 +39,33 @@ export function deriveService(
   connectors: readonly PackagedConnector[],
   settings: DeploySettings,
 ): ServerlessService {
+  const manifests = connectors.map((c) => c.manifest);
+  refuseUnused(manifests, settings);
   const functions: Record<string, ServerlessFunction> = {};
-  const resources: CfnResources = offsetsTableResources(connectors.map((c) => c.manifest));
+  const resources: CfnResources = offsetsTableResources(manifests);
   for (const { manifest, artifactPath } of connectors) {
     functions[manifest.connector] = lambdaFunction(manifest, artifactPath, settings);
     Object.assign(resources, connectorResources(manifest, settings));
   }
   return { functions, resources: { Resources: resources } };
+}
+
+/** A parameter no connector needs would change nothing: it is refused, as the bundle refuses such keys. */
+function refuseUnused(manifests: readonly ConnectorManifest[], settings: DeploySettings): void {
+  const triggered = manifests.filter((m) => m.trigger === 'kafka');
+  const clusterUsed =
+    triggered.length > 0 || (settings.cluster?.kind === 'msk' && manifests.some((m) => m.kafka.iam));
+  if (settings.cluster !== null && !clusterUsed) {
+    const param = settings.cluster.kind === 'msk' ? 'mskClusterArn' : 'kafkaBootstrapServers';
+    throw new DeployConfigError(
+      `${param}: no connector needs it (no triggered sink${settings.cluster.kind === 'msk' ? ', no MSK IAM' : ''}); leave it out`,
+    );
+  }
+  if (settings.kafkaSecretArn !== null && !triggered.some((m) => mappingSecret(m, settings) !== null)) {
+    throw new DeployConfigError(
+      'kafkaSecretArn: no triggered sink logs in with SASL/SCRAM or PLAIN; leave it out',
+    );
+  }
 }
 
 function lambdaFunction(

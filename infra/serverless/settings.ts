@@ -11,6 +11,9 @@
  * | `kafkaSecretArn` | the Secrets Manager secret with the SASL user and password the mappings log in with |
  * | `subnetIds`, `securityGroupIds` | VPC placement of the functions (and of self-managed mappings), comma-separated |
  * | `<VARIABLE>` | the value of each variable a bundle reads with `${env:VARIABLE}` |
+ *
+ * A cluster or secret parameter that no connector of the package needs is refused (service.ts), as the
+ * bundle refuses a key that has no effect.
  * @module
  */
 import { type MskCluster, parseMskClusterArn } from './arns.ts';

@@ -142,6 +142,22 @@ describe('the deployment parameters', () => {
     );
   });
 
+  it('are refused when no connector needs them', async () => {
+    const scheduled = mskBundle
+      .slice(0, 1)
+      .map((spec) => ({
+        ...spec,
+        kafka: { securityProtocol: 'SSL', saslMechanism: null, iam: false },
+        permissions: [],
+      }));
+    await expect(derive(scheduled, MSK)).rejects.toThrow(
+      'mskClusterArn: no connector needs it (no triggered sink, no MSK IAM); leave it out',
+    );
+    await expect(derive(mskBundle, { ...MSK, kafkaSecretArn: SASL_SECRET_ARN })).rejects.toThrow(
+      /kafkaSecretArn: no triggered sink logs in with SASL/,
+    );
+  });
+
   it('are checked for their shape', async () => {
     await expect(
       readSettings(params({ mskClusterArn: 'arn:aws:kafka:eu-west-1:1:cluster/x' }), []),
