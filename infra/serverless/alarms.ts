@@ -2,15 +2,16 @@
  * A connector's alarms: Lambda's own Errors (an invocation that threw or timed out, a bundle refused at
  * cold start) and Throttles, and the invocations that ended with `stopReason=error` — which return a
  * summary instead of throwing, so Errors never counts them. A metric filter on the summary log line
- * (`{"stopReason":"error","connector":...}`, handlers log it as-is) makes them a metric.
+ * (`{"stopReason":"error",...}`; no other line has `stopReason`) makes them the metric
+ * `connect-fn/<function>-stopReason-error`. Each alarm fires on the first occurrence in a minute; the CDK
+ * app makes the same alarms.
  * @module
  */
 import { type Cfn, type CfnResource, type CfnResources, connectorIds, ref } from './cfn.ts';
 
-/** Where the stopReason=error metric is published; its dimension `Connector` is the summary's connector. */
-export const STOP_REASON_METRIC = { namespace: 'connect-fn', name: 'StopReasonError' } as const;
-
-const PERIOD_SECONDS = 300;
+/** Namespace of the metrics connect-fn's log filters publish. */
+export const METRIC_NAMESPACE = 'connect-fn';
+const PERIOD_SECONDS = 60;
 
 interface Metric {
   readonly Namespace: string;
@@ -18,59 +19,58 @@ interface Metric {
   readonly Dimensions: Cfn;
 }
 
-function alarm(description: string, metric: Metric): CfnResource {
+function alarm(name: string, description: string, metric: Metric): CfnResource {
   return {
     Type: 'AWS::CloudWatch::Alarm',
     Properties: {
+      AlarmName: name,
       AlarmDescription: description,
       ...metric,
       Statistic: 'Sum',
       Period: PERIOD_SECONDS,
       EvaluationPeriods: 1,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      // No invocation, no data: not an alarm.
       TreatMissingData: 'notBreaching',
     },
   };
 }
 
+/** The function `connector`'s alarms and the metric filter behind the stopReason=error one. */
 export function alarmResources(connector: string): CfnResources {
   const ids = connectorIds(connector);
-  const functionDimension = [{ Name: 'FunctionName', Value: ref(ids.function) }];
+  const lambdaMetric = (MetricName: string): Metric => ({
+    Namespace: 'AWS/Lambda',
+    MetricName,
+    Dimensions: [{ Name: 'FunctionName', Value: ref(ids.function) }],
+  });
+  const stopReasonMetric = `${connector}-stopReason-error`;
   return {
     [ids.errorsAlarm]: alarm(
-      `connect-fn ${connector}: invocations failed (threw, timed out or refused the bundle)`,
-      {
-        Namespace: 'AWS/Lambda',
-        MetricName: 'Errors',
-        Dimensions: functionDimension,
-      },
+      `${connector}-errors`,
+      `${connector}: an invocation failed (Lambda Errors > 0)`,
+      lambdaMetric('Errors'),
     ),
-    [ids.throttlesAlarm]: alarm(`connect-fn ${connector}: invocations throttled`, {
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Throttles',
-      Dimensions: functionDimension,
-    }),
+    [ids.throttlesAlarm]: alarm(
+      `${connector}-throttles`,
+      `${connector}: an invocation was throttled (Lambda Throttles > 0)`,
+      lambdaMetric('Throttles'),
+    ),
     [ids.stopReasonErrorFilter]: {
       Type: 'AWS::Logs::MetricFilter',
       Properties: {
         LogGroupName: ref(ids.logGroup),
         FilterPattern: '{ $.stopReason = "error" }',
         MetricTransformations: [
-          {
-            MetricNamespace: STOP_REASON_METRIC.namespace,
-            MetricName: STOP_REASON_METRIC.name,
-            MetricValue: '1',
-            Unit: 'Count',
-            Dimensions: [{ Key: 'Connector', Value: '$.connector' }],
-          },
+          { MetricNamespace: METRIC_NAMESPACE, MetricName: stopReasonMetric, MetricValue: '1' },
         ],
       },
     },
-    [ids.stopReasonErrorAlarm]: alarm(`connect-fn ${connector}: invocations ended with stopReason=error`, {
-      Namespace: STOP_REASON_METRIC.namespace,
-      MetricName: STOP_REASON_METRIC.name,
-      Dimensions: [{ Name: 'Connector', Value: connector }],
-    }),
+    [ids.stopReasonErrorAlarm]: alarm(
+      `${connector}-stopreason-error`,
+      `${connector}: an invocation summary ended with stopReason=error`,
+      { Namespace: METRIC_NAMESPACE, MetricName: stopReasonMetric, Dimensions: [] },
+    ),
   };
 }

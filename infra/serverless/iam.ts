@@ -1,16 +1,17 @@
 /**
  * Least-privilege IAM, one role per function (osls' default role is shared by every function of a service,
- * which would give each connector the others' tables and topics). A connector's role holds:
+ * which would give each connector the others' tables and topics). A connector's role holds, in this order:
  *
- * 1. the manifest's permissions, each one statement on the ARNs of the tables, topics, groups and
- *    transactional ids it names;
- * 2. writing its own log group;
- * 3. what Lambda needs for the infrastructure around it: network interfaces when the function sits in a VPC
- *    or an event source mapping polls a cluster in one, the MSK cluster's brokers for an MSK mapping, the
- *    SASL secret a mapping logs in with.
+ * 1. writing its own log group (`Logs`);
+ * 2. the manifest's permissions, each one statement on the ARNs of the tables, topics, groups and
+ *    transactional ids it names (`dynamodb0`, `kafkacluster1`, ...: service and index);
+ * 3. what its event source mapping needs of the role: the MSK cluster's brokers (`MskMappingCluster`), the
+ *    SASL secret it logs in with (`MappingSecret`) and that secret's KMS key (`MappingSecretKey`);
+ * 4. network interfaces, when the function sits in a VPC or its mapping polls from one
+ *    (`NetworkInterfaces`, `NetworkDescribe`).
  *
  * No action has a wildcard; `Resource: "*"` appears only for the EC2 Describe actions of
- * {@link STAR_RESOURCE_ACTIONS}, which have no resource-level permissions.
+ * {@link STAR_RESOURCE_ACTIONS}, which have no resource-level permissions. The CDK app grants the same.
  * @module
  */
 import type { Permission } from '../../src/deploy/manifest.ts';
@@ -29,6 +30,7 @@ import type { KafkaCluster } from './settings.ts';
 
 /** A type, not an interface: it is then a {@link Cfn} object as it is. */
 export type Statement = {
+  readonly Sid: string;
   readonly Effect: 'Allow';
   readonly Action: readonly string[];
   readonly Resource: readonly Cfn[] | '*';
@@ -40,21 +42,25 @@ export type Statement = {
  * place a function's network interfaces, and an event source mapping to reach its cluster's subnets.
  */
 export const STAR_RESOURCE_ACTIONS: Readonly<Record<string, string>> = {
-  'ec2:DescribeNetworkInterfaces': 'no resource-level permissions; Lambda finds the interfaces it made',
-  'ec2:DescribeSubnets': 'no resource-level permissions; Lambda and the mapping read the subnets',
-  'ec2:DescribeSecurityGroups': 'no resource-level permissions; the mapping reads the security groups',
-  'ec2:DescribeVpcs': 'no resource-level permissions; the mapping reads the VPC of the cluster',
+  'ec2:DescribeNetworkInterfaces':
+    'no resource-level permissions; Lambda (VPC, Kafka mapping) finds its ENIs',
+  'ec2:DescribeSubnets': 'no resource-level permissions; Lambda (VPC, Kafka mapping) reads the subnets',
+  'ec2:DescribeSecurityGroups': 'no resource-level permissions; a Kafka mapping reads the security groups',
+  'ec2:DescribeVpcs': "no resource-level permissions; a Kafka mapping reads the cluster's VPC",
 };
 
 /** What a function's role must allow beyond the manifest, decided by its trigger and the deployment. */
 export interface InfrastructureNeeds {
   readonly logGroupName: string;
-  /** The function or its event source mapping makes network interfaces in a VPC. */
-  readonly networkInterfaces: boolean;
+  /** The function runs in a VPC: Lambda manages its network interfaces with the function's role. */
+  readonly inVpc: boolean;
+  /** The event source mapping makes network interfaces (MSK always; self-managed Kafka in a VPC). */
+  readonly mappingNetworkInterfaces: boolean;
   /** An MSK event source mapping reads the cluster's brokers. */
   readonly mskMapping: MskCluster | null;
-  /** The SASL secret an event source mapping logs in with. */
+  /** The SASL secret an event source mapping logs in with, and its customer managed KMS key. */
   readonly mappingSecretArn: string | null;
+  readonly mappingSecretKeyArn: string | null;
 }
 
 /** The execution role of `connector`'s function. */
@@ -65,22 +71,28 @@ export function executionRole(
   needs: InfrastructureNeeds,
 ): CfnResource {
   const statements = [
-    ...permissions.map((p) => permissionStatement(connector, p, cluster)),
-    ...infrastructureStatements(needs),
+    statement(
+      'Logs',
+      ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      [cfnArn(logGroupArn(needs.logGroupName))],
+    ),
+    ...permissions.map((p, i) => permissionStatement(connector, p, i, cluster)),
+    ...mappingStatements(needs),
+    ...networkStatements(needs.inVpc, needs.mappingNetworkInterfaces),
   ];
   return role('lambda.amazonaws.com', `connect-fn-${connector}`, statements);
 }
 
 /** The role EventBridge Scheduler assumes to invoke `functionId` (that function only). */
 export function schedulerRole(connector: string, functionId: string): CfnResource {
-  const invoke: Statement = {
-    Effect: 'Allow',
-    Action: ['lambda:InvokeFunction'],
-    Resource: [getAtt(functionId, 'Arn')],
-  };
+  const invoke = statement('Invoke', ['lambda:InvokeFunction'], [getAtt(functionId, 'Arn')]);
   // Only schedules of this account may use the role (the confused-deputy guard AWS documents for Scheduler).
   const condition = { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } };
   return role('scheduler.amazonaws.com', `connect-fn-${connector}-schedule`, [invoke], condition);
+}
+
+function statement(Sid: string, Action: readonly string[], Resource: readonly Cfn[] | '*'): Statement {
+  return { Sid, Effect: 'Allow', Action, Resource };
 }
 
 function role(
@@ -110,14 +122,20 @@ const ACTION_PREFIX: Readonly<Record<Permission['service'], string>> = {
   'kafka-cluster': 'kafka-cluster:',
 };
 
-function permissionStatement(connector: string, p: Permission, cluster: KafkaCluster | null): Statement {
+function permissionStatement(
+  connector: string,
+  p: Permission,
+  index: number,
+  cluster: KafkaCluster | null,
+): Statement {
   const bad = p.actions.find((a) => a.includes('*') || !a.startsWith(ACTION_PREFIX[p.service]));
   if (bad !== undefined || p.actions.length === 0) {
     throw new DeployConfigError(
       `connector ${connector}: permission "${p.reason}" has ${bad === undefined ? 'no action' : `action ${JSON.stringify(bad)}`}; expected named ${ACTION_PREFIX[p.service]}... actions, no wildcard`,
     );
   }
-  return { Effect: 'Allow', Action: [...p.actions], Resource: permissionResources(connector, p, cluster) };
+  const sid = `${p.service.replace(/[^A-Za-z]/g, '')}${index}`;
+  return statement(sid, p.actions, permissionResources(connector, p, cluster));
 }
 
 function permissionResources(connector: string, p: Permission, cluster: KafkaCluster | null): Cfn[] {
@@ -138,51 +156,40 @@ function permissionResources(connector: string, p: Permission, cluster: KafkaClu
   }
 }
 
-function infrastructureStatements(needs: InfrastructureNeeds): Statement[] {
-  const statements: Statement[] = [
-    {
-      Effect: 'Allow',
-      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      Resource: [cfnArn(logGroupArn(needs.logGroupName))],
-    },
-  ];
-  if (needs.networkInterfaces) statements.push(...networkInterfaceStatements());
+/**
+ * What the event source mapping does with the function's role besides reading Kafka (which, with MSK
+ * IAM, the manifest's permissions already grant): find the MSK cluster's brokers, read the SASL secret.
+ */
+function mappingStatements(needs: InfrastructureNeeds): Statement[] {
+  const statements: Statement[] = [];
   if (needs.mskMapping !== null) {
-    statements.push({
-      Effect: 'Allow',
-      Action: ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'],
-      Resource: [needs.mskMapping.arn],
-    });
+    const actions = ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'];
+    statements.push(statement('MskMappingCluster', actions, [needs.mskMapping.arn]));
   }
   if (needs.mappingSecretArn !== null) {
-    statements.push({
-      Effect: 'Allow',
-      Action: ['secretsmanager:GetSecretValue'],
-      Resource: [needs.mappingSecretArn],
-    });
+    statements.push(statement('MappingSecret', ['secretsmanager:GetSecretValue'], [needs.mappingSecretArn]));
+  }
+  if (needs.mappingSecretKeyArn !== null) {
+    statements.push(statement('MappingSecretKey', ['kms:Decrypt'], [needs.mappingSecretKeyArn]));
   }
   return statements;
 }
 
-/** Lambda's network interfaces: made in the account's subnets and security groups, then used and removed. */
-function networkInterfaceStatements(): Statement[] {
-  const eni = cfnArn(ec2Arn('network-interface'));
-  return [
-    {
-      Effect: 'Allow',
-      Action: ['ec2:CreateNetworkInterface'],
-      Resource: [eni, cfnArn(ec2Arn('subnet')), cfnArn(ec2Arn('security-group'))],
-    },
-    {
-      Effect: 'Allow',
-      Action: [
-        'ec2:DeleteNetworkInterface',
-        'ec2:AssignPrivateIpAddresses',
-        'ec2:UnassignPrivateIpAddresses',
-      ],
-      Resource: [eni],
-    },
-    // "*" because AWS requires it: see STAR_RESOURCE_ACTIONS for each action's reason.
-    { Effect: 'Allow', Action: Object.keys(STAR_RESOURCE_ACTIONS), Resource: '*' },
+/**
+ * Lambda's network interfaces: created in the account's subnets and security groups and deleted again
+ * (a function in a VPC also assigns addresses to them); finding them takes EC2's Describe actions, on "*"
+ * because AWS requires it (see {@link STAR_RESOURCE_ACTIONS} for each action's reason).
+ */
+function networkStatements(inVpc: boolean, mappingNetworkInterfaces: boolean): Statement[] {
+  if (!inVpc && !mappingNetworkInterfaces) return [];
+  const manage = ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface'];
+  if (inVpc) manage.push('ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses');
+  const describe = ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'];
+  if (mappingNetworkInterfaces) describe.push('ec2:DescribeSecurityGroups', 'ec2:DescribeVpcs');
+  const scope = [
+    cfnArn(ec2Arn('network-interface')),
+    cfnArn(ec2Arn('subnet')),
+    cfnArn(ec2Arn('security-group')),
   ];
+  return [statement('NetworkInterfaces', manage, scope), statement('NetworkDescribe', describe, '*')];
 }

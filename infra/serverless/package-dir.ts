@@ -48,7 +48,8 @@ const permission = union([
 
 const manifestSchema = object({
   manifestVersion: literal(MANIFEST_VERSION),
-  connector: string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a Lambda function name: 1-64 of A-Z a-z 0-9 _ -'),
+  // Lambda's 64 characters, less the schedules' "-task-<N>" (Scheduler's names have 64 too).
+  connector: string().regex(/^[A-Za-z0-9_-]{1,55}$/, 'a function name: 1-55 of A-Z a-z 0-9 _ -'),
   plugin: string(),
   connectorClass: string(),
   kind: enumOf(['source', 'sink']),

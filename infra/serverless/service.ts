@@ -27,6 +27,9 @@ export interface ServerlessFunction {
   /** Its own role in `resources`. */
   readonly role: { readonly 'Fn::Sub': string };
   readonly package: { readonly artifact: string };
+  readonly description: string;
+  /** Lambda's retries of an asynchronous invocation: 0 for scheduled connectors. */
+  readonly maximumRetryAttempts?: number;
   readonly vpc?: { readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[] };
 }
 
@@ -85,6 +88,10 @@ function lambdaFunction(
     // As Fn::Sub rather than the logical id: osls would add a DependsOn the reference already implies
     // (cfn-lint W3005).
     role: { 'Fn::Sub': `\${${connectorIds(manifest.connector).role}.Arn}` },
+    description: `connect-fn connector ${manifest.connector}`,
+    // EventBridge Scheduler invokes asynchronously; Lambda would retry a failed invocation twice, on top of
+    // the next tick (which is the retry, from the committed offsets) and overlapping it.
+    ...(manifest.trigger === 'schedule' ? { maximumRetryAttempts: 0 } : {}),
     package: { artifact: artifactPath },
     ...(settings.vpc === null ? {} : { vpc: settings.vpc }),
   };
@@ -114,12 +121,15 @@ function connectorResources(manifest: ConnectorManifest, settings: DeploySetting
     );
   }
   const triggered = manifest.trigger === 'kafka';
+  const secret = mappingSecret(manifest, settings);
   const role = executionRole(manifest.connector, manifest.permissions, settings.cluster, {
     logGroupName: `/aws/lambda/${manifest.connector}`,
+    inVpc: settings.vpc !== null,
     // An MSK mapping always polls from inside the cluster's VPC; a self-managed one when given subnets.
-    networkInterfaces: settings.vpc !== null || (triggered && msk !== null),
+    mappingNetworkInterfaces: triggered && (msk !== null || settings.vpc !== null),
     mskMapping: triggered ? msk : null,
-    mappingSecretArn: mappingSecret(manifest, settings),
+    mappingSecretArn: secret,
+    mappingSecretKeyArn: secret === null ? null : settings.kafkaSecretKmsKeyArn,
   });
   return {
     [ids.role]: role,

@@ -9,6 +9,7 @@
  * | `mskClusterArn` | Amazon MSK: the cluster's ARN (event source mappings, MSK IAM permissions) |
  * | `kafkaBootstrapServers` | self-managed Kafka: `host:port,...` for the event source mappings |
  * | `kafkaSecretArn` | the Secrets Manager secret with the SASL user and password the mappings log in with |
+ * | `kafkaSecretKmsKeyArn` | that secret's customer managed KMS key (MSK SCRAM secrets must have one) |
  * | `subnetIds`, `securityGroupIds` | VPC placement of the functions (and of self-managed mappings), comma-separated |
  * | `<VARIABLE>` | the value of each variable a bundle reads with `${env:VARIABLE}` |
  *
@@ -33,6 +34,7 @@ export interface DeploySettings {
   /** Null when neither `mskClusterArn` nor `kafkaBootstrapServers` is given (no triggered sink, no MSK IAM). */
   readonly cluster: KafkaCluster | null;
   readonly kafkaSecretArn: string | null;
+  readonly kafkaSecretKmsKeyArn: string | null;
   readonly vpc: VpcPlacement | null;
   /** The values given for the bundles' `${env:...}` variables, by name. */
   readonly environment: Readonly<Record<string, string>>;
@@ -41,6 +43,7 @@ export interface DeploySettings {
 /** Reads one parameter; null when it is not set. */
 export type ParamReader = (name: string) => Promise<string | null>;
 
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 
 /** The settings from `param`; `variables` are the names the package's connectors require. */
@@ -48,13 +51,15 @@ export async function readSettings(
   param: ParamReader,
   variables: readonly string[],
 ): Promise<DeploySettings> {
-  const [mskClusterArn, bootstrapServers, kafkaSecretArn, subnetIds, securityGroupIds] = await Promise.all([
-    param('mskClusterArn'),
-    param('kafkaBootstrapServers'),
-    param('kafkaSecretArn'),
-    param('subnetIds'),
-    param('securityGroupIds'),
-  ]);
+  const [mskClusterArn, bootstrapServers, kafkaSecretArn, kafkaSecretKmsKeyArn, subnetIds, securityGroupIds] =
+    await Promise.all([
+      param('mskClusterArn'),
+      param('kafkaBootstrapServers'),
+      param('kafkaSecretArn'),
+      param('kafkaSecretKmsKeyArn'),
+      param('subnetIds'),
+      param('securityGroupIds'),
+    ]);
   if (mskClusterArn && bootstrapServers) {
     throw new DeployConfigError(
       'mskClusterArn and kafkaBootstrapServers are both given: a bundle has one Kafka cluster, give one of them',
@@ -65,6 +70,14 @@ export async function readSettings(
       `kafkaSecretArn: expected a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got ${JSON.stringify(kafkaSecretArn)}`,
     );
   }
+  if (kafkaSecretKmsKeyArn && !KMS_KEY_ARN.test(kafkaSecretKmsKeyArn)) {
+    throw new DeployConfigError(
+      `kafkaSecretKmsKeyArn: expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), got ${JSON.stringify(kafkaSecretKmsKeyArn)}`,
+    );
+  }
+  if (kafkaSecretKmsKeyArn && !kafkaSecretArn) {
+    throw new DeployConfigError('kafkaSecretKmsKeyArn is the key of kafkaSecretArn, which is not given');
+  }
   const environment: Record<string, string> = {};
   for (const name of new Set(variables)) {
     const value = await param(name);
@@ -73,6 +86,7 @@ export async function readSettings(
   return {
     cluster: cluster(mskClusterArn, bootstrapServers),
     kafkaSecretArn: kafkaSecretArn || null,
+    kafkaSecretKmsKeyArn: kafkaSecretKmsKeyArn || null,
     vpc: vpc(subnetIds, securityGroupIds),
     environment,
   };

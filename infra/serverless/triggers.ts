@@ -26,7 +26,8 @@ export function scheduleResources(manifest: ConnectorManifest): CfnResources {
     resources[ids.schedule(task)] = {
       Type: 'AWS::Scheduler::Schedule',
       Properties: {
-        Description: `connect-fn ${manifest.connector} task ${task}`,
+        Name: `${manifest.connector}-task-${task}`,
+        Description: `connect-fn ${manifest.connector}, task ${task}`,
         ScheduleExpression: manifest.schedule,
         FlexibleTimeWindow: { Mode: 'OFF' },
         State: 'ENABLED',
@@ -64,6 +65,11 @@ export function mappingSecret(manifest: ConnectorManifest, settings: DeploySetti
   if (settings.kafkaSecretArn === null) {
     throw new DeployConfigError(
       `connector ${manifest.connector}: its event source mapping logs in with ${mechanism}; give the Secrets Manager secret holding username and password with --param="kafkaSecretArn=arn:aws:secretsmanager:..."`,
+    );
+  }
+  if (settings.cluster?.kind === 'msk' && settings.kafkaSecretKmsKeyArn === null) {
+    throw new DeployConfigError(
+      `connector ${manifest.connector}: an MSK SCRAM secret is encrypted with a customer managed KMS key, which the mapping decrypts with the function's role: give it with --param="kafkaSecretKmsKeyArn=arn:aws:kms:..."`,
     );
   }
   return settings.kafkaSecretArn;

@@ -42,6 +42,7 @@ const MSK: DeploySettings = {
     },
   },
   kafkaSecretArn: null,
+  kafkaSecretKmsKeyArn: null,
   vpc: null,
   environment: {},
 };
@@ -142,14 +143,34 @@ describe('the deployment parameters', () => {
     );
   });
 
+  it("need the KMS key of an MSK SCRAM secret, which the mapping decrypts with the function's role", async () => {
+    const settings: DeploySettings = {
+      ...MSK,
+      kafkaSecretArn: SASL_SECRET_ARN,
+      environment: { KAFKA_USERNAME: 'u', KAFKA_PASSWORD: 'p' },
+    };
+    await expect(derive(selfManagedBundle, settings)).rejects.toThrow(
+      /an MSK SCRAM secret is encrypted with a customer managed KMS key.*--param="kafkaSecretKmsKeyArn=/,
+    );
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const service = await derive(selfManagedBundle, { ...settings, kafkaSecretKmsKeyArn: key });
+    const role = service.resources.Resources.AuditDashsinkExecutionRole?.Properties as {
+      Policies: { PolicyDocument: { Statement: unknown[] } }[];
+    };
+    expect(role.Policies[0]?.PolicyDocument.Statement).toContainEqual({
+      Sid: 'MappingSecretKey',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt'],
+      Resource: [key],
+    });
+  });
+
   it('are refused when no connector needs them', async () => {
-    const scheduled = mskBundle
-      .slice(0, 1)
-      .map((spec) => ({
-        ...spec,
-        kafka: { securityProtocol: 'SSL', saslMechanism: null, iam: false },
-        permissions: [],
-      }));
+    const scheduled = mskBundle.slice(0, 1).map((spec) => ({
+      ...spec,
+      kafka: { securityProtocol: 'SSL', saslMechanism: null, iam: false },
+      permissions: [],
+    }));
     await expect(derive(scheduled, MSK)).rejects.toThrow(
       'mskClusterArn: no connector needs it (no triggered sink, no MSK IAM); leave it out',
     );

@@ -125,6 +125,7 @@ describe('osls package of serverless.yml', () => {
     };
     const datagen = byFunction('orders-datagen');
     expect(datagen.map((p) => (p.Target as Props).Input).sort()).toEqual(['{"task":0}', '{"task":1}']);
+    expect(datagen.map((p) => p.Name).sort()).toEqual(['orders-datagen-task-0', 'orders-datagen-task-1']);
     for (const p of datagen) {
       expect(p).toMatchObject({
         ScheduleExpression: 'rate(1 minute)',
@@ -134,6 +135,7 @@ describe('osls package of serverless.yml', () => {
       const role = target((p.Target as Props).RoleArn);
       expect(roleStatements(msk.template, role)).toEqual([
         {
+          Sid: 'Invoke',
           Effect: 'Allow',
           Action: ['lambda:InvokeFunction'],
           Resource: [{ 'Fn::GetAtt': [fn(msk.template, 'orders-datagen')[0], 'Arn'] }],
@@ -147,6 +149,15 @@ describe('osls package of serverless.yml', () => {
     expect(byFunction('orders-archive')).toHaveLength(0);
     expect(schedules).toHaveLength(4);
     expect(ofType(msk.template, 'AWS::Events::Rule')).toHaveLength(0);
+  });
+
+  it("turns off Lambda's own retries of the scheduled (asynchronous) invocations: the next tick is the retry", () => {
+    const configs = ofType(msk.template, 'AWS::Lambda::EventInvokeConfig').map(([, p]) => p);
+    const scheduled = ['lines-source', 'orders-datagen', 'orders-to-dynamodb'];
+    expect(configs.map((p) => target(p.FunctionName)).sort()).toEqual(
+      scheduled.map((n) => fn(msk.template, n)[0]).sort(),
+    );
+    for (const p of configs) expect(p).toMatchObject({ MaximumRetryAttempts: 0, Qualifier: '$LATEST' });
   });
 
   it('maps a triggered sink to its MSK topic as group connect-<name>, with partial batch responses', () => {
@@ -183,6 +194,7 @@ describe('osls package of serverless.yml', () => {
     ]);
     const role = target(fn(selfManaged.template, 'audit-sink')[1].Role);
     expect(roleStatements(selfManaged.template, role)).toContainEqual({
+      Sid: 'MappingSecret',
       Effect: 'Allow',
       Action: ['secretsmanager:GetSecretValue'],
       Resource: [SASL_SECRET_ARN],
@@ -224,16 +236,19 @@ describe('osls package of serverless.yml', () => {
     const cluster = 'orders-cluster/6a1b2c3d-1111-2222-3333-444455556666-7';
     const kafka = 'arn:aws:kafka:eu-west-1:123456789012';
     expect(statements('orders-datagen')).toContainEqual({
+      Sid: 'kafkacluster3',
       Effect: 'Allow',
       Action: ['kafka-cluster:DescribeTransactionalId', 'kafka-cluster:AlterTransactionalId'],
       Resource: [`${kafka}:transactional-id/${cluster}/connect-fn-orders-datagen-*`],
     });
     expect(statements('orders-archive')).toContainEqual({
+      Sid: 'kafkacluster2',
       Effect: 'Allow',
       Action: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
       Resource: [`${kafka}:group/${cluster}/connect-orders-archive`],
     });
     expect(statements('lines-source')).toContainEqual({
+      Sid: 'dynamodb2',
       Effect: 'Allow',
       Action: [
         'dynamodb:GetItem',
@@ -250,6 +265,7 @@ describe('osls package of serverless.yml', () => {
       ],
     });
     expect(statements('orders-datagen')).toContainEqual({
+      Sid: 'Logs',
       Effect: 'Allow',
       Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       Resource: [
@@ -279,7 +295,7 @@ describe('osls package of serverless.yml', () => {
     expect(iamProblems({ R: wildcard }, STAR_RESOURCE_ACTIONS)).toHaveLength(2);
   });
 
-  it('alarms on errors, throttles and stopReason=error for every function, and keeps its logs 14 days', () => {
+  it('alarms on errors, throttles and stopReason=error for every function, and keeps its logs 30 days', () => {
     const alarms = ofType(msk.template, 'AWS::CloudWatch::Alarm').map(([, p]) => p);
     for (const name of ['orders-datagen', 'lines-source', 'orders-to-dynamodb', 'orders-archive']) {
       const [id] = fn(msk.template, name);
@@ -290,17 +306,20 @@ describe('osls package of serverless.yml', () => {
         )
         .map((p) => `${p.Namespace}/${p.MetricName}`);
       expect(lambdaMetrics.sort()).toEqual(['AWS/Lambda/Errors', 'AWS/Lambda/Throttles']);
-      expect(
-        alarms.filter(
-          (p) => JSON.stringify(p.Dimensions) === JSON.stringify([{ Name: 'Connector', Value: name }]),
-        ),
-      ).toHaveLength(1);
+      expect(alarms.filter((p) => p.MetricName === `${name}-stopReason-error`)).toEqual([
+        expect.objectContaining({
+          AlarmName: `${name}-stopreason-error`,
+          Namespace: 'connect-fn',
+          Dimensions: [],
+        }),
+      ]);
+      expect(alarms.filter((p) => String(p.AlarmName).startsWith(`${name}-`))).toHaveLength(3);
     }
     const filters = ofType(msk.template, 'AWS::Logs::MetricFilter').map(([, p]) => p);
     expect(filters).toHaveLength(4);
     for (const f of filters) {
       expect(f.FilterPattern).toBe('{ $.stopReason = "error" }');
-      expect(msk.template.Resources[target(f.LogGroupName)]?.Properties?.RetentionInDays).toBe(14);
+      expect(msk.template.Resources[target(f.LogGroupName)]?.Properties?.RetentionInDays).toBe(30);
     }
   });
 });
