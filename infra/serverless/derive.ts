@@ -1,7 +1,7 @@
 /**
  * What serverless.yml includes: `${file(./infra/serverless/derive.cjs):functions}` and `:resources`. osls
  * calls them with its variable resolver; this reads the deployment's parameters through it, the package
- * directory named by `packageDir` (or env `CONNECT_FN_PACKAGE_DIR`, or `dist`, relative to serverless.yml),
+ * directory named by `package` (or env `CONNECT_FN_PACKAGE_DIR`, or `dist`, relative to serverless.yml),
  * and derives the service.
  * @module
  */
@@ -22,7 +22,7 @@ export async function deriveFromOsls(context: OslsContext, serviceDir: string): 
   };
   const packageDir = resolve(
     serviceDir,
-    (await param('packageDir')) ?? process.env.CONNECT_FN_PACKAGE_DIR ?? 'dist',
+    (await param('package')) ?? process.env.CONNECT_FN_PACKAGE_DIR ?? 'dist',
   );
   const connectors = await readPackageDir(packageDir);
   const variables = connectors.flatMap((c) => c.manifest.function.requiredEnvironment);

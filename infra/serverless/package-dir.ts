@@ -87,7 +87,7 @@ const manifestSchema = object({
 export async function readPackageDir(dir: string): Promise<PackagedConnector[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
     throw new DeployConfigError(
-      `package directory ${dir}: ${err.code === 'ENOENT' ? 'does not exist' : err.message}; run \`connect-fn package <bundle> --out ${dir}\` first, or point packageDir / CONNECT_FN_PACKAGE_DIR at its output`,
+      `package directory ${dir}: ${err.code === 'ENOENT' ? 'does not exist' : err.message}; run \`connect-fn package <bundle> --out ${dir}\` first, or point the parameter package (or CONNECT_FN_PACKAGE_DIR) at its output`,
     );
   });
   const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name);

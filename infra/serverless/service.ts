@@ -59,7 +59,7 @@ function refuseUnused(manifests: readonly ConnectorManifest[], settings: DeployS
   const clusterUsed =
     triggered.length > 0 || (settings.cluster?.kind === 'msk' && manifests.some((m) => m.kafka.iam));
   if (settings.cluster !== null && !clusterUsed) {
-    const param = settings.cluster.kind === 'msk' ? 'mskClusterArn' : 'kafkaBootstrapServers';
+    const param = settings.cluster.kind === 'msk' ? 'mskClusterArn' : 'bootstrapServers';
     throw new DeployConfigError(
       `${param}: no connector needs it (no triggered sink${settings.cluster.kind === 'msk' ? ', no MSK IAM' : ''}); leave it out`,
     );

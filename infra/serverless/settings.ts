@@ -5,9 +5,9 @@
  *
  * | parameter | for |
  * |---|---|
- * | `packageDir` | the output of `connect-fn package` (else env `CONNECT_FN_PACKAGE_DIR`, else `dist`) |
+ * | `package` | the output of `connect-fn package` (else env `CONNECT_FN_PACKAGE_DIR`, else `dist`) |
  * | `mskClusterArn` | Amazon MSK: the cluster's ARN (event source mappings, MSK IAM permissions) |
- * | `kafkaBootstrapServers` | self-managed Kafka: `host:port,...` for the event source mappings |
+ * | `bootstrapServers` | self-managed Kafka: `host:port,...` for the event source mappings |
  * | `kafkaSecretArn` | the Secrets Manager secret with the SASL user and password the mappings log in with |
  * | `kafkaSecretKmsKeyArn` | that secret's customer managed KMS key (MSK SCRAM secrets must have one) |
  * | `subnetIds`, `securityGroupIds` | VPC placement of the functions (and of self-managed mappings), comma-separated |
@@ -31,7 +31,7 @@ export interface VpcPlacement {
 }
 
 export interface DeploySettings {
-  /** Null when neither `mskClusterArn` nor `kafkaBootstrapServers` is given (no triggered sink, no MSK IAM). */
+  /** Null when neither `mskClusterArn` nor `bootstrapServers` is given (no triggered sink, no MSK IAM). */
   readonly cluster: KafkaCluster | null;
   readonly kafkaSecretArn: string | null;
   readonly kafkaSecretKmsKeyArn: string | null;
@@ -54,7 +54,7 @@ export async function readSettings(
   const [mskClusterArn, bootstrapServers, kafkaSecretArn, kafkaSecretKmsKeyArn, subnetIds, securityGroupIds] =
     await Promise.all([
       param('mskClusterArn'),
-      param('kafkaBootstrapServers'),
+      param('bootstrapServers'),
       param('kafkaSecretArn'),
       param('kafkaSecretKmsKeyArn'),
       param('subnetIds'),
@@ -62,7 +62,7 @@ export async function readSettings(
     ]);
   if (mskClusterArn && bootstrapServers) {
     throw new DeployConfigError(
-      'mskClusterArn and kafkaBootstrapServers are both given: a bundle has one Kafka cluster, give one of them',
+      'mskClusterArn and bootstrapServers are both given: a bundle has one Kafka cluster, give one of them',
     );
   }
   if (kafkaSecretArn && !SECRET_ARN.test(kafkaSecretArn)) {
@@ -98,7 +98,7 @@ function cluster(mskClusterArn: string | null, bootstrapServers: string | null):
   const servers = list(bootstrapServers);
   const bad = servers.find((s) => !/^[A-Za-z0-9.-]+:\d{1,5}$/.test(s));
   if (bad !== undefined) {
-    throw new DeployConfigError(`kafkaBootstrapServers: expected host:port,... got ${JSON.stringify(bad)}`);
+    throw new DeployConfigError(`bootstrapServers: expected host:port,... got ${JSON.stringify(bad)}`);
   }
   return { kind: 'self-managed', bootstrapServers: servers };
 }

@@ -127,7 +127,7 @@ function triggeredSource(manifest: ConnectorManifest): EventSourceManifest {
 function requireCluster(connector: string, cluster: KafkaCluster | null): KafkaCluster {
   if (cluster !== null) return cluster;
   throw new DeployConfigError(
-    `connector ${connector} is a triggered sink: give its cluster with --param="mskClusterArn=arn:aws:kafka:..." (Amazon MSK) or --param="kafkaBootstrapServers=host:port,..." (self-managed Kafka)`,
+    `connector ${connector} is a triggered sink: give its cluster with --param="mskClusterArn=arn:aws:kafka:..." (Amazon MSK) or --param="bootstrapServers=host:port,..." (self-managed Kafka)`,
   );
 }
 

@@ -147,17 +147,28 @@ export const mskBundle: readonly Spec[] = [
       batchSize: 500,
       startingPosition: 'TRIM_HORIZON',
     },
+    // What the package command grants a triggered sink's mapping under MSK IAM (it polls with the role).
     permissions: [
-      connect,
-      topic(['DescribeTopic', 'ReadData'], ['orders'], 'the event source mapping reads the topic'),
       {
         service: 'kafka-cluster',
-        actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+        actions: ['kafka-cluster:Connect', 'kafka-cluster:DescribeClusterDynamicConfiguration'],
+        resource: 'cluster',
+        names: [],
+        reason: 'the event source mapping polls with the function role',
+      },
+      topic(
+        ['DescribeTopic', 'ReadData'],
+        ['orders'],
+        "the event source mapping polls with the function role: the connector's topics",
+      ),
+      {
+        service: 'kafka-cluster',
+        actions: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
         resource: 'group',
         names: ['connect-orders-archive'],
-        reason: 'the event source mapping commits as group connect-orders-archive',
+        reason: 'the event source mapping polls with the function role: its consumer group',
       },
-      table(['DescribeTable', 'BatchWriteItem'], ['orders-archive'], 'sink target'),
+      table(['BatchWriteItem', 'DescribeTable', 'PutItem'], ['orders-archive'], 'sink targets'),
     ],
   },
 ];

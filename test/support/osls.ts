@@ -52,7 +52,7 @@ export async function oslsPackage(
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && k !== 'CONNECT_FN_PACKAGE_DIR'),
   );
-  const args = [OSLS, 'package', '--package', outDir, `--param=packageDir=${packageDir}`];
+  const args = [OSLS, 'package', '--package', outDir, `--param=package=${packageDir}`];
   for (const [name, value] of Object.entries(params)) args.push(`--param=${name}=${value}`);
   const serviceDir = await mkdtemp(join(dirname(outDir), 'service-'));
   await copyFile(join(REPO, 'serverless.yml'), join(serviceDir, 'serverless.yml'));

@@ -39,7 +39,7 @@ describe('cfn-lint on the Serverless templates', () => {
   it('finds no error in the self-managed bundle (SASL/SCRAM mapping in a VPC)', async () => {
     const dir = writePackageDir(join(work, 'self-managed'), selfManagedBundle);
     const params = {
-      kafkaBootstrapServers: 'b-1.kafka.internal:9096',
+      bootstrapServers: 'b-1.kafka.internal:9096',
       kafkaSecretArn: SASL_SECRET_ARN,
       subnetIds: 'subnet-0a1b2c3d',
       securityGroupIds: 'sg-0123abcd',

@@ -128,7 +128,7 @@ describe('the deployment parameters', () => {
       permissions: [],
     }));
     await expect(derive(noIam, { ...MSK, cluster: null })).rejects.toThrow(
-      /connector orders-archive is a triggered sink: give its cluster with --param="mskClusterArn=.*or --param="kafkaBootstrapServers=/,
+      /connector orders-archive is a triggered sink: give its cluster with --param="mskClusterArn=.*or --param="bootstrapServers=/,
     );
   });
 
@@ -184,13 +184,13 @@ describe('the deployment parameters', () => {
       readSettings(params({ mskClusterArn: 'arn:aws:kafka:eu-west-1:1:cluster/x' }), []),
     ).rejects.toThrow(/mskClusterArn: expected an MSK cluster ARN/);
     await expect(
-      readSettings(params({ mskClusterArn: MSK_CLUSTER_ARN, kafkaBootstrapServers: 'b:9092' }), []),
+      readSettings(params({ mskClusterArn: MSK_CLUSTER_ARN, bootstrapServers: 'b:9092' }), []),
     ).rejects.toThrow(/both given/);
     await expect(readSettings(params({ subnetIds: 'subnet-0a' }), [])).rejects.toThrow(
       /subnetIds and securityGroupIds: give both/,
     );
-    await expect(readSettings(params({ kafkaBootstrapServers: 'b' }), [])).rejects.toThrow(
-      /kafkaBootstrapServers: expected host:port/,
+    await expect(readSettings(params({ bootstrapServers: 'b' }), [])).rejects.toThrow(
+      /bootstrapServers: expected host:port/,
     );
     await expect(readSettings(params({ kafkaSecretArn: 'my-secret' }), [])).rejects.toThrow(
       /kafkaSecretArn: expected a Secrets Manager secret ARN/,
@@ -204,7 +204,7 @@ describe('the deployment parameters', () => {
       asked.push(variable);
       return (
         (
-          { 'param:packageDir, null': 'pkg', 'param:mskClusterArn, null': MSK_CLUSTER_ARN } as Record<
+          { 'param:package, null': 'pkg', 'param:mskClusterArn, null': MSK_CLUSTER_ARN } as Record<
             string,
             string
           >
@@ -216,7 +216,7 @@ describe('the deployment parameters', () => {
     expect(service.functions['orders-datagen']?.package.artifact).toBe(
       join(work, 'pkg', 'orders-datagen', 'orders-datagen.zip'),
     );
-    expect(asked).toContain('param:packageDir, null');
+    expect(asked).toContain('param:package, null');
   });
 });
 

@@ -36,7 +36,7 @@ beforeAll(async () => {
     oslsPackage(
       writePackageDir(join(work, 'self-managed'), selfManagedBundle),
       {
-        kafkaBootstrapServers: 'b-1.kafka.internal:9096,b-2.kafka.internal:9096',
+        bootstrapServers: 'b-1.kafka.internal:9096,b-2.kafka.internal:9096',
         kafkaSecretArn: SASL_SECRET_ARN,
         subnetIds: 'subnet-0a1b2c3d,subnet-4e5f6a7b',
         securityGroupIds: 'sg-0123abcd',
@@ -244,7 +244,7 @@ describe('osls package of serverless.yml', () => {
     expect(statements('orders-archive')).toContainEqual({
       Sid: 'kafkacluster2',
       Effect: 'Allow',
-      Action: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+      Action: ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup'],
       Resource: [`${kafka}:group/${cluster}/connect-orders-archive`],
     });
     expect(statements('lines-source')).toContainEqual({
