@@ -6,13 +6,16 @@
  * @module
  */
 import { resolve } from 'node:path';
+import { DeployConfigError } from './errors.ts';
 import { readPackageDir } from './package-dir.ts';
 import { deriveService, type ServerlessService } from './service.ts';
-import { readSettings } from './settings.ts';
+import { readSettings, SETTING_PARAMS } from './settings.ts';
 
 /** The part of osls' context a JS variable source receives that the derivation uses. */
 export interface OslsContext {
   resolveVariable(variable: string): Promise<unknown>;
+  /** The command line's options; `param` holds each `--param="name=value"`. */
+  readonly options?: { readonly param?: readonly string[] | null };
 }
 
 export async function deriveFromOsls(context: OslsContext, serviceDir: string): Promise<ServerlessService> {
@@ -26,5 +29,21 @@ export async function deriveFromOsls(context: OslsContext, serviceDir: string): 
   );
   const connectors = await readPackageDir(packageDir);
   const variables = connectors.flatMap((c) => c.manifest.function.requiredEnvironment);
+  refuseUnknownParams(context.options?.param ?? [], variables);
   return deriveService(connectors, await readSettings(param, variables));
+}
+
+/**
+ * A `--param` that is neither a deployment setting nor a variable the package's bundles read would change
+ * nothing (a misspelt `subnetIds` would deploy outside the VPC): it is refused, naming it, never its value.
+ * (Parameters of a `params:` block may serve other plugins and are not checked.)
+ */
+function refuseUnknownParams(given: readonly string[], variables: readonly string[]): void {
+  const known = new Set([...SETTING_PARAMS, ...variables]);
+  const unknown = given.map((p) => p.split('=')[0] ?? '').filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new DeployConfigError(
+      `--param ${unknown.join(', ')}: not a deployment parameter (${SETTING_PARAMS.join(', ')}) nor a variable the bundles read (${[...new Set(variables)].sort().join(', ') || 'none'})`,
+    );
+  }
 }

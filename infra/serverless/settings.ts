@@ -40,6 +40,17 @@ export interface DeploySettings {
   readonly environment: Readonly<Record<string, string>>;
 }
 
+/** Every parameter that is a setting (the others are the bundles' variables). */
+export const SETTING_PARAMS = [
+  'package',
+  'mskClusterArn',
+  'bootstrapServers',
+  'kafkaSecretArn',
+  'kafkaSecretKmsKeyArn',
+  'subnetIds',
+  'securityGroupIds',
+] as const;
+
 /** Reads one parameter; null when it is not set. */
 export type ParamReader = (name: string) => Promise<string | null>;
 

@@ -220,6 +220,20 @@ describe('the deployment parameters', () => {
   });
 });
 
+describe('the command line', () => {
+  it('refuses a --param that is neither a setting nor a variable the bundles read, naming it and not its value', async () => {
+    writePackageDir(join(work, 'pkg'), selfManagedBundle);
+    const resolveVariable = async (variable: string) => (variable === 'param:package, null' ? 'pkg' : null);
+    const options = {
+      param: ['package=pkg', 'KAFKA_PASSWORD=p', 'subnetId=subnet-0a', 'KAFKA_PASWORD=secret-typo'],
+    };
+    const err = await deriveFromOsls({ resolveVariable, options }, work).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(
+      '--param subnetId, KAFKA_PASWORD: not a deployment parameter (package, mskClusterArn, bootstrapServers, kafkaSecretArn, kafkaSecretKmsKeyArn, subnetIds, securityGroupIds) nor a variable the bundles read (KAFKA_PASSWORD, KAFKA_USERNAME)',
+    );
+  });
+});
+
 describe('what AWS cannot deploy', () => {
   it('a triggered sink of several topics: a mapping reads one topic, and its group id is its own', async () => {
     const twoTopics = (m: ConnectorManifest) =>

@@ -18,7 +18,7 @@ import {
   writePackageDir,
 } from '../../support/deploy-fixtures.ts';
 import { iamProblems, iamStatements } from '../../support/iam-check.ts';
-import { type CfnTemplate, type OslsPackage, oslsPackage } from '../../support/osls.ts';
+import { type CfnTemplate, OslsFailed, type OslsPackage, oslsPackage } from '../../support/osls.ts';
 
 const OSLS_TIMEOUT_MS = 120_000;
 let work: string;
@@ -81,6 +81,22 @@ describe('osls package of serverless.yml', () => {
       expect(output).not.toMatch(/warn|deprecat/i);
     }
   });
+
+  it(
+    "fails with the derivation's message, not a stack trace, when a parameter is missing",
+    async () => {
+      const failed = await oslsPackage(join(work, 'self-managed'), {}, join(work, 'out-failed')).catch(
+        (e: unknown) => e,
+      );
+      expect(failed).toBeInstanceOf(OslsFailed);
+      const { output } = failed as OslsFailed;
+      expect(output).toContain(
+        'DeployConfigError: connector audit-sink: its bundle reads ${env:KAFKA_USERNAME}; give the value with --param="KAFKA_USERNAME=..."',
+      );
+      expect(output).not.toMatch(/^\s+at /m);
+    },
+    OSLS_TIMEOUT_MS,
+  );
 
   it('makes one nodejs22.x arm64 function per connector, as its manifest says, each with its own role', () => {
     const names = ofType(msk.template, 'AWS::Lambda::Function').map(([, p]) => p.FunctionName);
