@@ -1,6 +1,8 @@
 // serverless.yml's entry to the derivation (derive.ts). osls loads JS variable sources with require(), so
 // this file is CommonJS; it loads the TypeScript through tsx (a dependency of connect-fn) and derives once
 // per osls run. `functions` and `resources` are asked for separately; both get the same derivation.
+// tsx's CommonJS API, not `tsImport` of tsx/esm/api: required from CommonJS, tsx 4.23's ESM API looks for its
+// loader at a path that does not exist (dist/esm/api/esm/index.mjs).
 'use strict';
 const { resolve } = require('node:path');
 const tsx = require('tsx/cjs/api');
