@@ -67,7 +67,11 @@ const manifestSchema = object({
     environment: record(string(), string()),
     requiredEnvironment: names,
   }),
-  artifact: object({ file: string(), sha256: string().regex(/^[0-9a-f]{64}$/), bytes: number().int() }),
+  artifact: object({
+    file: string().regex(/^[A-Za-z0-9._-]+\.zip$/, "a zip file name in the connector's directory"),
+    sha256: string().regex(/^[0-9a-f]{64}$/),
+    bytes: number().int(),
+  }),
   kafka: object({ securityProtocol: string(), saslMechanism: string().nullable(), iam: boolean() }),
   offsets: object({
     storage: enumOf(['kafka', 'dynamodb', 'file']),
@@ -96,7 +100,23 @@ export async function readPackageDir(dir: string): Promise<PackagedConnector[]> 
       `package directory ${dir}: no connector in it; run \`connect-fn package <bundle> --out ${dir}\``,
     );
   }
-  return Promise.all(dirs.sort().map((name) => readConnector(dir, name)));
+  const connectors = await Promise.all(dirs.sort().map((name) => readConnector(dir, name)));
+  refuseSharedZipNames(connectors);
+  return connectors;
+}
+
+/** osls uploads every zip under its file name: two of one name would deploy one connector's code twice. */
+function refuseSharedZipNames(connectors: readonly PackagedConnector[]): void {
+  const seen = new Map<string, string>();
+  for (const { manifest, manifestPath } of connectors) {
+    const other = seen.get(manifest.artifact.file);
+    if (other !== undefined) {
+      throw new DeployConfigError(
+        `${manifestPath}: artifact ${manifest.artifact.file} has the file name of ${other}'s; osls uploads zips by file name, so each connector's must be its own`,
+      );
+    }
+    seen.set(manifest.artifact.file, manifest.connector);
+  }
 }
 
 async function readConnector(dir: string, name: string): Promise<PackagedConnector> {

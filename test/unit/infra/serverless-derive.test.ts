@@ -94,6 +94,16 @@ describe('the package directory', () => {
     );
   });
 
+  it('refuses two zips of one file name, which osls would upload to one key', async () => {
+    const dir = writePackageDir(join(work, 'dist'), mskBundle.slice(0, 2), (m) => ({
+      ...m,
+      artifact: { ...m.artifact, file: 'function.zip' },
+    }));
+    await expect(readPackageDir(dir)).rejects.toThrow(
+      /orders-datagen\/manifest\.json: artifact function\.zip has the file name of lines-source's/,
+    );
+  });
+
   it("refuses a manifest in another connector's directory", async () => {
     const dir = writePackageDir(join(work, 'dist'), mskBundle.slice(0, 1), (m) => ({
       ...m,
