@@ -37,24 +37,25 @@ function alarm(name: string, description: string, metric: Metric): CfnResource {
   };
 }
 
-/** The function `connector`'s alarms and the metric filter behind the stopReason=error one. */
-export function alarmResources(connector: string): CfnResources {
+/** The alarms of `connector`'s function `functionName` and the metric filter behind the stopReason=error one. */
+export function alarmResources(connector: string, functionName: string): CfnResources {
   const ids = connectorIds(connector);
+  const fn = functionName;
   const lambdaMetric = (MetricName: string): Metric => ({
     Namespace: 'AWS/Lambda',
     MetricName,
     Dimensions: [{ Name: 'FunctionName', Value: ref(ids.function) }],
   });
-  const stopReasonMetric = `${connector}-stopReason-error`;
+  const stopReasonMetric = `${fn}-stopReason-error`;
   return {
     [ids.errorsAlarm]: alarm(
-      `${connector}-errors`,
-      `${connector}: an invocation failed (Lambda Errors > 0)`,
+      `${fn}-errors`,
+      `${fn}: an invocation failed (Lambda Errors > 0)`,
       lambdaMetric('Errors'),
     ),
     [ids.throttlesAlarm]: alarm(
-      `${connector}-throttles`,
-      `${connector}: an invocation was throttled (Lambda Throttles > 0)`,
+      `${fn}-throttles`,
+      `${fn}: an invocation was throttled (Lambda Throttles > 0)`,
       lambdaMetric('Throttles'),
     ),
     [ids.stopReasonErrorFilter]: {
@@ -68,8 +69,8 @@ export function alarmResources(connector: string): CfnResources {
       },
     },
     [ids.stopReasonErrorAlarm]: alarm(
-      `${connector}-stopreason-error`,
-      `${connector}: an invocation summary ended with stopReason=error`,
+      `${fn}-stopreason-error`,
+      `${fn}: an invocation summary ended with stopReason=error`,
       { Namespace: METRIC_NAMESPACE, MetricName: stopReasonMetric, Dimensions: [] },
     ),
   };

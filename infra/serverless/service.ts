@@ -78,7 +78,7 @@ function lambdaFunction(
 ): ServerlessFunction {
   const fn = manifest.function;
   return {
-    name: manifest.connector,
+    name: functionName(manifest.connector, settings.prefix),
     handler: fn.handler,
     runtime: fn.runtime,
     architecture: fn.architecture,
@@ -95,6 +95,20 @@ function lambdaFunction(
     package: { artifact: artifactPath },
     ...(settings.vpc === null ? {} : { vpc: settings.vpc }),
   };
+}
+
+/**
+ * `<prefix><connector>`: Lambda's 64 characters, less the schedules' `-task-<N>` (Scheduler's names have 64
+ * too). The prefix tells apart deployments of one bundle in one account (stages).
+ */
+function functionName(connector: string, prefix: string): string {
+  const name = `${prefix}${connector}`;
+  if (name.length > 55) {
+    throw new DeployConfigError(
+      `connector ${connector}: function name ${name} is longer than 55 characters (Lambda's 64, less the schedules' "-task-<N>"); shorten the prefix or the connector's name`,
+    );
+  }
+  return name;
 }
 
 /** The values of the variables the bundle reads with `${env:...}`; each must be given. */
@@ -114,6 +128,7 @@ function requiredEnvironment(manifest: ConnectorManifest, settings: DeploySettin
 
 function connectorResources(manifest: ConnectorManifest, settings: DeploySettings): CfnResources {
   const ids = connectorIds(manifest.connector);
+  const name = functionName(manifest.connector, settings.prefix);
   const msk = settings.cluster?.kind === 'msk' ? settings.cluster.msk : null;
   if (manifest.kafka.iam && msk === null) {
     throw new DeployConfigError(
@@ -123,7 +138,7 @@ function connectorResources(manifest: ConnectorManifest, settings: DeploySetting
   const triggered = manifest.trigger === 'kafka';
   const secret = mappingSecret(manifest, settings);
   const role = executionRole(manifest.connector, manifest.permissions, settings.cluster, {
-    logGroupName: `/aws/lambda/${manifest.connector}`,
+    logGroupName: `/aws/lambda/${name}`,
     inVpc: settings.vpc !== null,
     // An MSK mapping always polls from inside the cluster's VPC; a self-managed one when given subnets.
     mappingNetworkInterfaces: triggered && (msk !== null || settings.vpc !== null),
@@ -133,7 +148,7 @@ function connectorResources(manifest: ConnectorManifest, settings: DeploySetting
   });
   return {
     [ids.role]: role,
-    ...(triggered ? eventSourceMapping(manifest, settings) : scheduleResources(manifest)),
-    ...alarmResources(manifest.connector),
+    ...(triggered ? eventSourceMapping(manifest, settings) : scheduleResources(manifest, name)),
+    ...alarmResources(manifest.connector, name),
   };
 }

@@ -5,6 +5,7 @@
  *
  * | parameter | for |
  * |---|---|
+ * | `prefix` | prepended to every function name (and so to its log group, schedules and alarms): one bundle, several stages |
  * | `package` | the output of `connect-fn package` (else env `CONNECT_FN_PACKAGE_DIR`, else `dist`) |
  * | `mskClusterArn` | Amazon MSK: the cluster's ARN (event source mappings, MSK IAM permissions) |
  * | `bootstrapServers` | self-managed Kafka: `host:port,...` for the event source mappings |
@@ -31,6 +32,8 @@ export interface VpcPlacement {
 }
 
 export interface DeploySettings {
+  /** Prepended to every function name; '' by default. */
+  readonly prefix: string;
   /** Null when neither `mskClusterArn` nor `bootstrapServers` is given (no triggered sink, no MSK IAM). */
   readonly cluster: KafkaCluster | null;
   readonly kafkaSecretArn: string | null;
@@ -43,6 +46,7 @@ export interface DeploySettings {
 /** Every parameter that is a setting (the others are the bundles' variables). */
 export const SETTING_PARAMS = [
   'package',
+  'prefix',
   'mskClusterArn',
   'bootstrapServers',
   'kafkaSecretArn',
@@ -62,20 +66,45 @@ export async function readSettings(
   param: ParamReader,
   variables: readonly string[],
 ): Promise<DeploySettings> {
-  const [mskClusterArn, bootstrapServers, kafkaSecretArn, kafkaSecretKmsKeyArn, subnetIds, securityGroupIds] =
-    await Promise.all([
-      param('mskClusterArn'),
-      param('bootstrapServers'),
-      param('kafkaSecretArn'),
-      param('kafkaSecretKmsKeyArn'),
-      param('subnetIds'),
-      param('securityGroupIds'),
-    ]);
+  const [prefix, mskClusterArn, bootstrapServers, subnetIds, securityGroupIds] = await Promise.all([
+    param('prefix'),
+    param('mskClusterArn'),
+    param('bootstrapServers'),
+    param('subnetIds'),
+    param('securityGroupIds'),
+  ]);
+  if (prefix && !/^[A-Za-z0-9_-]+$/.test(prefix)) {
+    throw new DeployConfigError(
+      `prefix: expected A-Z a-z 0-9 _ - (it starts function names), got ${JSON.stringify(prefix)}`,
+    );
+  }
   if (mskClusterArn && bootstrapServers) {
     throw new DeployConfigError(
       'mskClusterArn and bootstrapServers are both given: a bundle has one Kafka cluster, give one of them',
     );
   }
+  const environment: Record<string, string> = {};
+  for (const name of new Set(variables)) {
+    const value = await param(name);
+    if (value !== null) environment[name] = value;
+  }
+  return {
+    prefix: prefix ?? '',
+    cluster: cluster(mskClusterArn, bootstrapServers),
+    ...(await secret(param)),
+    vpc: vpc(subnetIds, securityGroupIds),
+    environment,
+  };
+}
+
+/** The SASL secret of the event source mappings and its KMS key. */
+async function secret(
+  param: ParamReader,
+): Promise<Pick<DeploySettings, 'kafkaSecretArn' | 'kafkaSecretKmsKeyArn'>> {
+  const [kafkaSecretArn, kafkaSecretKmsKeyArn] = await Promise.all([
+    param('kafkaSecretArn'),
+    param('kafkaSecretKmsKeyArn'),
+  ]);
   if (kafkaSecretArn && !SECRET_ARN.test(kafkaSecretArn)) {
     throw new DeployConfigError(
       `kafkaSecretArn: expected a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got ${JSON.stringify(kafkaSecretArn)}`,
@@ -89,18 +118,7 @@ export async function readSettings(
   if (kafkaSecretKmsKeyArn && !kafkaSecretArn) {
     throw new DeployConfigError('kafkaSecretKmsKeyArn is the key of kafkaSecretArn, which is not given');
   }
-  const environment: Record<string, string> = {};
-  for (const name of new Set(variables)) {
-    const value = await param(name);
-    if (value !== null) environment[name] = value;
-  }
-  return {
-    cluster: cluster(mskClusterArn, bootstrapServers),
-    kafkaSecretArn: kafkaSecretArn || null,
-    kafkaSecretKmsKeyArn: kafkaSecretKmsKeyArn || null,
-    vpc: vpc(subnetIds, securityGroupIds),
-    environment,
-  };
+  return { kafkaSecretArn: kafkaSecretArn || null, kafkaSecretKmsKeyArn: kafkaSecretKmsKeyArn || null };
 }
 
 function cluster(mskClusterArn: string | null, bootstrapServers: string | null): KafkaCluster | null {

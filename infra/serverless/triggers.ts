@@ -14,7 +14,7 @@ import { schedulerRole } from './iam.ts';
 import type { DeploySettings, KafkaCluster } from './settings.ts';
 
 /** The schedules of a scheduled connector and the role they invoke it with. */
-export function scheduleResources(manifest: ConnectorManifest): CfnResources {
+export function scheduleResources(manifest: ConnectorManifest, functionName: string): CfnResources {
   const ids = connectorIds(manifest.connector);
   if (manifest.schedule === null) {
     throw new DeployConfigError(
@@ -26,7 +26,7 @@ export function scheduleResources(manifest: ConnectorManifest): CfnResources {
     resources[ids.schedule(task)] = {
       Type: 'AWS::Scheduler::Schedule',
       Properties: {
-        Name: `${manifest.connector}-task-${task}`,
+        Name: `${functionName}-task-${task}`,
         Description: `connect-fn ${manifest.connector}, task ${task}`,
         ScheduleExpression: manifest.schedule,
         FlexibleTimeWindow: { Mode: 'OFF' },

@@ -30,6 +30,7 @@ afterEach(() => rmSync(work, { recursive: true, force: true }));
 const params = (values: Record<string, string>) => async (name: string) => values[name] ?? null;
 
 const MSK: DeploySettings = {
+  prefix: '',
   cluster: {
     kind: 'msk',
     msk: {
@@ -175,6 +176,28 @@ describe('the deployment parameters', () => {
     });
   });
 
+  it('prefix every name a deployment of one bundle per stage must not share', async () => {
+    const service = await derive(mskBundle.slice(0, 1), { ...MSK, prefix: 'prod-' });
+    expect(service.functions['orders-datagen']).toMatchObject({
+      name: 'prod-orders-datagen',
+      environment: { CONNECT_FN_CONNECTOR: 'orders-datagen' },
+    });
+    const names = Object.values(service.resources.Resources).map(
+      (r) => r.Properties.Name ?? r.Properties.AlarmName,
+    );
+    expect(names.filter((n) => n !== undefined).sort()).toEqual([
+      'prod-orders-datagen-errors',
+      'prod-orders-datagen-stopreason-error',
+      'prod-orders-datagen-task-0',
+      'prod-orders-datagen-task-1',
+      'prod-orders-datagen-throttles',
+    ]);
+    expect(JSON.stringify(service.resources)).toContain('log-group:/aws/lambda/prod-orders-datagen:*');
+    await expect(derive(mskBundle.slice(0, 1), { ...MSK, prefix: 'p'.repeat(42) })).rejects.toThrow(
+      /is longer than 55 characters/,
+    );
+  });
+
   it('are refused when no connector needs them', async () => {
     const scheduled = mskBundle.slice(0, 1).map((spec) => ({
       ...spec,
@@ -239,7 +262,7 @@ describe('the command line', () => {
     };
     const err = await deriveFromOsls({ resolveVariable, options }, work).catch((e: unknown) => e);
     expect((err as Error).message).toBe(
-      '--param subnetId, KAFKA_PASWORD: not a deployment parameter (package, mskClusterArn, bootstrapServers, kafkaSecretArn, kafkaSecretKmsKeyArn, subnetIds, securityGroupIds) nor a variable the bundles read (KAFKA_PASSWORD, KAFKA_USERNAME)',
+      '--param subnetId, KAFKA_PASWORD: not a deployment parameter (package, prefix, mskClusterArn, bootstrapServers, kafkaSecretArn, kafkaSecretKmsKeyArn, subnetIds, securityGroupIds) nor a variable the bundles read (KAFKA_PASSWORD, KAFKA_USERNAME)',
     );
   });
 });
