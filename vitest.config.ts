@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Two tiers (DESIGN.md §6): `unit` needs no network and runs in seconds; `integration` talks to a real
+// The tiers (DESIGN.md §6): `unit` needs no network and runs in seconds; `integration` talks to a real
 // Kafka broker and a real DynamoDB Local, started once per run by test/stack/global-setup.ts (or taken
 // from KAFKA_BROKERS / DYNAMODB_ENDPOINT when set). `faults` (test/faults) uses the same setup.
 export default defineConfig({
@@ -36,6 +36,19 @@ export default defineConfig({
           // kill rounds (tens of children each) ran past 180 s (issue 10).
           testTimeout: 600_000,
           hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // The packaged function under AWS's Lambda Runtime Interface Emulator and Node.js runtime
+        // interface client (test/e2e/support). The setup installs both on a cold cache (minutes: the client
+        // compiles a native addon) while the stack starts; each test starts its own emulator.
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/e2e/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
           fileParallelism: false,
         },
       },

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { vi } from 'vitest';
+import { createKafkaClients } from '../../../src/kafka/index.ts';
 import type {
   FetchedRecord,
   KafkaRecord,
@@ -11,6 +12,7 @@ import type {
   PartitionReader,
 } from '../../../src/runtime/ports.ts';
 import { stackEnv } from '../../stack/env.ts';
+import { kafkaWorker } from '../../unit/kafka/worker-values.ts';
 
 /** A plain kafkajs admin on the PLAINTEXT listener, for setting up and inspecting. */
 export async function rawAdmin(): Promise<Admin> {
@@ -95,4 +97,30 @@ export async function settledEnd(reader: PartitionReader, topic: string, partiti
     { timeout: 60_000, interval: 20 },
   );
   return end;
+}
+
+/** Sends `records` with the project's idempotent writer; resolves once all are acknowledged. */
+export async function produceRecords(records: readonly KafkaRecord[]): Promise<void> {
+  const writer = createKafkaClients(kafkaWorker(stackEnv().kafkaBrokers)).recordWriter();
+  try {
+    await writer.send(records);
+  } finally {
+    await writer.close();
+  }
+}
+
+/** Every record of `partitions` of `topic`, read back with the group-less reader, partitions in turn. */
+export async function readPartitions(topic: string, partitions: readonly number[]): Promise<FetchedRecord[]> {
+  const reader = createKafkaClients(kafkaWorker(stackEnv().kafkaBrokers)).partitionReader();
+  try {
+    const out: FetchedRecord[] = [];
+    for (const partition of partitions) {
+      out.push(
+        ...(await readAll(reader, { topic, partition, fromOffset: 0, deadlineMs: inSeconds(10) })).flat(),
+      );
+    }
+    return out;
+  } finally {
+    await reader.close();
+  }
 }
