@@ -9,7 +9,7 @@
  * - the DynamoDB sink (src/connectors/dynamodb/): DescribeTable of every target before its first write;
  *   at-least-once: BatchWriteItem, with PutItem/DeleteItem one by one after a refused batch; exactly-once:
  *   TransactWriteItems of Puts/Deletes on the targets and an Update of the offset item in
- *   `exactly.once.offsets.table`, read back with GetItem. Deletes only with `behavior.on.null.values=delete`.
+ *   `exactly.once.offsets.table` (its key checked with DescribeTable), read back with GetItem. Deletes only with `behavior.on.null.values=delete`.
  * - the DynamoDB Streams source (src/connectors/dynamodb-streams/): DescribeTable for the table's current
  *   stream (not with `dynamodb.stream.arn`), DescribeStream, GetShardIterator and GetRecords on its streams.
  * - MSK IAM (src/kafka/), only when the bundle authenticates with IAM: Connect and DescribeCluster;
@@ -119,10 +119,10 @@ function dynamodbSinkPermissions(facts: PermissionFacts): Dynamo[] {
     targets,
     {
       service: 'dynamodb',
-      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      actions: ['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
       tables: [String(config['exactly.once.offsets.table'])],
       reason:
-        'exactly.once.offsets.table: the partition offset item updated in each transaction, read back (GetItem) after a refused one',
+        'exactly.once.offsets.table: its key checked (DescribeTable), the partition offset item updated in each transaction and read back (GetItem)',
     },
   ];
 }

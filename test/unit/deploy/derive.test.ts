@@ -158,7 +158,7 @@ describe('deriveManifest', () => {
         ['dynamodb:DeleteItem', 'dynamodb:DescribeTable', 'dynamodb:PutItem'],
         ['kafka_a', 'kafka_b'],
       ],
-      [['dynamodb:GetItem', 'dynamodb:UpdateItem'], ['eos']],
+      [['dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:UpdateItem'], ['eos']],
     ]);
   });
 
