@@ -7,7 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+  type ScalarAttributeType,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSinkFunction } from '../../../handlers/sink-function.ts';
 import { createSourceFunction } from '../../../handlers/source-function.ts';
@@ -125,10 +130,10 @@ const env = () => ({
   LOG_LEVEL: 'error',
 });
 
-const offsetsKeys = [
+const offsetsKeys: [string, ScalarAttributeType][] = [
   ['pk', 'S'],
   ['sk', 'S'],
-] as const;
+];
 
 /** A worker keeping offsets in `table`, through the proxy. */
 const worker = (table: string) =>
