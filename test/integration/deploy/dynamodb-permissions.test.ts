@@ -7,12 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  CreateTableCommand,
-  type DynamoDBClient,
-  PutItemCommand,
-  type ScalarAttributeType,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand, type ScalarAttributeType } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSinkFunction } from '../../../handlers/sink-function.ts';
 import { createSourceFunction } from '../../../handlers/source-function.ts';
@@ -158,13 +153,21 @@ async function callsAndPermissions(files: Record<string, string>, name: string, 
   return { calls: proxy.calls.slice(from), permissions: manifest.permissions, summaries };
 }
 
+/** A fresh topic `<prefix>-<uuid>`. */
+async function newTopic(prefix: string): Promise<string> {
+  const admin = await rawAdmin();
+  try {
+    return await freshTopic(admin, prefix);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** JSON records keyed `k-<i>` into a fresh topic; every third one a tombstone. */
 async function topicWithRecords(n: number): Promise<string> {
-  const admin = await rawAdmin();
-  const kafka = createKafkaClients(kafkaWorker(stackEnv().kafkaBrokers));
-  const writer = kafka.recordWriter();
+  const topic = await newTopic('perm');
+  const writer = createKafkaClients(kafkaWorker(stackEnv().kafkaBrokers)).recordWriter();
   try {
-    const topic = await freshTopic(admin, 'perm');
     await writer.send(
       Array.from({ length: n }, (_, i) => ({
         topic,
@@ -177,7 +180,6 @@ async function topicWithRecords(n: number): Promise<string> {
     return topic;
   } finally {
     await writer.close();
-    await admin.disconnect();
   }
 }
 
@@ -186,9 +188,7 @@ const unique = () => randomUUID().slice(0, 8);
 describe('DynamoDB permissions of a manifest, against what the function calls', () => {
   it('a source with offsets in DynamoDB: lease, reads and commits', async () => {
     const offsets = await createTable(db, 'perm-offs', offsetsKeys);
-    const admin = await rawAdmin();
-    const topic = await freshTopic(admin, 'perm-gen');
-    await admin.disconnect();
+    const topic = await newTopic('perm-gen');
     const name = `gen-${unique()}`;
     const { calls, permissions, summaries } = await callsAndPermissions(
       {
@@ -237,22 +237,11 @@ describe('DynamoDB permissions of a manifest, against what the function calls', 
 
   it("a DynamoDB Streams source: the table's stream, shards and records", async () => {
     const offsets = await createTable(db, 'perm-offs', offsetsKeys);
-    const table = `perm-cdc-${unique()}`;
-    await db.send(
-      new CreateTableCommand({
-        TableName: table,
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        BillingMode: 'PAY_PER_REQUEST',
-        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-      }),
-    );
+    const table = await createTable(db, 'perm-cdc', [['pk', 'S']], { stream: true });
     for (let i = 0; i < 5; i++) {
       await db.send(new PutItemCommand({ TableName: table, Item: { pk: { S: `item-${i}` } } }));
     }
-    const admin = await rawAdmin();
-    const topic = await freshTopic(admin, 'perm-changes');
-    await admin.disconnect();
+    const topic = await newTopic('perm-changes');
     const name = `cdc-${unique()}`;
     const { calls, permissions, summaries } = await callsAndPermissions(
       {
