@@ -53,8 +53,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Kafka } from 'kafkajs';
-import { InvocationFailedError } from '../handlers/function-common.ts';
-import { createSinkFunction, type SinkFunction } from '../handlers/sink-function.ts';
+import { InvocationFailedError } from '../src/app/function-common.ts';
+import { createSinkFunction, type SinkFunction } from '../src/app/sink-function.ts';
 import { WRITE_CONCURRENCY } from '../src/connectors/dynamodb/batch-writer.ts';
 import { itemMapping, toItemWrite } from '../src/connectors/dynamodb/item-mapping.ts';
 import { EOS_OFFSET_ATTRIBUTE, eosOffsetKey } from '../src/connectors/dynamodb/transaction-writer.ts';

@@ -63,7 +63,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { type Kafka, type Message, Partitioners } from 'kafkajs';
-import { createSourceFunction, InvocationFailedError } from '../handlers/source-function.ts';
+import { createSourceFunction, InvocationFailedError } from '../src/app/source-function.ts';
 import { sdkClientConfig } from '../src/connectors/dynamodb-streams/source-connector.ts';
 import { quietSdkLogger } from '../src/connectors/sdk-logger.ts';
 import { localContext } from '../src/lambda/lambda-context.ts';

@@ -1,6 +1,6 @@
 /**
  * Offset commit latency, Kafka store against DynamoDB store (issue 3, benchmark 2): one task's session of
- * each store, built the way the function builds it (`handlers/offset-store.ts`: the Kafka store on the
+ * each store, built the way the function builds it (`src/app/offset-store.ts`: the Kafka store on the
  * bench's compacted offsets topic, the DynamoDB store on DynamoDB Local, table created if missing, the
  * task's lease taken by `open`), commits one source partition's offset over and over through
  * `OffsetSession.commit` — what an at-least-once cycle does after each batch.
@@ -17,7 +17,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type OffsetStoreChoice, openOffsetStore } from '../handlers/offset-store.ts';
+import { type OffsetStoreChoice, openOffsetStore } from '../src/app/offset-store.ts';
 import { loadBundle } from '../src/config/bundle.ts';
 import { builtinRegistry } from '../src/connectors/builtins.ts';
 import { createKafkaClients } from '../src/kafka/index.ts';

@@ -5,7 +5,7 @@
  * `{"results": [{name, unit, ours, baseline, ratio, target, pass, baselineName, notes}]}` beside a
  * description of the machine, the date and the runs.
  *
- * The Kafka benchmarks run against the local stack (a real broker and DynamoDB Local, `test/stack`),
+ * The Kafka benchmarks run against the local stack (a real broker and DynamoDB Local, `src/stack`),
  * started once here and stopped at the end, unless `KAFKA_BROKERS` / `DYNAMODB_ENDPOINT` are set.
  * `--profile DIR` makes the benchmarks that support it write CPU profiles of one extra, uncounted round.
  *

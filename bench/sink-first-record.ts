@@ -40,7 +40,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
-import { createSinkFunction } from '../handlers/sink-function.ts';
+import { createSinkFunction } from '../src/app/sink-function.ts';
 import { localContext } from '../src/lambda/lambda-context.ts';
 import { type Benchmark, compared, type ResultRow, runIfMain } from './lib/result.ts';
 import { benchKafka, produceDatagen, SINK_ENV, SINK_TIMEOUT_MS, writeSinkBundle } from './lib/sink-bundle.ts';

@@ -38,7 +38,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSinkFunction } from '../handlers/sink-function.ts';
+import { createSinkFunction } from '../src/app/sink-function.ts';
 import { loadBundle } from '../src/config/bundle.ts';
 import { builtinRegistry } from '../src/connectors/builtins.ts';
 import { createKafkaClients, type KafkaClients } from '../src/kafka/index.ts';

@@ -27,7 +27,7 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSinkFunction, type SinkFunction } from '../handlers/sink-function.ts';
+import { createSinkFunction, type SinkFunction } from '../src/app/sink-function.ts';
 import { loadBundle } from '../src/config/bundle.ts';
 import { builtinRegistry } from '../src/connectors/builtins.ts';
 import { createKafkaClients } from '../src/kafka/index.ts';

@@ -42,7 +42,7 @@ import {
   type ProducerBatch,
   type ProducerConfig,
 } from 'kafkajs';
-import { createSourceFunction } from '../handlers/source-function.ts';
+import { createSourceFunction } from '../src/app/source-function.ts';
 import { defaultSettings } from '../src/kafka/client-settings.ts';
 import { localContext } from '../src/lambda/lambda-context.ts';
 import { recordBytes } from '../src/runtime/record-converter.ts';

@@ -6,7 +6,7 @@
  */
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { functionFromEnv } from './function-common.ts';
-import { createSinkFunction } from './sink-function.ts';
+import { functionFromEnv } from '../src/app/function-common.ts';
+import { createSinkFunction } from '../src/app/sink-function.ts';
 
 export const handler = createSinkFunction(functionFromEnv(dirname(fileURLToPath(import.meta.url)))).handler;

@@ -5,7 +5,7 @@
  */
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { functionFromEnv } from './function-common.ts';
-import { createSourceFunction } from './source-function.ts';
+import { functionFromEnv } from '../src/app/function-common.ts';
+import { createSourceFunction } from '../src/app/source-function.ts';
 
 export const handler = createSourceFunction(functionFromEnv(dirname(fileURLToPath(import.meta.url)))).handler;

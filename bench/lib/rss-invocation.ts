@@ -11,7 +11,7 @@
  * Usage: `node rss-invocation.mjs <bundle-dir> <connector> produce|idle`
  * @module
  */
-import { createSourceFunction } from '../../handlers/source-function.ts';
+import { createSourceFunction } from '../../src/app/source-function.ts';
 import { localContext } from '../../src/lambda/lambda-context.ts';
 import { peakRssKiB, RSS_MARKER, type RssReport } from './rss-report.ts';
 

@@ -1,11 +1,11 @@
 /**
  * The Kafka broker and DynamoDB Local the Kafka benchmarks measure against: the test stack
- * (`test/stack`, DESIGN.md §6), started once per `npm run bench` on the first benchmark that asks for it
+ * (`src/stack`, DESIGN.md §6), started once per `npm run bench` on the first benchmark that asks for it
  * and stopped after the last one. `KAFKA_BROKERS` / `DYNAMODB_ENDPOINT`, when set, are used instead.
  * @module
  */
-import { guardStackOnExit } from '../../test/stack/exit-guard.ts';
-import { type RunningStack, startStack } from '../../test/stack/index.ts';
+import { guardStackOnExit } from '../../src/stack/exit-guard.ts';
+import { type RunningStack, startStack } from '../../src/stack/index.ts';
 
 export interface BenchStack {
   /** `host:port[,host:port...]` */

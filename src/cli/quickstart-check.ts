@@ -4,9 +4,9 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import { openOffsetStore, openSinkOffsetStore } from '../../handlers/offset-store.ts';
-import type { SinkFunction } from '../../handlers/sink-function.ts';
-import type { SourceFunction } from '../../handlers/source-function.ts';
+import { openOffsetStore, openSinkOffsetStore } from '../app/offset-store.ts';
+import type { SinkFunction } from '../app/sink-function.ts';
+import type { SourceFunction } from '../app/source-function.ts';
 import { iterationShare } from '../connectors/datagen/connector.ts';
 import type { KafkaClients } from '../kafka/index.ts';
 

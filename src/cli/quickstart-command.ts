@@ -18,13 +18,13 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InvocationFailedError } from '../../handlers/function-common.ts';
-import { createSinkFunction } from '../../handlers/sink-function.ts';
-import { createSourceFunction } from '../../handlers/source-function.ts';
-import { startStack } from '../../test/stack/index.ts';
+import { InvocationFailedError } from '../app/function-common.ts';
+import { createSinkFunction } from '../app/sink-function.ts';
+import { createSourceFunction } from '../app/source-function.ts';
 import { createKafkaClients } from '../kafka/index.ts';
 import { localContext } from '../lambda/lambda-context.ts';
 import type { InvocationSummary } from '../runtime/summary.ts';
+import { startStack } from '../stack/index.ts';
 import { type CliIo, Exit } from './io.ts';
 import {
   checkSink,

@@ -11,7 +11,7 @@ import {
   ResourceNotFoundException,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { SinkFunction } from '../../handlers/sink-function.ts';
+import type { SinkFunction } from '../app/sink-function.ts';
 import type { KafkaClients } from '../kafka/index.ts';
 import { offsetsTableDefinition } from '../offsets/index.ts';
 import { type SinkCheck, sinkPositions } from './quickstart-check.ts';

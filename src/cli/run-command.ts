@@ -7,8 +7,8 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import { type ConnectorFunction, createConnectorFunction } from '../../handlers/connector-function.ts';
-import { InvocationFailedError } from '../../handlers/function-common.ts';
+import { type ConnectorFunction, createConnectorFunction } from '../app/connector-function.ts';
+import { InvocationFailedError } from '../app/function-common.ts';
 import type { Redactor } from '../config/redaction.ts';
 import { boundText, UsageError } from '../errors.ts';
 import { InvocationTimedOutError, withinLambdaTimeout } from '../lambda/invocation-timeout.ts';

@@ -12,15 +12,8 @@
  * @module
  */
 
-import {
-  envLines,
-  isRunning,
-  readState,
-  stackDown,
-  stackUp,
-  stateDirFor,
-} from '../../test/stack/background.ts';
 import { boundText, ConnectFnError } from '../errors.ts';
+import { envLines, isRunning, readState, stackDown, stackUp, stateDirFor } from '../stack/background.ts';
 import { type CliIo, Exit } from './io.ts';
 
 const USAGE = [

@@ -17,7 +17,7 @@ import {
   CreateTableCommand,
   type CreateTableCommandInput,
   DescribeTableCommand,
-  type DynamoDBClient,
+  DynamoDBClient,
   type DynamoDBClientConfig,
   ResourceInUseException,
   ResourceNotFoundException,
@@ -70,6 +70,32 @@ export function dynamoDbClientConfig(worker: {
     ...(worker.region === undefined ? {} : { region: worker.region }),
     ...(worker.endpoint === undefined ? {} : { endpoint: worker.endpoint }),
   };
+}
+
+/**
+ * The offsets store's DynamoDB client, once per cold start. Against a local endpoint (`dynamodb.endpoint`,
+ * i.e. DynamoDB Local) without AWS credentials in the environment, any credentials do: DynamoDB Local does
+ * not check them.
+ *
+ * @example
+ * ```ts
+ * const client = dynamoDbClient(worker['aws.region'], worker['dynamodb.endpoint'], process.env);
+ * ```
+ */
+export function dynamoDbClient(
+  region: string | undefined,
+  endpoint: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): DynamoDBClient {
+  const config = dynamoDbClientConfig({
+    region: region ?? env.AWS_REGION ?? (endpoint ? 'us-east-1' : undefined),
+    endpoint,
+  });
+  const local =
+    endpoint !== undefined && env.AWS_ACCESS_KEY_ID === undefined && env.AWS_PROFILE === undefined;
+  return new DynamoDBClient(
+    local ? { ...config, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : config,
+  );
 }
 
 /**

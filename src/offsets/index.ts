@@ -30,7 +30,12 @@ export {
   DynamoDbOffsetStore,
   type DynamoDbOffsetStoreOptions,
 } from './dynamodb-store.ts';
-export { dynamoDbClientConfig, ensureOffsetsTable, offsetsTableDefinition } from './dynamodb-table.ts';
+export {
+  dynamoDbClient,
+  dynamoDbClientConfig,
+  ensureOffsetsTable,
+  offsetsTableDefinition,
+} from './dynamodb-table.ts';
 export { OffsetFormatError, OffsetStorageError, OffsetsLostError } from './errors.ts';
 export { FileOffsetStore, type FileOffsetStoreOptions } from './file-store.ts';
 export {

@@ -50,8 +50,8 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, type ExpectStatic, it } from 'vitest';
-import { InvocationFailedError } from '../../handlers/function-common.ts';
-import { createSinkFunction, type SinkFunction } from '../../handlers/sink-function.ts';
+import { InvocationFailedError } from '../../src/app/function-common.ts';
+import { createSinkFunction, type SinkFunction } from '../../src/app/sink-function.ts';
 import { eosOffsetKey } from '../../src/connectors/dynamodb/transaction-writer.ts';
 import { localContext } from '../../src/lambda/lambda-context.ts';
 import { offsetsTableDefinition } from '../../src/offsets/index.ts';

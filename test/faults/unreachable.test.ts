@@ -19,7 +19,7 @@
  * The cases only wait on timers and retries, so they run concurrently.
  */
 import { afterAll, beforeAll, describe, type ExpectStatic, it } from 'vitest';
-import { freePorts } from '../stack/service.ts';
+import { freePorts } from '../../src/stack/service.ts';
 import { describeOutcome, type InvocationOutcome, runInvocation } from './support/invocation.ts';
 import {
   FaultStack,

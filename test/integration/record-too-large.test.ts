@@ -10,7 +10,7 @@ import {
   createSourceFunction,
   InvocationFailedError,
   type SourceFunction,
-} from '../../handlers/source-function.ts';
+} from '../../src/app/source-function.ts';
 import { localContext } from '../../src/lambda/lambda-context.ts';
 import { stackEnv } from '../stack/env.ts';
 import { writeBundle } from '../support/bundle-fixture.ts';

@@ -13,7 +13,7 @@ import {
   createSourceFunction,
   InvocationFailedError,
   type SourceFunction,
-} from '../../handlers/source-function.ts';
+} from '../../src/app/source-function.ts';
 import { createKafkaClients } from '../../src/kafka/index.ts';
 import { localContext } from '../../src/lambda/lambda-context.ts';
 import { localAws, stackEnv } from '../stack/env.ts';

@@ -8,11 +8,11 @@ import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } fr
 import { ConfigResourceTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stackCommand } from '../../src/cli/stack-command.ts';
-import { readState } from '../stack/background.ts';
+import { readState } from '../../src/stack/background.ts';
+import { startStack } from '../../src/stack/index.ts';
+import { isAlive } from '../../src/stack/jvm-process.ts';
+import { probeDynamoDb, probeKafka } from '../../src/stack/readiness.ts';
 import { localAws, stackEnv } from '../stack/env.ts';
-import { startStack } from '../stack/index.ts';
-import { isAlive } from '../stack/jvm-process.ts';
-import { probeDynamoDb, probeKafka } from '../stack/readiness.ts';
 
 const run = promisify(execFile);
 const REPO_ROOT = join(import.meta.dirname, '..', '..');

@@ -11,10 +11,10 @@
  * @module
  */
 import { inject } from 'vitest';
-import type { KafkaScramAccess } from './index.ts';
-import { LOCAL_AWS } from './readiness.ts';
+import type { KafkaScramAccess } from '../../src/stack/index.ts';
+import { LOCAL_AWS } from '../../src/stack/readiness.ts';
 
-export type { KafkaScramAccess } from './index.ts';
+export type { KafkaScramAccess } from '../../src/stack/index.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

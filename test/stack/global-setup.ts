@@ -6,8 +6,8 @@
  * @module
  */
 import type { TestProject } from 'vitest/node';
-import { guardStackOnExit } from './exit-guard.ts';
-import { startStack } from './index.ts';
+import { guardStackOnExit } from '../../src/stack/exit-guard.ts';
+import { startStack } from '../../src/stack/index.ts';
 
 export default async function setupStack(project: TestProject): Promise<() => Promise<void>> {
   const stack = await startStack({ log: (line) => process.stderr.write(`[stack] ${line}\n`) });

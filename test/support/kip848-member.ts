@@ -1,6 +1,6 @@
 /**
  * A KIP-848 consumer group member (test/java/Kip848Member.java, `group.protocol=consumer`) in a JVM of its
- * own, run with the kafka-clients 4.x jar of a Kafka 4.x broker's classpath (test/stack's
+ * own, run with the kafka-clients 4.x jar of a Kafka 4.x broker's classpath (src/stack's
  * `startKafkaBroker`): what a Kafka Connect 4.x sink configured with the new group protocol looks like to
  * the broker.
  *

@@ -1,7 +1,7 @@
 /**
  * The classpath of a JVM test oracle whose dependencies a pom names (e.g.
  * test/java/file-source-oracle/pom.xml: Kafka Connect's own connectors), resolved and cached by the
- * stack's resolver (test/stack/maven-classpath.ts), so a warm run only checks that the jars exist.
+ * stack's resolver (src/stack/maven-classpath.ts), so a warm run only checks that the jars exist.
  *
  * @example
  * ```ts
@@ -11,8 +11,8 @@
  * @module
  */
 import { basename, dirname } from 'node:path';
-import { resolvePomClasspath } from '../stack/maven-classpath.ts';
-import { requireMaven, toolEnvironment } from '../stack/preconditions.ts';
+import { resolvePomClasspath } from '../../src/stack/maven-classpath.ts';
+import { requireMaven, toolEnvironment } from '../../src/stack/preconditions.ts';
 
 /** The runtime classpath of `pomFile`'s dependencies (Maven on a cold cache: minutes on a slow link). */
 export function resolveOracleClasspath(pomFile: string): Promise<string> {

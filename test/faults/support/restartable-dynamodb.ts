@@ -23,15 +23,15 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDynamoDbLocal } from '../../stack/dynamodb-local.ts';
-import { isAlive, isOurProcess, killNow, sleep, stopProcess } from '../../stack/jvm-process.ts';
+import { startDynamoDbLocal } from '../../../src/stack/dynamodb-local.ts';
+import { isAlive, isOurProcess, killNow, sleep, stopProcess } from '../../../src/stack/jvm-process.ts';
 import {
   defaultCacheRoot,
   resolveStackClasspaths,
   type StackClasspaths,
-} from '../../stack/maven-classpath.ts';
-import { requireJava, requireMaven, toolEnvironment } from '../../stack/preconditions.ts';
-import { freePorts, type StartedService } from '../../stack/service.ts';
+} from '../../../src/stack/maven-classpath.ts';
+import { requireJava, requireMaven, toolEnvironment } from '../../../src/stack/preconditions.ts';
+import { freePorts, type StartedService } from '../../../src/stack/service.ts';
 
 /** How long one life gets to answer `ListTables` (a loaded 2-core machine takes ~5-15 s). */
 const READY_TIMEOUT_MS = 120_000;

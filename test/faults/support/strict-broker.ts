@@ -3,17 +3,17 @@
  * stack's broker keeps Kafka's default (auto-create on) and connect-fn's producers ask for auto-creation
  * (as Java's producer does by default), so against it a missing topic is simply created. The setting is
  * static in Kafka (not a dynamic broker config), hence a broker of its own: the stack's configuration
- * (test/stack/kafka-node.ts `serverConfig`) plus that one line, from the same cached classpath.
+ * (src/stack/kafka-node.ts `serverConfig`) plus that one line, from the same cached classpath.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exitOf, spawnJvm, stopProcess } from '../../stack/jvm-process.ts';
-import { randomClusterId, serverConfig } from '../../stack/kafka-node.ts';
-import { defaultCacheRoot, resolveStackClasspaths } from '../../stack/maven-classpath.ts';
-import { requireJava, requireMaven, toolEnvironment } from '../../stack/preconditions.ts';
-import { probeKafka } from '../../stack/readiness.ts';
-import { awaitService, freePorts } from '../../stack/service.ts';
+import { exitOf, spawnJvm, stopProcess } from '../../../src/stack/jvm-process.ts';
+import { randomClusterId, serverConfig } from '../../../src/stack/kafka-node.ts';
+import { defaultCacheRoot, resolveStackClasspaths } from '../../../src/stack/maven-classpath.ts';
+import { requireJava, requireMaven, toolEnvironment } from '../../../src/stack/preconditions.ts';
+import { probeKafka } from '../../../src/stack/readiness.ts';
+import { awaitService, freePorts } from '../../../src/stack/service.ts';
 
 export interface StrictBroker {
   /** `127.0.0.1:port` of its PLAINTEXT listener. */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, type ScalarAttributeType } from '@aws-sdk/client-dynamodb';
-import { createSinkFunction, type SinkFunction } from '../../../handlers/sink-function.ts';
+import { createSinkFunction, type SinkFunction } from '../../../src/app/sink-function.ts';
 import type { FetchedRecord, PartitionReader } from '../../../src/runtime/ports.ts';
 import { localAws, stackEnv } from '../../stack/env.ts';
 import { writeBundle } from '../../support/bundle-fixture.ts';

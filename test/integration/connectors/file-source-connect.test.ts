@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileSourceConnector } from '../../../src/connectors/file/source-connector.ts';
 import { encodeValue } from '../../../src/offsets/connect-format.ts';
 import type { SourceOffset } from '../../../src/spi/records.ts';
-import { requireJava, toolEnvironment } from '../../stack/preconditions.ts';
+import { requireJava, toolEnvironment } from '../../../src/stack/preconditions.ts';
 import { resolveOracleClasspath } from '../../support/oracle-classpath.ts';
 import { invoke, MemoryOffsets } from '../../unit/connectors/task-harness.ts';
 

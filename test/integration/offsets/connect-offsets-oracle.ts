@@ -14,8 +14,8 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ConnectJson } from '../../../src/offsets/connect-json.ts';
-import { resolveStackClasspaths } from '../../stack/maven-classpath.ts';
-import { requireJava, requireMaven, toolEnvironment } from '../../stack/preconditions.ts';
+import { resolveStackClasspaths } from '../../../src/stack/maven-classpath.ts';
+import { requireJava, requireMaven, toolEnvironment } from '../../../src/stack/preconditions.ts';
 
 const ORACLE_SOURCE = fileURLToPath(new URL('../../java/ConnectOffsetsOracle.java', import.meta.url));
 

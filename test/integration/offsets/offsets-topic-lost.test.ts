@@ -6,7 +6,7 @@
  */
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createSourceFunction, type SourceFunction } from '../../../handlers/source-function.ts';
+import { createSourceFunction, type SourceFunction } from '../../../src/app/source-function.ts';
 import { localContext } from '../../../src/lambda/lambda-context.ts';
 import { stackEnv } from '../../stack/env.ts';
 import { writeBundle } from '../../support/bundle-fixture.ts';

@@ -1,8 +1,8 @@
-/** Which Kafka the stack starts (test/stack/kafka-version.ts) and the log4j 2 config a 4.x broker gets. */
+/** Which Kafka the stack starts (src/stack/kafka-version.ts) and the log4j 2 config a 4.x broker gets. */
 import { describe, expect, it } from 'vitest';
 import { StackError } from '../../../src/errors.ts';
-import { log4j2Config } from '../../stack/kafka-node.ts';
-import { DEFAULT_KAFKA_VERSION, kafkaVersionFrom } from '../../stack/kafka-version.ts';
+import { log4j2Config } from '../../../src/stack/kafka-node.ts';
+import { DEFAULT_KAFKA_VERSION, kafkaVersionFrom } from '../../../src/stack/kafka-version.ts';
 
 describe('kafkaVersionFrom', () => {
   it('is 3.9.2 by default and takes a 4.x release from CONNECT_FN_KAFKA_VERSION', () => {

@@ -9,7 +9,7 @@ import {
   requireJava,
   requireMaven,
   type ToolEnvironment,
-} from '../../stack/preconditions.ts';
+} from '../../../src/stack/preconditions.ts';
 
 const BOTH = ['Kafka', 'DynamoDB Local'] as const;
 

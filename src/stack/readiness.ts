@@ -6,7 +6,7 @@
  */
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { Kafka, logLevel } from 'kafkajs';
-import { StackError } from '../../src/errors.ts';
+import { StackError } from '../errors.ts';
 import { sleep, tailOfFile } from './jvm-process.ts';
 
 /** Between attempts: short, because a JVM becomes ready at an unpredictable moment. */

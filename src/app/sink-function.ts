@@ -11,33 +11,29 @@
  * @module
  */
 import middy from '@middy/core';
-import type { Bundle } from '../src/config/bundle.ts';
-import type { ConnectorConfig } from '../src/config/connector-config.ts';
-import { sinkConnectors } from '../src/connectors/builtins.ts';
+import type { Bundle } from '../config/bundle.ts';
+import type { ConnectorConfig } from '../config/connector-config.ts';
+import { sinkConnectors } from '../connectors/builtins.ts';
 import {
   createKafkaClients,
   describeEndpoint,
   type KafkaClients,
   withClientOverrides,
-} from '../src/kafka/index.ts';
-import { invocationLog } from '../src/lambda/invocation-log.ts';
-import { lambdaTimeout } from '../src/lambda/invocation-timeout.ts';
-import {
-  decodeKafkaEvent,
-  type KafkaBatchResponse,
-  partialBatchResponse,
-} from '../src/lambda/kafka-event.ts';
-import { type InvocationContext, taskOf } from '../src/lambda/lambda-context.ts';
-import type { Logger } from '../src/observability/logger.ts';
-import { budgetLimits } from '../src/runtime/budget.ts';
-import type { RecordConverters } from '../src/runtime/record-converter.ts';
-import { systemClock } from '../src/runtime/retry.ts';
-import { assignPartitions, type Subscription } from '../src/runtime/sink-assignment.ts';
-import { runSinkCycle, type SinkPartitionReader } from '../src/runtime/sink-cycle.ts';
-import { runTriggeredSink } from '../src/runtime/sink-trigger.ts';
-import type { InvocationSummary } from '../src/runtime/summary.ts';
-import type { SinkConnector } from '../src/spi/sink.ts';
-import type { TaskConfig } from '../src/spi/source.ts';
+} from '../kafka/index.ts';
+import { invocationLog } from '../lambda/invocation-log.ts';
+import { lambdaTimeout } from '../lambda/invocation-timeout.ts';
+import { decodeKafkaEvent, type KafkaBatchResponse, partialBatchResponse } from '../lambda/kafka-event.ts';
+import { type InvocationContext, taskOf } from '../lambda/lambda-context.ts';
+import type { Logger } from '../observability/logger.ts';
+import { budgetLimits } from '../runtime/budget.ts';
+import type { RecordConverters } from '../runtime/record-converter.ts';
+import { systemClock } from '../runtime/retry.ts';
+import { assignPartitions, type Subscription } from '../runtime/sink-assignment.ts';
+import { runSinkCycle, type SinkPartitionReader } from '../runtime/sink-cycle.ts';
+import { runTriggeredSink } from '../runtime/sink-trigger.ts';
+import type { InvocationSummary } from '../runtime/summary.ts';
+import type { SinkConnector } from '../spi/sink.ts';
+import type { TaskConfig } from '../spi/source.ts';
 import {
   connectorConverters,
   connectorPlugin,

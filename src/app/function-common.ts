@@ -5,19 +5,19 @@
  */
 
 import { join } from 'node:path';
-import { type Bundle, loadBundle } from '../src/config/bundle.ts';
-import type { ConnectorConfig } from '../src/config/connector-config.ts';
-import { builtinRegistry } from '../src/connectors/builtins.ts';
-import type { TaskLog } from '../src/connectors/task-log.ts';
-import { createConverter, createHeaderConverter } from '../src/data/converters/index.ts';
-import { ConfigInvalidError, ConnectFnError } from '../src/errors.ts';
-import { checkClientOverrides, checkKafkaClientConfig } from '../src/kafka/index.ts';
-import { createLogger, type Logger } from '../src/observability/logger.ts';
-import { type BudgetLimits, beforeHardDeadline } from '../src/runtime/budget.ts';
-import type { Clock } from '../src/runtime/ports.ts';
-import type { RecordConverters } from '../src/runtime/record-converter.ts';
-import type { ErrorPolicy } from '../src/runtime/source-cycle.ts';
-import { type InvocationSummary, summaryError } from '../src/runtime/summary.ts';
+import { type Bundle, loadBundle } from '../config/bundle.ts';
+import type { ConnectorConfig } from '../config/connector-config.ts';
+import { builtinRegistry } from '../connectors/builtins.ts';
+import type { TaskLog } from '../connectors/task-log.ts';
+import { createConverter, createHeaderConverter } from '../data/converters/index.ts';
+import { ConfigInvalidError, ConnectFnError } from '../errors.ts';
+import { checkClientOverrides, checkKafkaClientConfig } from '../kafka/index.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { type BudgetLimits, beforeHardDeadline } from '../runtime/budget.ts';
+import type { Clock } from '../runtime/ports.ts';
+import type { RecordConverters } from '../runtime/record-converter.ts';
+import type { ErrorPolicy } from '../runtime/source-cycle.ts';
+import { type InvocationSummary, summaryError } from '../runtime/summary.ts';
 
 export interface FunctionOptions {
   readonly bundleDir: string;

@@ -9,26 +9,26 @@
  * @module
  */
 import middy from '@middy/core';
-import type { Bundle } from '../src/config/bundle.ts';
-import type { ConnectorConfig } from '../src/config/connector-config.ts';
-import { sourceConnectors } from '../src/connectors/builtins.ts';
+import type { Bundle } from '../config/bundle.ts';
+import type { ConnectorConfig } from '../config/connector-config.ts';
+import { sourceConnectors } from '../connectors/builtins.ts';
 import {
   createKafkaClients,
   describeEndpoint,
   type KafkaClients,
   transactionalIdFor,
   withClientOverrides,
-} from '../src/kafka/index.ts';
-import { invocationLog } from '../src/lambda/invocation-log.ts';
-import { lambdaTimeout } from '../src/lambda/invocation-timeout.ts';
-import { type InvocationContext, taskOf } from '../src/lambda/lambda-context.ts';
-import type { Logger } from '../src/observability/logger.ts';
-import { budgetLimits } from '../src/runtime/budget.ts';
-import type { RecordConverters } from '../src/runtime/record-converter.ts';
-import { systemClock } from '../src/runtime/retry.ts';
-import { type Delivery, runSourceCycle } from '../src/runtime/source-cycle.ts';
-import type { InvocationSummary } from '../src/runtime/summary.ts';
-import type { SourceConnector, TaskConfig } from '../src/spi/source.ts';
+} from '../kafka/index.ts';
+import { invocationLog } from '../lambda/invocation-log.ts';
+import { lambdaTimeout } from '../lambda/invocation-timeout.ts';
+import { type InvocationContext, taskOf } from '../lambda/lambda-context.ts';
+import type { Logger } from '../observability/logger.ts';
+import { budgetLimits } from '../runtime/budget.ts';
+import type { RecordConverters } from '../runtime/record-converter.ts';
+import { systemClock } from '../runtime/retry.ts';
+import { type Delivery, runSourceCycle } from '../runtime/source-cycle.ts';
+import type { InvocationSummary } from '../runtime/summary.ts';
+import type { SourceConnector, TaskConfig } from '../spi/source.ts';
 import {
   connectorConverters,
   connectorPlugin,

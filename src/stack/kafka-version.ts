@@ -1,14 +1,14 @@
 /**
- * Which Apache Kafka the stack starts: 3.9.2 by default (test/stack/pom.xml), or a 4.x release named by
- * `CONNECT_FN_KAFKA_VERSION` (resolved from test/stack/kafka4/pom.xml). A broker taken from
+ * Which Apache Kafka the stack starts: 3.9.2 by default (src/stack/pom.xml), or a 4.x release named by
+ * `CONNECT_FN_KAFKA_VERSION` (resolved from src/stack/kafka4/pom.xml). A broker taken from
  * `KAFKA_BROKERS` is whatever it is; the variable only matters when the stack starts one.
  * @module
  */
-import { StackError } from '../../src/errors.ts';
+import { StackError } from '../errors.ts';
 
 /** The variable that picks the version. */
 export const KAFKA_VERSION_ENV = 'CONNECT_FN_KAFKA_VERSION';
-/** The version of test/stack/pom.xml (`kafka.version`). */
+/** The version of src/stack/pom.xml (`kafka.version`). */
 export const DEFAULT_KAFKA_VERSION = '3.9.2';
 
 /** The major version of a `4.1.2`-style version. */

@@ -12,7 +12,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { EnvironmentError } from '../../src/errors.ts';
+import { EnvironmentError } from '../errors.ts';
 
 /** Oldest Java that runs both Kafka 3.9 and DynamoDB Local 3.x (the latter is compiled for 17). */
 export const MIN_JAVA_MAJOR = 17;

@@ -1,5 +1,5 @@
 /**
- * Resolves the stack's JVM programs with Maven (test/stack/pom.xml) and caches the result.
+ * Resolves the stack's JVM programs with Maven (src/stack/pom.xml) and caches the result.
  *
  * Maven's own start-up costs seconds even when everything is in ~/.m2, so the computed classpaths are
  * cached in `<cacheRoot>/<sha256 of the poms>/`; a warm start only checks that every jar still exists.
@@ -15,7 +15,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { StackError } from '../../src/errors.ts';
+import { StackError } from '../errors.ts';
 import { tailOfFile } from './jvm-process.ts';
 
 const STACK_DIR = dirname(fileURLToPath(import.meta.url));
@@ -65,7 +65,7 @@ export async function resolveStackClasspaths(options: ResolveOptions): Promise<S
 }
 
 /**
- * The classpath of a Kafka 4.x broker of `version` (test/stack/kafka4/pom.xml with `-Dkafka.version`),
+ * The classpath of a Kafka 4.x broker of `version` (src/stack/kafka4/pom.xml with `-Dkafka.version`),
  * cached like the stack's own, under a hash of that pom and the version. It holds `kafka-clients` of the
  * same version.
  */

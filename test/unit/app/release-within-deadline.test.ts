@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { releaseWithinDeadline } from '../../../handlers/function-common.ts';
+import { releaseWithinDeadline } from '../../../src/app/function-common.ts';
 import type { Clock } from '../../../src/runtime/ports.ts';
 
 /** A clock whose sleeps end only when the test says so. */

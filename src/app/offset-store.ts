@@ -3,18 +3,17 @@
  * @module
  */
 import { isAbsolute, join } from 'node:path';
-import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import type { Bundle } from '../src/config/bundle.ts';
-import type { ConnectorConfig } from '../src/config/connector-config.ts';
-import type { KafkaClients } from '../src/kafka/index.ts';
+import type { Bundle } from '../config/bundle.ts';
+import type { ConnectorConfig } from '../config/connector-config.ts';
+import type { KafkaClients } from '../kafka/index.ts';
 import {
   DynamoDbOffsetStore,
-  dynamoDbClientConfig,
+  dynamoDbClient,
   FileOffsetStore,
   KafkaOffsetStore,
   sinkOffsetsIn,
-} from '../src/offsets/index.ts';
-import type { OffsetRecordEncoder, OffsetStore, SinkOffsetStore } from '../src/runtime/ports.ts';
+} from '../offsets/index.ts';
+import type { OffsetRecordEncoder, OffsetStore, SinkOffsetStore } from '../runtime/ports.ts';
 
 export interface OffsetStoreChoice {
   readonly store: OffsetStore;
@@ -33,24 +32,6 @@ export interface OffsetStoreOptions {
    * created when it has run before (src/offsets/prior-runs.ts). Without it the topic is always created.
    */
   readonly connector?: string;
-}
-
-/**
- * The DynamoDB client settings. Against a local endpoint (`dynamodb.endpoint`, i.e. DynamoDB Local) without
- * AWS credentials in the environment, any credentials do: DynamoDB Local does not check them.
- */
-function dynamoDbClient(
-  region: string | undefined,
-  endpoint: string | undefined,
-  env: Readonly<Record<string, string | undefined>>,
-): DynamoDBClientConfig {
-  const config = dynamoDbClientConfig({
-    region: region ?? env.AWS_REGION ?? (endpoint ? 'us-east-1' : undefined),
-    endpoint,
-  });
-  const local =
-    endpoint !== undefined && env.AWS_ACCESS_KEY_ID === undefined && env.AWS_PROFILE === undefined;
-  return local ? { ...config, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : config;
 }
 
 /** The store of `bundle.worker`'s `offset.storage`. The Kafka store creates its compacted topic if missing. */
@@ -88,9 +69,7 @@ export async function openOffsetStore(
       return { store, encoder: store, close };
     }
     case 'dynamodb': {
-      const client = new DynamoDBClient(
-        dynamoDbClient(w['aws.region'], w['dynamodb.endpoint'], options.env ?? process.env),
-      );
+      const client = dynamoDbClient(w['aws.region'], w['dynamodb.endpoint'], options.env ?? process.env);
       const table = w['offset.storage.table'];
       const store = new DynamoDbOffsetStore({ client, table, createIfMissing: options.createTable ?? false });
       return { store, close: async () => client.destroy() };

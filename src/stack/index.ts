@@ -22,7 +22,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { StackError } from '../../src/errors.ts';
+import { StackError } from '../errors.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { stopProcess } from './jvm-process.ts';
 import {
