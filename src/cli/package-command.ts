@@ -17,12 +17,17 @@ import type { Redactor } from '../config/redaction.ts';
 import type { Registry } from '../config/registry.ts';
 import { sinkConnectors, sourceConnectors } from '../connectors/builtins.ts';
 import { type BuiltCode, buildCode, packageZip } from '../deploy/artifact.ts';
-import { type DerivedManifest, deriveManifest } from '../deploy/derive.ts';
+import { type ConsumerReading, type DerivedManifest, deriveManifest } from '../deploy/derive.ts';
 import { entryFor } from '../deploy/entry.ts';
 import { type BundleEnvironment, requiredEnvironment, scanEnvironment } from '../deploy/environment.ts';
 import type { ConnectorManifest } from '../deploy/manifest.ts';
 import { boundText, ConfigInvalidError, type ConfigProblem, formatProblem, UsageError } from '../errors.ts';
-import { checkClientOverrides, checkKafkaClientConfig } from '../kafka/index.ts';
+import {
+  checkClientOverrides,
+  checkKafkaClientConfig,
+  createKafkaClients,
+  withClientOverrides,
+} from '../kafka/index.ts';
 import { type CliIo, checkBundleDir, Exit } from './io.ts';
 
 export const PACKAGE_USAGE = 'usage: connect-fn package <bundle-dir> [--out DIR] [--connector NAME]';
@@ -79,6 +84,15 @@ function taskCount(bundle: Bundle, name: string): number {
   return plugins.get(c.plugin)?.taskConfigs(c.config, c.common['tasks.max']).length ?? c.common['tasks.max'];
 }
 
+/** The connector's consumer settings, as its function's Kafka clients read them (nothing connects). */
+function consumerReading(bundle: Bundle, name: string, env: Env): ConsumerReading {
+  const c = bundle.connector(name);
+  const worker = withClientOverrides(bundle.worker, c.overrides, c.file);
+  return createKafkaClients(worker, { env }).consumerSettings;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
 interface Planned {
   readonly manifest: DerivedManifest;
   readonly files: readonly string[];
@@ -89,6 +103,7 @@ function plan(
   bundle: Bundle,
   names: readonly string[],
   scanned: BundleEnvironment,
+  env: Env,
 ): { planned: Planned[]; problems: ConfigProblem[] } {
   const planned: Planned[] = [];
   const problems: ConfigProblem[] = [];
@@ -100,6 +115,7 @@ function plan(
       const manifest = deriveManifest(bundle, name, {
         tasks: taskCount(bundle, name),
         requiredEnvironment: requiredEnvironment(scanned, workerFile, c.file),
+        consumer: consumerReading(bundle, name, env),
       });
       planned.push({ manifest, files: [...(hasWorker ? [workerFile] : []), c.file] });
     } catch (err) {
@@ -156,7 +172,7 @@ export async function packageCommand(
   if (result.bundle === undefined) return printProblems(dir, result.problems, scanned, io);
   const bundle = result.bundle;
   storageWarning(bundle, io);
-  const { planned, problems } = plan(bundle, connectorNames(bundle, connector), scanned);
+  const { planned, problems } = plan(bundle, connectorNames(bundle, connector), scanned, kafkaEnv);
   if (problems.length > 0) return printProblems(dir, problems, scanned, io);
 
   // Connectors with the same entry share one build.

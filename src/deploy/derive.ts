@@ -17,8 +17,6 @@
 import type { Bundle } from '../config/bundle.ts';
 import type { ConnectorConfig } from '../config/connector-config.ts';
 import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
-import { clientSettings } from '../kafka/client-settings.ts';
-import { type ClientKind, withClientOverrides } from '../kafka/index.ts';
 import type { ConnectorManifest, EventSourceManifest } from './manifest.ts';
 import { MANIFEST_VERSION } from './manifest.ts';
 import { derivePermissions } from './permissions.ts';
@@ -30,7 +28,20 @@ export interface DeriveOptions {
   readonly tasks: number;
   /** The `${env:...}` variables the worker and the connector's file reference (./environment.ts). */
   readonly requiredEnvironment: readonly string[];
+  /**
+   * The connector's consumer settings as the Kafka layer reads them (`consumer.*` and
+   * `consumer.override.*`): a triggered sink's event source mapping takes them over.
+   */
+  readonly consumer: ConsumerReading;
 }
+
+/** The consumer settings a Kafka event source mapping takes over. */
+export interface ConsumerReading {
+  readonly maxPollRecords: number;
+  readonly autoOffsetReset: 'earliest' | 'latest' | 'none';
+}
+
+type ClientKind = 'producer' | 'consumer' | 'admin';
 
 /** Every Kafka client a function may open (offsets are read with a consumer, topics checked with an admin). */
 const KINDS: readonly ClientKind[] = ['producer', 'consumer', 'admin'];
@@ -56,16 +67,14 @@ function invalid(problem: ConfigProblem): never {
   throw new ConfigInvalidError([problem]);
 }
 
-/** The worker's Kafka client settings of `kind` with the connector's overrides on top. */
+/** The connection of the Kafka client of `kind`: the worker's, with `<kind>.*` and the connector's overrides. */
 function effective(bundle: Bundle, connector: ConnectorConfig, kind: ClientKind) {
-  const merged = withClientOverrides(bundle.worker, connector.overrides, connector.file);
-  const overrides = merged.clients[kind] ?? {};
   const values = bundle.worker.values;
+  const overrides = { ...bundle.worker.clients[kind], ...connector.overrides[kind] };
   const protocol = overrides['security.protocol'] ?? values['security.protocol'];
   const mechanism = overrides['sasl.mechanism'] ?? values['sasl.mechanism'];
   const sasl = protocol.startsWith('SASL');
   return {
-    overrides,
     securityProtocol: protocol,
     saslMechanism: sasl ? mechanism : null,
     iam: sasl && (mechanism === 'AWS_MSK_IAM' || mechanism === 'OAUTHBEARER'),
@@ -79,7 +88,12 @@ function consumerKey(bundle: Bundle, connector: ConnectorConfig, key: string) {
     : { file: connector.file, key: `consumer.override.${key}` };
 }
 
-function eventSource(bundle: Bundle, connector: ConnectorConfig, topics: string[]): EventSourceManifest {
+function eventSource(
+  bundle: Bundle,
+  connector: ConnectorConfig,
+  topics: string[],
+  settings: ConsumerReading,
+): EventSourceManifest {
   if (connector.common['topics.regex'] !== undefined) {
     invalid({
       file: connector.file,
@@ -87,7 +101,6 @@ function eventSource(bundle: Bundle, connector: ConnectorConfig, topics: string[
       expected: 'topics with trigger=kafka: an event source mapping subscribes to named topics, not a regex',
     });
   }
-  const settings = clientSettings('consumer', effective(bundle, connector, 'consumer').overrides, [], []);
   if (settings.maxPollRecords > MAX_MAPPING_BATCH) {
     invalid({
       ...consumerKey(bundle, connector, 'max.poll.records'),
@@ -162,7 +175,7 @@ export function deriveManifest(bundle: Bundle, name: string, options: DeriveOpti
       topic: storage === 'kafka' && connector.kind === 'source' ? w['offset.storage.topic'] : null,
       table: storage === 'dynamodb' ? w['offset.storage.table'] : null,
     },
-    eventSource: trigger === 'kafka' ? eventSource(bundle, connector, topics) : null,
+    eventSource: trigger === 'kafka' ? eventSource(bundle, connector, topics, options.consumer) : null,
     permissions: derivePermissions({
       worker: bundle.worker,
       connector,

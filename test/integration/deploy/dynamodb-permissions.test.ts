@@ -9,8 +9,8 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type DynamoDBClient, PutItemCommand, type ScalarAttributeType } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSinkFunction } from '../../../handlers/sink-function.ts';
-import { createSourceFunction } from '../../../handlers/source-function.ts';
+import { createSinkFunction } from '../../../src/app/sink-function.ts';
+import { createSourceFunction } from '../../../src/app/source-function.ts';
 import { loadBundle } from '../../../src/config/bundle.ts';
 import { builtinRegistry } from '../../../src/connectors/builtins.ts';
 import { deriveManifest } from '../../../src/deploy/derive.ts';
@@ -149,7 +149,11 @@ async function callsAndPermissions(files: Record<string, string>, name: string, 
   } finally {
     await fn.close();
   }
-  const manifest = deriveManifest(bundle, name, { tasks: 1, requiredEnvironment: [] });
+  const manifest = deriveManifest(bundle, name, {
+    tasks: 1,
+    requiredEnvironment: [],
+    consumer: { maxPollRecords: 500, autoOffsetReset: 'earliest' },
+  });
   return { calls: proxy.calls.slice(from), permissions: manifest.permissions, summaries };
 }
 

@@ -4,6 +4,7 @@ import { builtinRegistry } from '../../../src/connectors/builtins.ts';
 import { deriveManifest } from '../../../src/deploy/derive.ts';
 import { scanEnvironment } from '../../../src/deploy/environment.ts';
 import { regexNamePattern } from '../../../src/deploy/permissions.ts';
+import { createKafkaClients, withClientOverrides } from '../../../src/kafka/index.ts';
 import { writeBundle } from '../../support/bundle-fixture.ts';
 
 const IAM_WORKER =
@@ -12,7 +13,9 @@ const IAM_WORKER =
 function manifestOf(files: Record<string, string>, name: string, tasks = 1) {
   const dir = writeBundle(files);
   const bundle = loadBundle(dir, { registry: builtinRegistry(), env: { KAFKA_PASSWORD: 'p' } });
-  return deriveManifest(bundle, name, { tasks, requiredEnvironment: [] });
+  const c = bundle.connector(name);
+  const { consumerSettings } = createKafkaClients(withClientOverrides(bundle.worker, c.overrides, c.file));
+  return deriveManifest(bundle, name, { tasks, requiredEnvironment: [], consumer: consumerSettings });
 }
 
 const datagen = (extra = '') => `name=gen\nconnector.class=datagen\nkafka.topic=orders\n${extra}`;
