@@ -56,6 +56,8 @@ export async function buildCode(entry: EntrySource): Promise<BuiltCode> {
     legalComments: 'none',
     banner: { js: REQUIRE_BANNER },
     metafile: true,
+    // Paths stay below this checkout even where node_modules is a link (a git worktree's).
+    preserveSymlinks: true,
     logLevel: 'silent',
   });
   const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'));
