@@ -172,6 +172,12 @@ export async function packageCommand(
   if (result.bundle === undefined) return printProblems(dir, result.problems, scanned, io);
   const bundle = result.bundle;
   storageWarning(bundle, io);
+  for (const ref of scanned.fileReferences) {
+    io.err(
+      `warning: ${ref.file}: ${ref.key}: ${ref.text} is read at cold start from the function's file system, ` +
+        'which the package does not fill: it holds only the worker file and the connector files',
+    );
+  }
   const { planned, problems } = plan(bundle, connectorNames(bundle, connector), scanned, kafkaEnv);
   if (problems.length > 0) return printProblems(dir, problems, scanned, io);
 

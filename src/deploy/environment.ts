@@ -24,6 +24,8 @@ export interface BundleEnvironment {
   readonly unset: readonly string[];
   /** The packaging environment with each unset variable standing for itself: what validation uses. */
   readonly validationEnv: Env;
+  /** References to other providers (`file`, `dir`): read at cold start from the function's file system. */
+  readonly fileReferences: readonly { readonly file: string; readonly key: string; readonly text: string }[];
 }
 
 const WORKER_FILES = ['worker.properties', 'worker.json'];
@@ -56,13 +58,17 @@ export function scanEnvironment(dir: string, env: Env): BundleEnvironment {
   const providers = new Set(envProviderNames(worker));
   const byFile = new Map<string, string[]>();
   const placeholders: Record<string, string> = {};
+  const fileReferences: { file: string; key: string; text: string }[] = [];
   const files = [...(workerFile === undefined ? [] : [workerFile]), ...listConnectorFiles(dir)];
   for (const file of files) {
     const names = new Set<string>();
     for (const [key, value] of Object.entries(rawValues(dir, file))) {
       if (key.startsWith('config.providers')) continue;
       for (const ref of referencesIn(value)) {
-        if (!providers.has(ref.provider) || ref.path !== undefined) continue;
+        if (!providers.has(ref.provider) || ref.path !== undefined) {
+          fileReferences.push({ file, key, text: ref.text });
+          continue;
+        }
         names.add(ref.key);
         if (env[ref.key] === undefined) placeholders[ref.key] = ref.text;
       }
@@ -73,6 +79,7 @@ export function scanEnvironment(dir: string, env: Env): BundleEnvironment {
     byFile,
     unset: Object.keys(placeholders).sort(),
     validationEnv: { ...env, ...placeholders },
+    fileReferences,
   };
 }
 

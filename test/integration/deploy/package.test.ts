@@ -118,6 +118,9 @@ describe('connect-fn package', () => {
     expect(readFileSync(join(unpacked, 'bundle/worker.properties'), 'utf8')).toContain('${env:PKG_SECRET}');
     expect(readManifest(out, 'a').function.requiredEnvironment).toEqual(['PKG_SECRET']);
     expect([...result.out, ...result.err].join('\n')).not.toContain(secret);
+    expect(result.err).toContain(
+      "warning: worker.properties: sasl.jaas.config: ${file:secrets.properties:user} is read at cold start from the function's file system, which the package does not fill: it holds only the worker file and the connector files",
+    );
   });
 
   it('packages with a referenced variable unset: the cold start resolves it', async () => {

@@ -271,6 +271,10 @@ describe('scanEnvironment', () => {
       'connectors/b.properties': [],
     });
     expect(scanned.unset).toEqual([]);
+    expect(scanned.fileReferences).toEqual([
+      { file: 'worker.properties', key: 'bootstrap.servers', text: '${env:BROKERS}' }, // env is not declared
+      { file: 'connectors/a.properties', key: 'y', text: '${f:/etc/x.properties:k}' },
+    ]);
     const builtins = writeBundle({ 'worker.properties': 'bootstrap.servers=${env:BROKERS}\n' });
     const plain = scanEnvironment(builtins, {});
     expect(plain.unset).toEqual(['BROKERS']);
