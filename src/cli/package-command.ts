@@ -134,6 +134,23 @@ function redactProblem(p: ConfigProblem, redactor: Redactor): ConfigProblem {
   };
 }
 
+/** A problem for each secret written literally in a file the packages of `names` would hold. */
+function literalSecretProblems(
+  bundle: Bundle,
+  names: readonly string[],
+  scanned: BundleEnvironment,
+): ConfigProblem[] {
+  const packaged = new Set([bundle.worker.file, ...names.map((n) => bundle.connector(n).file)]);
+  return scanned.literalSecrets
+    .filter((s) => packaged.has(s.file))
+    .map((s) => ({
+      ...s,
+      expected:
+        'a config provider reference (${env:VAR}, ${file:path:key}) instead of the secret written here: ' +
+        'the package holds this file as written, and no secret may be in an artifact',
+    }));
+}
+
 /** The worker's offset storage is for local runs only: said once. */
 function storageWarning(bundle: Bundle, io: CliIo): void {
   if (bundle.worker.values['offset.storage'] !== 'file') return;
@@ -178,7 +195,10 @@ export async function packageCommand(
         'which the package does not fill: it holds only the worker file and the connector files',
     );
   }
-  const { planned, problems } = plan(bundle, connectorNames(bundle, connector), scanned, kafkaEnv);
+  const names = connectorNames(bundle, connector);
+  const literal = literalSecretProblems(bundle, names, scanned);
+  if (literal.length > 0) return printProblems(dir, literal, scanned, io);
+  const { planned, problems } = plan(bundle, names, scanned, kafkaEnv);
   if (problems.length > 0) return printProblems(dir, problems, scanned, io);
 
   // Connectors with the same entry share one build.

@@ -123,6 +123,23 @@ describe('connect-fn package', () => {
     );
   });
 
+  it('refuses a secret written literally, which the package would hold', async () => {
+    const dir = writeBundle({
+      'worker.properties':
+        'bootstrap.servers=b:9096\nsecurity.protocol=SASL_SSL\nsasl.mechanism=PLAIN\n' +
+        'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="hunter2";\n',
+      'connectors/a.properties': SOURCE('a', '/tmp/a.txt', 'ta'),
+    });
+    const out = join(tempDir(), 'dist');
+    const result = await runPackage(dir, '--out', out);
+    expect(result.code).toBe(1);
+    expect(result.out).toEqual([
+      expect.stringMatching(/^worker\.properties:4: sasl\.jaas\.config: a config provider reference/),
+    ]);
+    expect([...result.out, ...result.err].join('\n')).not.toContain('hunter2');
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('packages with a referenced variable unset: the cold start resolves it', async () => {
     const dir = writeBundle({
       'worker.properties': 'bootstrap.servers=${env:PKG_UNSET_BROKERS}\n',
