@@ -178,40 +178,54 @@ describe('connect-fn package', () => {
   });
 });
 
-describe('a packaged function, unzipped and run in a plain node process', () => {
-  it('delivers and commits as connect-fn run does, invocation after invocation', async () => {
+/** Calls the handler of the function unpacked in `dir` once, in a fresh `node`, as Lambda would; its summary. */
+function invokeUnpacked(dir: string, connector: string): Record<string, unknown> {
+  const script = `
+    const { handler } = await import(${JSON.stringify(join(dir, 'index.mjs'))});
+    const context = { awsRequestId: 'r', functionName: 'f', getRemainingTimeInMillis: () => 30000 };
+    const summary = await handler({ task: 0 }, context);
+    process.stdout.write('SUMMARY ' + JSON.stringify(summary) + '\\n');
+    process.exit(0);`;
+  const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: {
+      PATH: process.env.PATH,
+      CONNECT_FN_CONNECTOR: connector,
+      KAFKA_BROKERS: stackEnv().kafkaBrokers,
+      NODE_OPTIONS: '--enable-source-maps',
+    },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  const line = stdout.split('\n').find((l) => l.startsWith('SUMMARY '));
+  return JSON.parse(line?.slice('SUMMARY '.length) ?? 'null');
+}
+
+describe('packaged functions, unzipped and run in a plain node process', () => {
+  it('a source and a scheduled sink deliver and commit as connect-fn run does', async () => {
     const id = randomUUID().slice(0, 8);
-    const input = join(tempDir(), 'in.txt');
+    const work = tempDir();
+    const [input, output] = [join(work, 'in.txt'), join(work, 'out.txt')];
     writeFileSync(input, 'one\ntwo\nthree\n');
+    const topic = `pkg-lines-${id}`;
     const dir = writeBundle({
-      'worker.properties': `bootstrap.servers=\${env:KAFKA_BROKERS}\noffset.storage.topic=pkg-offsets-${id}\noffset.storage.replication.factor=1\n`,
-      'connectors/lines.properties': SOURCE(`lines-${id}`, input, `pkg-lines-${id}`),
+      'worker.properties': `bootstrap.servers=\${env:KAFKA_BROKERS}\noffset.storage.topic=pkg-offsets-${id}\noffset.storage.replication.factor=1\nkey.converter=org.apache.kafka.connect.storage.StringConverter\nvalue.converter=org.apache.kafka.connect.storage.StringConverter\n`,
+      'connectors/lines.properties': SOURCE(`lines-${id}`, input, topic),
+      'connectors/copy.properties': `name=copy-${id}\nconnector.class=FileStreamSink\nfile=${output}\ntopics=${topic}\n`,
     });
     const out = tempDir();
     expect((await runPackage(dir, '--out', out)).code).toBe(0);
-    const unpacked = unzip(join(out, `lines-${id}`, `lines-${id}.zip`));
-    const invoke = () => {
-      const script = `
-        const { handler } = await import(${JSON.stringify(join(unpacked, 'index.mjs'))});
-        const context = { awsRequestId: 'r', functionName: 'f', getRemainingTimeInMillis: () => 30000 };
-        const summary = await handler({ task: 0 }, context);
-        process.stdout.write('SUMMARY ' + JSON.stringify(summary) + '\\n');
-        process.exit(0);`;
-      const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-        env: {
-          PATH: process.env.PATH,
-          CONNECT_FN_CONNECTOR: `lines-${id}`,
-          KAFKA_BROKERS: stackEnv().kafkaBrokers,
-          NODE_OPTIONS: '--enable-source-maps',
-        },
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
-      const line = stdout.split('\n').find((l) => l.startsWith('SUMMARY '));
-      return JSON.parse(line?.slice('SUMMARY '.length) ?? 'null');
-    };
-    expect(invoke()).toMatchObject({ connector: `lines-${id}`, records: 3, stopReason: 'idle' });
+    const source = unzip(join(out, `lines-${id}`, `lines-${id}.zip`));
+    const sink = unzip(join(out, `copy-${id}`, `copy-${id}.zip`));
+
+    expect(invokeUnpacked(source, `lines-${id}`)).toMatchObject({ records: 3, stopReason: 'idle' });
     writeFileSync(input, 'one\ntwo\nthree\nfour\n');
-    expect(invoke()).toMatchObject({ records: 1, stopReason: 'idle' });
+    expect(invokeUnpacked(source, `lines-${id}`)).toMatchObject({ records: 1, stopReason: 'idle' });
+    expect(invokeUnpacked(sink, `copy-${id}`)).toMatchObject({
+      kind: 'sink',
+      records: 4,
+      stopReason: 'idle',
+    });
+    expect(invokeUnpacked(sink, `copy-${id}`)).toMatchObject({ records: 0, stopReason: 'idle' });
+    expect(readFileSync(output, 'utf8')).toBe('one\ntwo\nthree\nfour\n');
   });
 });
