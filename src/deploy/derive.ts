@@ -12,6 +12,12 @@
  *
  * Throws `ConfigInvalidError`, naming the file and key, for what a deployment cannot express (a triggered
  * sink on `topics.regex` or with `auto.offset.reset=none`; see also ./permissions.ts).
+ *
+ * @example
+ * ```ts
+ * const manifest = deriveManifest(bundle, 'orders', { tasks: 2, requiredEnvironment: ['KAFKA_BROKERS'], consumer });
+ * manifest.function.timeoutSeconds; // 60 for invocation.timeout.ms=60000
+ * ```
  * @module
  */
 import type { Bundle } from '../config/bundle.ts';
@@ -19,7 +25,7 @@ import type { ConnectorConfig } from '../config/connector-config.ts';
 import { ConfigInvalidError, type ConfigProblem } from '../errors.ts';
 import type { ConnectorManifest, EventSourceManifest } from './manifest.ts';
 import { MANIFEST_VERSION } from './manifest.ts';
-import { derivePermissions } from './permissions.ts';
+import { derivePermissions, streamsTable } from './permissions.ts';
 
 export type DerivedManifest = Omit<ConnectorManifest, 'artifact'>;
 
@@ -53,14 +59,9 @@ const MAX_MAPPING_BATCH = 10_000;
 const SOURCE_TOPICS: Readonly<Record<string, (config: ConnectorConfig['config']) => string[]>> = {
   'file-source': (config) => [String(config.topic)],
   datagen: (config) => [String(config['kafka.topic'])],
-  'dynamodb-streams': (config) => {
-    const arn = config['dynamodb.stream.arn'];
-    const table =
-      typeof config['dynamodb.table'] === 'string'
-        ? config['dynamodb.table']
-        : (/:table\/([^/]+)\/stream\//.exec(String(arn))?.[1] ?? '');
-    return [String(config['topic.format']).split('${table}').join(table)];
-  },
+  'dynamodb-streams': (config) => [
+    String(config['topic.format']).split('${table}').join(streamsTable(config)),
+  ],
 };
 
 function invalid(problem: ConfigProblem): never {

@@ -5,6 +5,11 @@
  * commits to Connect's consumer group through the Kafka clients) and AWS's MSK IAM signer only when the
  * bundle authenticates with IAM — and exports the Lambda `handler` of its kind and trigger, as
  * `handlers/*.ts` do for every connector. What the entry does not import is not in the package.
+ *
+ * @example
+ * ```ts
+ * const code = await buildCode(entryFor(manifest)); // ./artifact.ts
+ * ```
  * @module
  */
 import { join } from 'node:path';

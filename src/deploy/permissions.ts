@@ -128,7 +128,7 @@ function dynamodbSinkPermissions(facts: PermissionFacts): Dynamo[] {
 }
 
 /** The table a DynamoDB Streams source reads, named or taken from its stream ARN. */
-function streamsTable(config: ConnectorConfig['config']): string {
+export function streamsTable(config: ConnectorConfig['config']): string {
   const table = config['dynamodb.table'];
   if (typeof table === 'string') return table;
   return /:table\/([^/]+)\/stream\//.exec(String(config['dynamodb.stream.arn']))?.[1] ?? '';
