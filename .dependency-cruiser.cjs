@@ -100,6 +100,21 @@ module.exports = {
       '^src/app/',
       '^(src/app|src/cli|handlers|bench|test)/',
     ),
+    {
+      name: 'composition-takes-its-parts',
+      comment:
+        'src/app/ composes a function of the parts it is given (parts.ts): only builtin-parts.ts and the ' +
+        'wrappers of every built-in (source-function.ts, sink-function.ts, connector-function.ts) reach all the ' +
+        "connectors, so a packaged function's entry (src/deploy/entry.ts) holds only its own connector's code.",
+      severity: 'error',
+      from: {
+        path: '^src/app/',
+        pathNot: '^src/app/(builtin-parts|source-function|sink-function|connector-function)\\.ts$',
+      },
+      to: {
+        path: '^src/(connectors/builtins|app/builtin-parts|app/source-function|app/sink-function)\\.ts$',
+      },
+    },
     importedOnlyBy(
       'stack-is-for-tools',
       'src/stack/ (the local Kafka + DynamoDB Local launcher) is imported by src/cli/, bench/ and test/ ' +

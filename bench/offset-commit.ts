@@ -17,6 +17,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { builtinParts } from '../src/app/builtin-parts.ts';
 import { type OffsetStoreChoice, openOffsetStore } from '../src/app/offset-store.ts';
 import { loadBundle } from '../src/config/bundle.ts';
 import { builtinRegistry } from '../src/connectors/builtins.ts';
@@ -60,7 +61,10 @@ async function openStore(
   });
   const bundle = loadBundle(bundleDir, { registry: builtinRegistry(), env: ENV });
   const kafka = createKafkaClients(bundle.worker, { clientId: `connect-fn-bench-${name}`, env: ENV });
-  const choice = await openOffsetStore(bundle, kafka, { createTable: true, env: ENV });
+  const choice = await openOffsetStore(bundle, kafka, builtinParts.offsetStores, {
+    createTable: true,
+    env: ENV,
+  });
   const session = await choice.store.open(connector, 0);
   return { name, choice, session, latenciesMs: [] };
 }

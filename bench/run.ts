@@ -25,6 +25,7 @@ import { withStack } from './lib/stack.ts';
 import { formatTable } from './lib/table.ts';
 import { loggerColdStart } from './logger-cold-start.ts';
 import { offsetCommit } from './offset-commit.ts';
+import { packageBench } from './package.ts';
 import { sinkFirstRecord } from './sink-first-record.ts';
 import { sinkThroughput } from './sink-throughput.ts';
 import { sinkTrigger } from './sink-trigger.ts';
@@ -43,6 +44,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   sinkTrigger,
   dynamodbSinkThroughput,
   dynamodbStreamsThroughput,
+  packageBench,
 ];
 
 interface Report {

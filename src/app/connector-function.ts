@@ -3,6 +3,7 @@
  * source or the sink function, as the connector's kind says.
  * @module
  */
+import { builtinParts } from './builtin-parts.ts';
 import type { FunctionOptions } from './function-common.ts';
 import { loadFunctionBundle } from './function-common.ts';
 import { createSinkFunction, type SinkFunction } from './sink-function.ts';
@@ -14,7 +15,7 @@ export type ConnectorFunction =
 
 /** The function of `options.connector`, whichever kind it is; validates the bundle now. */
 export function createConnectorFunction(options: FunctionOptions): ConnectorFunction {
-  const loaded = loadFunctionBundle(options);
+  const loaded = loadFunctionBundle({ ...options, parts: builtinParts });
   const kind = loaded.bundle.connector(options.connector).kind;
   return kind === 'sink'
     ? { kind, ...createSinkFunction(options, loaded) }

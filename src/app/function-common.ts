@@ -7,8 +7,7 @@
 import { join } from 'node:path';
 import { type Bundle, loadBundle } from '../config/bundle.ts';
 import type { ConnectorConfig } from '../config/connector-config.ts';
-import { builtinRegistry } from '../connectors/builtins.ts';
-import type { TaskLog } from '../connectors/task-log.ts';
+import { type ConnectorPlugin, registryOf } from '../connectors/plugin.ts';
 import { createConverter, createHeaderConverter } from '../data/converters/index.ts';
 import { ConfigInvalidError, ConnectFnError } from '../errors.ts';
 import { checkClientOverrides, checkKafkaClientConfig } from '../kafka/index.ts';
@@ -18,6 +17,7 @@ import type { Clock } from '../runtime/ports.ts';
 import type { RecordConverters } from '../runtime/record-converter.ts';
 import type { ErrorPolicy } from '../runtime/source-cycle.ts';
 import { type InvocationSummary, summaryError } from '../runtime/summary.ts';
+import type { FunctionParts } from './parts.ts';
 
 export interface FunctionOptions {
   readonly bundleDir: string;
@@ -29,6 +29,11 @@ export interface FunctionOptions {
   readonly createOffsetsTable?: boolean;
 }
 
+/** Options of a function composed of `parts` (./parts.ts). */
+export interface ComposedOptions extends FunctionOptions {
+  readonly parts: FunctionParts;
+}
+
 /** A loaded bundle with the logger that redacts with its redactor, and the environment it was loaded with. */
 export interface LoadedBundle {
   readonly bundle: Bundle;
@@ -37,10 +42,10 @@ export interface LoadedBundle {
 }
 
 /** The bundle, loaded and validated (cold start), and the logger that redacts with its redactor. */
-export function loadFunctionBundle(options: FunctionOptions): LoadedBundle {
+export function loadFunctionBundle(options: ComposedOptions): LoadedBundle {
   const env = options.env ?? process.env;
   const bundle = loadBundle(options.bundleDir, {
-    registry: builtinRegistry(),
+    registry: registryOf(options.parts.plugins),
     env,
     workerChecks: [(worker) => checkKafkaClientConfig(worker, { env })],
     connectorChecks: [(worker, c) => checkClientOverrides(worker, c.overrides, c.file, { env })],
@@ -112,25 +117,30 @@ export class InvocationFailedError extends ConnectFnError {
   }
 }
 
-/** The connector `name` of the bundle and its implementation among `plugins`, which must be of `kind`. */
-export function connectorPlugin<P>(
+/** What a plugin of `kind` creates. */
+type Implementation<K extends 'source' | 'sink'> = ReturnType<
+  Extract<ConnectorPlugin, { kind: K }>['create']
+>;
+
+/** The connector `name` of the bundle and its implementation, from its plugin among `plugins`, of `kind`. */
+export function connectorPlugin<K extends 'source' | 'sink'>(
   loaded: LoadedBundle,
   name: string,
-  kind: 'source' | 'sink',
-  plugins: (options: { log: TaskLog; baseDir: string }) => ReadonlyMap<string, P>,
-): { config: ConnectorConfig; plugin: P } {
+  kind: K,
+  plugins: readonly ConnectorPlugin[],
+): { config: ConnectorConfig; plugin: Implementation<K> } {
   const { bundle, logger } = loaded;
   const config = bundle.connector(name);
   const log = {
     warn: (message: string, fields?: Readonly<Record<string, unknown>>) => logger.warn(message, fields),
   };
-  const plugin = plugins({ log, baseDir: bundle.dir }).get(config.plugin);
-  if (config.kind !== kind || plugin === undefined) {
+  const found = plugins.find((p) => p.def.name === config.plugin);
+  if (config.kind !== kind || found?.kind !== kind) {
     throw new ConfigInvalidError([
       { file: config.file, key: 'connector.class', expected: `a ${kind} connector`, got: config.className },
     ]);
   }
-  return { config, plugin };
+  return { config, plugin: found.create({ log, baseDir: bundle.dir }) as Implementation<K> };
 }
 
 /**

@@ -1,18 +1,13 @@
 /**
- * Chooses and builds the offsets store a bundle asks for (`offset.storage`), once per cold start.
+ * Chooses and builds the offsets store a bundle asks for (`offset.storage`), once per cold start, among the
+ * stores the function was composed with (./offset-stores/: each imports only its own storage's clients).
  * @module
  */
-import { isAbsolute, join } from 'node:path';
 import type { Bundle } from '../config/bundle.ts';
 import type { ConnectorConfig } from '../config/connector-config.ts';
+import { ConfigInvalidError } from '../errors.ts';
 import type { KafkaClients } from '../kafka/index.ts';
-import {
-  DynamoDbOffsetStore,
-  dynamoDbClient,
-  FileOffsetStore,
-  KafkaOffsetStore,
-  sinkOffsetsIn,
-} from '../offsets/index.ts';
+import { sinkOffsetsIn } from '../offsets/sink-offsets.ts';
 import type { OffsetRecordEncoder, OffsetStore, SinkOffsetStore } from '../runtime/ports.ts';
 
 export interface OffsetStoreChoice {
@@ -34,52 +29,39 @@ export interface OffsetStoreOptions {
   readonly connector?: string;
 }
 
-/** The store of `bundle.worker`'s `offset.storage`. The Kafka store creates its compacted topic if missing. */
+/** How a store of one `offset.storage` is opened (./offset-stores/). */
+export type OpenOffsetStore = (
+  bundle: Bundle,
+  kafka: KafkaClients,
+  options: OffsetStoreOptions,
+) => Promise<OffsetStoreChoice>;
+
+/** The stores a function can open, by `offset.storage` (a packaged function: the one its bundle uses). */
+export type OffsetStores = Readonly<Partial<Record<'kafka' | 'dynamodb' | 'file', OpenOffsetStore>>>;
+
+/**
+ * The store of `bundle.worker`'s `offset.storage`, opened by its entry in `stores`. The Kafka store creates
+ * its compacted topic if missing.
+ */
 export async function openOffsetStore(
   bundle: Bundle,
   kafka: KafkaClients,
+  stores: OffsetStores,
   options: OffsetStoreOptions = {},
 ): Promise<OffsetStoreChoice> {
-  const w = bundle.worker.values;
-  switch (w['offset.storage']) {
-    case 'kafka': {
-      const admin = kafka.topicAdmin();
-      const reader = kafka.partitionReader();
-      const writer = kafka.recordWriter();
-      const store = await KafkaOffsetStore.create({
-        topic: w['offset.storage.topic'],
-        partitions: w['offset.storage.partitions'],
-        replicationFactor: w['offset.storage.replication.factor'],
-        admin,
-        reader,
-        writer,
-        ...(options.connector === undefined
-          ? {}
-          : {
-              priorRuns: {
-                groupId: w['group.id'],
-                connectors: [options.connector],
-                transactionalIds: () => admin.transactionalIds(),
-              },
-            }),
-      }).finally(() => admin.close());
-      const close = async () => {
-        await Promise.allSettled([reader.close(), writer.close()]);
-      };
-      return { store, encoder: store, close };
-    }
-    case 'dynamodb': {
-      const client = dynamoDbClient(w['aws.region'], w['dynamodb.endpoint'], options.env ?? process.env);
-      const table = w['offset.storage.table'];
-      const store = new DynamoDbOffsetStore({ client, table, createIfMissing: options.createTable ?? false });
-      return { store, close: async () => client.destroy() };
-    }
-    case 'file': {
-      const file = w['offset.storage.file.filename'];
-      const store = new FileOffsetStore({ filename: isAbsolute(file) ? file : join(bundle.dir, file) });
-      return { store, close: async () => {} };
-    }
+  const storage = bundle.worker.values['offset.storage'];
+  const open = stores[storage];
+  if (open === undefined) {
+    throw new ConfigInvalidError([
+      {
+        file: bundle.worker.file,
+        key: 'offset.storage',
+        expected: `a storage this function was built with (${Object.keys(stores).join(', ')}): package the bundle again`,
+        got: storage,
+      },
+    ]);
   }
+  return open(bundle, kafka, options);
 }
 
 export interface SinkOffsetStoreChoice {
@@ -98,6 +80,7 @@ export async function openSinkOffsetStore(
   bundle: Bundle,
   config: ConnectorConfig,
   kafka: KafkaClients,
+  stores: OffsetStores,
   options: OffsetStoreOptions = {},
 ): Promise<SinkOffsetStoreChoice> {
   const w = bundle.worker.values;
@@ -109,6 +92,6 @@ export async function openSinkOffsetStore(
     });
     return { store, close: async () => {} };
   }
-  const records = await openOffsetStore(bundle, kafka, options);
+  const records = await openOffsetStore(bundle, kafka, stores, options);
   return { store: sinkOffsetsIn(records.store), close: () => records.close() };
 }

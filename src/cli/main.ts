@@ -8,6 +8,7 @@ import { boundText, UsageError } from '../errors.ts';
 import { describeCliError } from './cli-error.ts';
 import { DOCS_USAGE, docsCommand } from './docs-command.ts';
 import { type CliIo, Exit, processIo } from './io.ts';
+import { PACKAGE_USAGE, packageCommand } from './package-command.ts';
 import { quickstartCommand } from './quickstart-command.ts';
 import { RUN_USAGE, runCommand } from './run-command.ts';
 import { stackCommand } from './stack-command.ts';
@@ -24,6 +25,8 @@ const USAGE = [
   '      check a configuration bundle; lists every problem',
   `  ${RUN_USAGE.replace('usage: connect-fn ', '')}`,
   '      run a connector function in-process against Kafka, one line per invocation',
+  `  ${PACKAGE_USAGE.replace('usage: connect-fn ', '')}`,
+  '      build one deployable zip and manifest.json per connector (default --out dist)',
   '  quickstart',
   '      start a local stack, run examples/quickstart until idle, check the topic and offsets (npm start)',
   '  stack up [--db-path DIR] | stack env | stack down',
@@ -39,6 +42,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     switch (command) {
       case 'validate':
         return validateCommand(args, io, builtinRegistry());
+      case 'package':
+        return await packageCommand(args, io, builtinRegistry());
       case 'stack':
         return await stackCommand(args, io);
       case 'run':

@@ -4,6 +4,7 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
+import { builtinParts } from '../app/builtin-parts.ts';
 import { openOffsetStore, openSinkOffsetStore } from '../app/offset-store.ts';
 import type { SinkFunction } from '../app/sink-function.ts';
 import type { SourceFunction } from '../app/source-function.ts';
@@ -63,7 +64,7 @@ export async function checkTasks(
 ): Promise<TaskCheck[]> {
   const tasks = fn.connector.common['tasks.max'];
   const iterations = Number(fn.connector.config.iterations);
-  const offsets = await openOffsetStore(fn.bundle, clients);
+  const offsets = await openOffsetStore(fn.bundle, clients, builtinParts.offsetStores);
   try {
     const checks: TaskCheck[] = [];
     for (let task = 0; task < tasks; task++) {
@@ -144,7 +145,7 @@ export async function sinkPositions(
 ): Promise<SinkCheck['partitions']> {
   const admin = clients.topicAdmin();
   const reader = clients.partitionReader();
-  const offsets = await openSinkOffsetStore(fn.bundle, fn.connector, clients);
+  const offsets = await openSinkOffsetStore(fn.bundle, fn.connector, clients, builtinParts.offsetStores);
   try {
     const assignment = [...Array(await admin.partitionCount(topic)).keys()].map((partition) => ({
       topic,

@@ -5,14 +5,13 @@
  * Kafka layer, as a cold start checks them (a composition root may import both).
  * @module
  */
-import { existsSync, statSync } from 'node:fs';
 import { inspectBundle } from '../config/bundle.ts';
 import type { ConnectorConfig } from '../config/connector-config.ts';
 import type { Redactor } from '../config/redaction.ts';
 import type { Registry } from '../config/registry.ts';
 import { boundProblem, boundText, formatProblem, UsageError } from '../errors.ts';
 import { checkClientOverrides, checkKafkaClientConfig } from '../kafka/index.ts';
-import { type CliIo, Exit } from './io.ts';
+import { type CliIo, checkBundleDir, Exit } from './io.ts';
 
 export const VALIDATE_USAGE = 'usage: connect-fn validate <bundle-dir> [--json]';
 
@@ -24,12 +23,7 @@ function parseArgs(args: readonly string[]): { dir: string; json: boolean } {
     throw new UsageError(`unknown option ${boundText(unknown[0] ?? '')}\n${VALIDATE_USAGE}`);
   if (positional.length !== 1) throw new UsageError(`expected one bundle directory\n${VALIDATE_USAGE}`);
   const dir = positional[0] as string;
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    const what = existsSync(dir) ? 'is a file, not a directory' : 'does not exist';
-    throw new UsageError(
-      `${boundText(dir)} ${what} (a bundle is a directory holding connectors/)\n${VALIDATE_USAGE}`,
-    );
-  }
+  checkBundleDir(dir, VALIDATE_USAGE);
   return { dir, json: flags.includes('--json') };
 }
 

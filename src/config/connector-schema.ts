@@ -116,6 +116,10 @@ export const connectorKeys = {
     default: 5_000,
     min: 0,
   }),
+  'function.memory.mb': k.int(
+    "Memory of the connector's Lambda function, in MB; used by `connect-fn package` and the infrastructure-as-code, ignored by `connect-fn run`.",
+    { default: 512, min: 128, max: 10_240 },
+  ),
 } as const;
 
 export const connectorSchema: ConfigSchema<typeof connectorKeys> = {

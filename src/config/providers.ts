@@ -46,6 +46,38 @@ export function hasReference(value: string): boolean {
 const LIST_KEY = 'config.providers';
 const PREFIX = 'config.providers.';
 
+/** One `${provider:[path:]key}` reference, as written. */
+export interface Reference {
+  readonly text: string;
+  readonly provider: string;
+  readonly path: string | undefined;
+  readonly key: string;
+}
+
+/** Every reference in `value`, in order. */
+export function referencesIn(value: string): Reference[] {
+  return [...value.matchAll(REFERENCE)].map((m) => ({
+    text: m[0],
+    provider: m[1] ?? '',
+    path: m[2],
+    key: m[3] ?? '',
+  }));
+}
+
+/**
+ * The names of the worker's environment-variable providers: `env` in a bundle without `config.providers`,
+ * else each listed name whose class is Connect's EnvVarConfigProvider (or `env` without a class).
+ */
+export function envProviderNames(workerRaw: Readonly<Record<string, string>>): string[] {
+  const listed = Object.hasOwn(workerRaw, LIST_KEY) ? splitList(workerRaw[LIST_KEY] ?? '') : [];
+  if (listed.length === 0) return ['env'];
+  return listed.filter((name) => {
+    const classKey = `${PREFIX}${name}.class`;
+    const className = Object.hasOwn(workerRaw, classKey) ? workerRaw[classKey] : undefined;
+    return (className === undefined ? builtinKind(name) : CLASS_ALIASES.get(className)) === 'env';
+  });
+}
+
 /** The largest file the `file` and `dir` providers read. */
 export const MAX_PROVIDER_FILE_BYTES = 1024 * 1024;
 

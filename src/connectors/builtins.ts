@@ -1,41 +1,39 @@
 /**
- * Everything built in: the registry of definitions (connectors and converters; transformations and
- * predicates arrive with the data plane) and the source and sink connector implementations, keyed by the
- * registry's canonical names. Composition roots (`handlers/`, `cli/`) call these; nothing below them does.
+ * Every built-in connector plugin (./plugin.ts), for the composition roots that run any connector of a
+ * bundle: the `connect-fn` command (`validate`, `run`, `docs`, `package`) and the benchmarks. A packaged
+ * function imports only its connector's plugin instead (src/deploy/entry.ts).
  *
  * @example
  * ```ts
  * const registry = builtinRegistry();
- * const bundle = await loadBundle(dir, registry);
+ * const bundle = loadBundle(dir, { registry });
  * const connector = sourceConnectors({ log: logger }).get(bundle.connectors[0].plugin); // e.g. 'datagen'
- * const sink = sinkConnectors({ baseDir: dir }).get('file-sink');
  * ```
  * @module
  */
-import { Registry } from '../config/registry.ts';
-import { converterDefs } from '../data/converter-configs.ts';
+import type { Registry } from '../config/registry.ts';
 import type { SinkConnector } from '../spi/sink.ts';
 import type { SourceConnector } from '../spi/source.ts';
-import { datagenDef } from './datagen/config.ts';
-import { datagenConnector } from './datagen/connector.ts';
-import { dynamodbSinkConnector, dynamodbSinkDef } from './dynamodb/index.ts';
-import { dynamoDbStreamsDef } from './dynamodb-streams/config.ts';
-import { dynamoDbStreamsConnector } from './dynamodb-streams/source-connector.ts';
-import { fileSinkDef, fileSourceDef } from './file/config.ts';
-import { fileSinkConnector } from './file/sink-connector.ts';
-import { fileSourceConnector } from './file/source-connector.ts';
+import { datagenPlugin } from './datagen/plugin.ts';
+import { dynamodbSinkPlugin } from './dynamodb/plugin.ts';
+import { dynamoDbStreamsPlugin } from './dynamodb-streams/plugin.ts';
+import { fileSinkPlugin } from './file/sink-plugin.ts';
+import { fileSourcePlugin } from './file/source-plugin.ts';
+import { type ConnectorPlugin, registryOf } from './plugin.ts';
 import { processWarningLog, type TaskLog } from './task-log.ts';
+
+/** The built-in plugins, in the order the configuration reference lists them. */
+export const builtinPlugins: readonly ConnectorPlugin[] = [
+  fileSourcePlugin,
+  fileSinkPlugin,
+  datagenPlugin,
+  dynamodbSinkPlugin,
+  dynamoDbStreamsPlugin,
+];
 
 /** A frozen registry of the built-in plugins. */
 export function builtinRegistry(): Registry {
-  const registry = new Registry()
-    .connector(fileSourceDef)
-    .connector(fileSinkDef)
-    .connector(datagenDef)
-    .connector(dynamodbSinkDef)
-    .connector(dynamoDbStreamsDef);
-  for (const def of converterDefs) registry.converter(def);
-  return registry.freeze();
+  return registryOf(builtinPlugins);
 }
 
 export interface SourceConnectorOptions {
@@ -45,23 +43,28 @@ export interface SourceConnectorOptions {
   readonly baseDir?: string;
 }
 
-/** The built-in source connectors by canonical name (`datagen`, `file-source`). */
-export function sourceConnectors(options: SourceConnectorOptions = {}): ReadonlyMap<string, SourceConnector> {
-  const log = options.log ?? processWarningLog;
-  return new Map<string, SourceConnector>([
-    [datagenDef.name, datagenConnector],
-    [fileSourceDef.name, fileSourceConnector(log, options.baseDir)],
-    [dynamoDbStreamsDef.name, dynamoDbStreamsConnector({ log })],
-  ]);
+function pluginOptions(options: SourceConnectorOptions) {
+  return {
+    log: options.log ?? processWarningLog,
+    ...(options.baseDir === undefined ? {} : { baseDir: options.baseDir }),
+  };
 }
 
-/** What sink connectors are built with: the same as for sources (the file sink has no warnings to log). */
+/** The built-in source connectors by canonical name (`datagen`, `file-source`, `dynamodb-streams`). */
+export function sourceConnectors(options: SourceConnectorOptions = {}): ReadonlyMap<string, SourceConnector> {
+  const built = new Map<string, SourceConnector>();
+  for (const p of builtinPlugins)
+    if (p.kind === 'source') built.set(p.def.name, p.create(pluginOptions(options)));
+  return built;
+}
+
+/** What sink connectors are built with: the same as for sources. */
 export type SinkConnectorOptions = SourceConnectorOptions;
 
 /** The built-in sink connectors by canonical name (`file-sink`, `dynamodb-sink`). */
 export function sinkConnectors(options: SinkConnectorOptions = {}): ReadonlyMap<string, SinkConnector> {
-  return new Map<string, SinkConnector>([
-    [fileSinkDef.name, fileSinkConnector(options.baseDir)],
-    [dynamodbSinkDef.name, dynamodbSinkConnector({ log: options.log ?? processWarningLog })],
-  ]);
+  const built = new Map<string, SinkConnector>();
+  for (const p of builtinPlugins)
+    if (p.kind === 'sink') built.set(p.def.name, p.create(pluginOptions(options)));
+  return built;
 }

@@ -17,7 +17,7 @@ import { workerKeys } from '../config/worker-schema.ts';
 import type { ConfigProblem } from '../errors.ts';
 import { JaasSyntaxError, parseJaasConfig } from './jaas.ts';
 import type { Endpoint } from './kafka-failure.ts';
-import { mskIamTokenProvider } from './msk-iam.ts';
+import { type MskTokenSigner, mskIamTokenProvider } from './msk-iam.ts';
 import { tlsOptions } from './tls.ts';
 
 /** The worker keys that say how to connect; each may be overridden per client kind. */
@@ -127,7 +127,12 @@ function passwordSasl(values: ConnectionValues, problems: Problem[]): Credential
   return { sasl: undefined, username: undefined };
 }
 
-function saslOptions(values: ConnectionValues, env: Env, problems: Problem[]): Credentials {
+function saslOptions(
+  values: ConnectionValues,
+  env: Env,
+  problems: Problem[],
+  signer: MskTokenSigner | undefined,
+): Credentials {
   const mechanism = values['sasl.mechanism'];
   if (mechanism !== 'AWS_MSK_IAM' && mechanism !== 'OAUTHBEARER') return passwordSasl(values, problems);
   const region = values['aws.region'] ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
@@ -139,20 +144,28 @@ function saslOptions(values: ConnectionValues, env: Env, problems: Problem[]): C
     return { sasl: undefined, username: undefined };
   }
   return {
-    sasl: { mechanism: 'oauthbearer', oauthBearerProvider: mskIamTokenProvider(region) },
+    sasl: { mechanism: 'oauthbearer', oauthBearerProvider: mskIamTokenProvider(region, signer) },
     username: undefined,
   };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Builds the connection; problems are reported (all of them), never thrown. */
-export function resolveConnection(values: ConnectionValues, env: Env, problems: Problem[]): Connection {
+/**
+ * Builds the connection; problems are reported (all of them), never thrown. MSK IAM signs with `signer`
+ * (without one, authentication fails saying so).
+ */
+export function resolveConnection(
+  values: ConnectionValues,
+  env: Env,
+  problems: Problem[],
+  signer?: MskTokenSigner,
+): Connection {
   const protocol = values['security.protocol'];
   const usesSasl = protocol === 'SASL_PLAINTEXT' || protocol === 'SASL_SSL';
   const usesTls = protocol === 'SSL' || protocol === 'SASL_SSL';
   const credentials = usesSasl
-    ? saslOptions(values, env, problems)
+    ? saslOptions(values, env, problems, signer)
     : { sasl: undefined, username: undefined };
   const ssl = usesTls ? tlsOptions(values, problems) : undefined;
   const secrets = [

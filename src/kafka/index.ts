@@ -39,6 +39,7 @@ export {
 } from './kafka-clients.ts';
 export { describeEndpoint, type Endpoint } from './kafka-failure.ts';
 export type { KafkaLogLevel, KafkaLogSink } from './kafka-log.ts';
+export type { MskTokenSigner } from './msk-iam.ts';
 export { GrouplessPartitionReader } from './partition-reader.ts';
 export { IdempotentRecordWriter } from './record-writer.ts';
 export { type EnsuredTopic, TopicAdmin, type TopicSpec } from './topic-admin.ts';

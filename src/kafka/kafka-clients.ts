@@ -27,6 +27,7 @@ import { type ConnectionValues, type Problem, resolveConnection, withOverrides }
 import { KafkaGroupOffsetStore } from './group-offsets.ts';
 import type { Endpoint } from './kafka-failure.ts';
 import { type KafkaLogSink, kafkaLogOptions } from './kafka-log.ts';
+import type { MskTokenSigner } from './msk-iam.ts';
 import { GrouplessPartitionReader } from './partition-reader.ts';
 import { IdempotentRecordWriter } from './record-writer.ts';
 import { TopicAdmin } from './topic-admin.ts';
@@ -48,6 +49,8 @@ export interface KafkaClientsOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** kafkajs' warnings and errors, redacted; dropped when absent. */
   readonly log?: KafkaLogSink;
+  /** Signs MSK IAM tokens (./msk-iam-signer.ts); needed only when the bundle authenticates with IAM. */
+  readonly mskIamSigner?: MskTokenSigner;
 }
 
 /** A connection (a kafkajs `Kafka`) plus the settings of one kind of client. */
@@ -106,7 +109,12 @@ function setup<K extends ClientKind>(
   const overrides = worker.clients[kind] ?? {};
   const values = withOverrides(worker.values, overrides, `${kind}.`, problems);
   const connectionProblems: Problem[] = [];
-  const connection = resolveConnection(values, options.env ?? process.env, connectionProblems);
+  const connection = resolveConnection(
+    values,
+    options.env ?? process.env,
+    connectionProblems,
+    options.mskIamSigner,
+  );
   // A problem with an overridden key is the override's: name it `<kind>.<key>`.
   for (const p of connectionProblems) {
     problems.push(p.key in overrides ? { ...p, key: `${kind}.${p.key}` } : p);

@@ -3,8 +3,8 @@
  * signs with the function's credentials (the default provider chain: the Lambda role). Connect's
  * `sasl.mechanism=AWS_MSK_IAM` and `OAUTHBEARER` (with MSK's login callback handler) both land here.
  *
- * The signer, and the AWS SDK credential providers it pulls in, are loaded on the first authentication,
- * so functions that do not use IAM never pay for them at cold start.
+ * The signer is injected (./msk-iam-signer.ts is AWS's): a function packaged for a bundle without IAM does
+ * not contain it, nor the AWS SDK credential providers it pulls in.
  * @module
  */
 import type { OauthbearerProviderResponse } from 'kafkajs';
@@ -14,10 +14,12 @@ export type MskTokenSigner = (
   region: string,
 ) => Promise<{ readonly token: string; readonly expiryTime: number }>;
 
-async function awsSigner(region: string): Promise<{ token: string; expiryTime: number }> {
-  const { generateAuthToken } = await import('aws-msk-iam-sasl-signer-js');
-  return generateAuthToken({ region });
-}
+/** What a client without a signer does: says the package lacks it (a bundle changed after packaging). */
+const noSigner: MskTokenSigner = async () => {
+  throw new Error(
+    'MSK IAM authentication needs the MSK IAM signer, which this function was built without: package the bundle again',
+  );
+};
 
 /**
  * kafkajs' `oauthBearerProvider` for MSK IAM in `region`. kafkajs calls it for every new connection and
@@ -25,12 +27,12 @@ async function awsSigner(region: string): Promise<{ token: string; expiryTime: n
  *
  * @example
  * ```ts
- * new Kafka({ brokers, ssl: true, sasl: { mechanism: 'oauthbearer', oauthBearerProvider: mskIamTokenProvider('eu-west-1') } });
+ * new Kafka({ brokers, ssl: true, sasl: { mechanism: 'oauthbearer', oauthBearerProvider: mskIamTokenProvider('eu-west-1', awsMskIamSigner) } });
  * ```
  */
 export function mskIamTokenProvider(
   region: string,
-  sign: MskTokenSigner = awsSigner,
+  sign: MskTokenSigner = noSigner,
   nowMs: () => number = Date.now,
 ): () => Promise<OauthbearerProviderResponse> {
   let cached: { token: string; expiryTime: number } | undefined;

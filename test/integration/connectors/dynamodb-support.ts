@@ -13,11 +13,12 @@ import { inSeconds, readAll } from '../kafka/support.ts';
 
 export const localDynamoDb = () => new DynamoDBClient({ ...localAws, endpoint: stackEnv().dynamodbEndpoint });
 
-/** A fresh PAY_PER_REQUEST table `<prefix>-<uuid>` keyed by `keys` (hash first). */
+/** A fresh PAY_PER_REQUEST table `<prefix>-<uuid>` keyed by `keys` (hash first), with a stream if asked. */
 export async function createTable(
   client: DynamoDBClient,
   prefix: string,
   keys: readonly [string, ScalarAttributeType][],
+  options: { readonly stream?: boolean } = {},
 ): Promise<string> {
   const table = `${prefix}-${randomUUID()}`;
   await client.send(
@@ -26,6 +27,9 @@ export async function createTable(
       AttributeDefinitions: keys.map(([name, type]) => ({ AttributeName: name, AttributeType: type })),
       KeySchema: keys.map(([name], i) => ({ AttributeName: name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
       BillingMode: 'PAY_PER_REQUEST',
+      ...(options.stream
+        ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } }
+        : {}),
     }),
   );
   return table;

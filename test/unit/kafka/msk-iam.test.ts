@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { mskIamTokenProvider } from '../../../src/kafka/msk-iam.ts';
+import { awsMskIamSigner } from '../../../src/kafka/msk-iam-signer.ts';
 
 describe('mskIamTokenProvider', () => {
   it('signs for the region and reuses a token until a minute before it expires', async () => {
@@ -27,7 +28,7 @@ describe('mskIamTokenProvider', () => {
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY');
     vi.stubEnv('AWS_SESSION_TOKEN', '');
     try {
-      const { value } = await mskIamTokenProvider('eu-west-1')();
+      const { value } = await mskIamTokenProvider('eu-west-1', awsMskIamSigner)();
       const url = Buffer.from(value, 'base64url').toString('utf8');
 
       expect(url).toMatch(/^https:\/\/kafka\.eu-west-1\.amazonaws\.com\/\?Action=kafka-cluster%3AConnect/);
@@ -36,5 +37,10 @@ describe('mskIamTokenProvider', () => {
     } finally {
       vi.unstubAllEnvs();
     }
+  });
+  it('says the function was built without the signer when none is given', async () => {
+    await expect(mskIamTokenProvider('eu-west-1')()).rejects.toThrow(
+      /built without: package the bundle again/,
+    );
   });
 });
