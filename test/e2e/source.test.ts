@@ -125,7 +125,7 @@ describe('scheduled source, packaged, under the Lambda runtime emulator', () => 
       'worker.properties': `${WORKER}offset.storage.topic=offsets-${id}\noffset.storage.replication.factor=1\n`,
       'connectors/gen.properties': `name=${name}\nconnector.class=datagen\nkafka.topic=endless-${id}\ninvocation.timeout.ms=6000\ninvocation.safety.margin.ms=3000\ninvocation.max.records=1000000000\ninvocation.max.bytes=100000000000\n`,
     });
-    const fn = await runPackaged(dir, name, { timeoutSeconds: 6 });
+    const fn = await runPackaged(dir, name);
     // Act
     const invocation = await fn.invoke({ task: 0 });
     // Assess: a summary (not "Task timed out"), ended by the deadline, its records committed

@@ -25,7 +25,7 @@ export function functionEnv(connector: string): Record<string, string> {
 }
 
 export interface PackagedRun {
-  /** The function's timeout (the emulator's `AWS_LAMBDA_FUNCTION_TIMEOUT`). Default 30. */
+  /** The function's timeout (the emulator's `AWS_LAMBDA_FUNCTION_TIMEOUT`). Default: the manifest's. */
   readonly timeoutSeconds?: number;
   /** Changes to the unpacked function before it starts (e.g. a file of its bundle edited). */
   readonly edit?: (functionDir: string) => void;
@@ -41,16 +41,25 @@ export async function runPackaged(
   connector: string,
   options: PackagedRun = {},
 ): Promise<RunningFunction> {
-  const env = { ...functionEnv(connector), ...options.env };
   const packageEnv = { ...process.env, ...functionEnv(connector), ...options.packageEnv };
-  const functionDir = await packagedFunction(bundleDir, connector, packageEnv);
-  options.edit?.(functionDir);
+  const { dir, manifest } = await packagedFunction(bundleDir, connector, packageEnv);
+  options.edit?.(dir);
+  // As the infrastructure deploys it: the manifest's handler, environment, memory and timeout, and a
+  // value for each variable the manifest says the bundle reads
+  // (the connector's name only from the manifest)
+  const provided: Record<string, string> = Object.fromEntries(
+    Object.entries(functionEnv(connector)).filter(([name]) => name !== 'CONNECT_FN_CONNECTOR'),
+  );
+  const given = { ...provided, ...options.env };
+  const missing = manifest.function.requiredEnvironment.filter((name) => given[name] === undefined);
+  expect(missing, 'variables the manifest requires and the test does not set').toEqual([]);
   const fn = await startEmulator({
     tools: inject('lambdaTools'),
-    functionDir,
-    handler: 'index.handler',
-    env,
-    timeoutSeconds: options.timeoutSeconds ?? 30,
+    functionDir: dir,
+    handler: manifest.function.handler,
+    env: { ...given, ...manifest.function.environment },
+    timeoutSeconds: options.timeoutSeconds ?? manifest.function.timeoutSeconds,
+    memoryMb: manifest.function.memoryMb,
   });
   running.push(fn);
   return fn;

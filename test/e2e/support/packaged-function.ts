@@ -1,70 +1,54 @@
 /**
- * A connector's deployment package, unpacked into an empty directory, as Lambda unpacks its zip: the
- * esbuild bundle `index.mjs` (ESM, exporting `handler`) with its source map, and `bundle/` holding the
- * worker file and the connector's file as written (`${...}` references unresolved).
- *
- * Stand-in until `connect-fn package` lands: it builds the same layout from the same entries
- * (`handlers/source.ts`, `handlers/sink.ts`, `handlers/sink-trigger.ts`). Switching to the real command
- * changes this file only: run `connect-fn package <bundle> --out <tmp> --connector <name>` and unzip
- * `<tmp>/<name>/<name>.zip` into the returned directory.
+ * A connector's deployment package, as `connect-fn package` writes it, unzipped into an empty directory
+ * as Lambda unpacks it: `index.mjs` (exporting `handler`), its source map, and `bundle/` (the worker file
+ * and the connector's file as written, `${...}` references unresolved).
  * @module
  */
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { promisify } from 'node:util';
 import { afterAll } from 'vitest';
-import { loadBundle } from '../../../src/config/bundle.ts';
-import { builtinRegistry } from '../../../src/connectors/builtins.ts';
+import type { ConnectorManifest } from '../../../src/deploy/manifest.ts';
 
-const REPO = fileURLToPath(new URL('../../..', import.meta.url));
-
-/** CommonJS dependencies (kafkajs, the AWS SDK) `require` Node's built-ins: an ES module must provide it. */
-const REQUIRE_BANNER =
-  "import { createRequire as __connectFnRequire } from 'node:module'; const require = __connectFnRequire(import.meta.url);";
+const CLI = fileURLToPath(new URL('../../../bin/connect-fn.mjs', import.meta.url));
+const run = promisify(execFile);
 
 const made: string[] = [];
 afterAll(() => {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+function tempDir(what: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `connect-fn-${what}-`));
+  made.push(dir);
+  return dir;
+}
+
+export interface PackagedFunction {
+  /** The unpacked zip. */
+  readonly dir: string;
+  /** What the infrastructure deploys it with (handler, environment, memory, timeout). */
+  readonly manifest: ConnectorManifest;
+}
+
 /**
- * The unpacked package of `connector` of the bundle in `bundleDir` (removed after the test file), validated
- * with `env` as `connect-fn package` validates it.
+ * The unpacked package of `connector` of the bundle in `bundleDir` (removed after the test file), built
+ * by `connect-fn package` in the environment `env` (what it validates `${env:...}` references with).
  */
 export async function packagedFunction(
   bundleDir: string,
   connector: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
-): Promise<string> {
-  const bundle = loadBundle(bundleDir, { registry: builtinRegistry(), env });
-  const config = bundle.connector(connector);
-  const entry =
-    config.kind === 'source' ? 'source' : config.common.trigger === 'kafka' ? 'sink-trigger' : 'sink';
-  const out = mkdtempSync(join(tmpdir(), `connect-fn-function-${connector}-`));
-  made.push(out);
-  const result = await build({
-    stdin: {
-      contents: `export { handler } from ${JSON.stringify(join(REPO, 'handlers', `${entry}.ts`))};\n`,
-      resolveDir: REPO,
-      sourcefile: 'connect-fn-entry.mjs',
-      loader: 'js',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: join(out, 'index.mjs'),
-    write: false,
-    sourcemap: 'linked',
-    banner: { js: REQUIRE_BANNER },
-    logLevel: 'silent',
-  });
-  for (const file of result.outputFiles) writeFileSync(file.path, file.contents);
-  for (const file of [bundle.worker.file, config.file]) {
-    mkdirSync(dirname(join(out, 'bundle', file)), { recursive: true });
-    copyFileSync(join(bundleDir, file), join(out, 'bundle', file));
-  }
-  return out;
+): Promise<PackagedFunction> {
+  const out = tempDir('package');
+  await run(process.execPath, [CLI, 'package', bundleDir, '--out', out, '--connector', connector], { env });
+  const manifest = JSON.parse(
+    readFileSync(join(out, connector, 'manifest.json'), 'utf8'),
+  ) as ConnectorManifest;
+  const dir = tempDir(`function-${connector}`);
+  await run('unzip', ['-q', join(out, connector, manifest.artifact.file), '-d', dir]);
+  return { dir, manifest };
 }
