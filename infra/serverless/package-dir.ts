@@ -20,7 +20,7 @@ import {
   type ZodType,
 } from 'zod';
 import { type ConnectorManifest, MANIFEST_VERSION } from '../../src/deploy/manifest.ts';
-import { DeployConfigError } from './errors.ts';
+import { DeployConfigError } from '../lib/errors.ts';
 
 /** A connector of the package directory: its manifest and the absolute path of its zip. */
 export interface PackagedConnector {
