@@ -1,8 +1,8 @@
 /**
- * Fixture deployment manifests (what `connect-fn package` writes) for the IaC tests: bundles covering every
- * connector kind, trigger and offsets storage, each with the deployment options it needs, and
- * `writePackageDir`, which lays them out as `<dir>/<connector>/manifest.json` + a tiny zip.
- * Until the package command is on main these stand in for its output; both IaC paths test against them.
+ * Fixture deployment manifests (what `connect-fn package` writes) for the IaC tests of both paths: bundles
+ * covering every connector kind, trigger and offsets storage, each with the deployment options it needs, and
+ * `writePackageDir`, which lays them out as `<dir>/<connector>/manifest.json` + a tiny zip. (The real
+ * `connect-fn package examples/quickstart` is compared too: test/unit/infra/iac-equivalence.test.ts.)
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -209,6 +209,80 @@ const paymentsTable = manifest('payments-table', {
   permissions: [ddb(['DescribeTable', 'BatchWriteItem', 'PutItem'], ['payments'], 'sink target')],
 });
 
+/**
+ * Every kind on MSK with IAM, as one bundle: a datagen source (offsets in Kafka, exactly-once, two tasks), a
+ * file source with offsets in DynamoDB, a scheduled DynamoDB sink keeping offsets in the same table, and a
+ * triggered DynamoDB sink.
+ */
+const MSK_IAM = { securityProtocol: 'SASL_SSL', saslMechanism: 'AWS_MSK_IAM', iam: true } as const;
+const connect = (extra: string[] = []) =>
+  msk(['Connect', 'DescribeCluster', ...extra], 'cluster', [], 'connect to the cluster');
+const OFFSETS_TABLE_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
+const everyKindOnMsk: readonly ConnectorManifest[] = [
+  manifest('orders-datagen', {
+    tasks: 2,
+    topics: ['orders'],
+    kafka: MSK_IAM,
+    function: { requiredEnvironment: [] },
+    permissions: [
+      connect(['WriteDataIdempotently']),
+      msk(['DescribeTopic', 'WriteData'], 'topic', ['orders'], 'records'),
+      msk(
+        ['DescribeTopic', 'CreateTopic', 'ReadData', 'WriteData'],
+        'topic',
+        ['connect-offsets'],
+        'offsets topic',
+      ),
+      msk(
+        ['DescribeTransactionalId', 'AlterTransactionalId'],
+        'transactional-id',
+        ['connect-fn-orders-datagen-*'],
+        'exactly-once transactions of every task',
+      ),
+    ],
+  }),
+  manifest('lines-source', {
+    plugin: 'file-source',
+    connectorClass: 'FileStreamSource',
+    schedule: 'rate(5 minutes)',
+    topics: ['lines'],
+    kafka: MSK_IAM,
+    offsets: { storage: 'dynamodb', topic: null, table: 'connect-fn-offsets' },
+    function: { requiredEnvironment: [] },
+    permissions: [
+      connect(),
+      msk(['DescribeTopic', 'WriteData'], 'topic', ['lines'], 'records'),
+      ddb(OFFSETS_TABLE_ACTIONS, ['connect-fn-offsets'], 'offsets table'),
+    ],
+  }),
+  manifest('orders-to-dynamodb', {
+    plugin: 'dynamodb-sink',
+    connectorClass: 'io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector',
+    kind: 'sink',
+    schedule: 'cron(0/10 * * * ? *)',
+    topics: ['orders'],
+    kafka: MSK_IAM,
+    offsets: { storage: 'dynamodb', topic: null, table: 'connect-fn-offsets' },
+    function: { requiredEnvironment: [], memoryMb: 1024 },
+    permissions: [
+      connect(),
+      msk(['DescribeTopic', 'ReadData'], 'topic', ['orders'], 'records'),
+      ddb(OFFSETS_TABLE_ACTIONS, ['connect-fn-offsets'], 'offsets table'),
+      ddb(['DescribeTable', 'BatchWriteItem'], ['orders'], 'sink target'),
+    ],
+  }),
+  {
+    ...ordersArchive,
+    plugin: 'dynamodb-sink',
+    connectorClass: 'DynamoDbSinkConnector',
+    function: { ...ordersArchive.function, memoryMb: 1024 },
+    permissions: [
+      ...ordersArchive.permissions,
+      ddb(['BatchWriteItem', 'DescribeTable', 'PutItem'], ['orders-archive'], 'sink targets'),
+    ],
+  },
+];
+
 export interface FixtureBundle {
   readonly manifests: readonly ConnectorManifest[];
   readonly options: DeploymentOptions;
@@ -238,6 +312,10 @@ export const BUNDLES: Readonly<Record<string, FixtureBundle>> = {
       vpc: VPC,
       environment: { KAFKA_BROKERS: 'b-1.prod-kafka.abc123.c2.kafka.eu-west-1.amazonaws.com:9098' },
     },
+  },
+  'msk-every-kind': {
+    manifests: everyKindOnMsk,
+    options: { kafka: { type: 'msk', clusterArn: MSK_CLUSTER_ARN } },
   },
   'self-managed-scram': {
     manifests: [paymentsTable],
