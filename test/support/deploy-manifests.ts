@@ -166,28 +166,33 @@ const ordersArchive = manifest('orders-archive', {
   ],
 });
 
+const MSK_IAM = { securityProtocol: 'SASL_SSL', saslMechanism: 'AWS_MSK_IAM', iam: true } as const;
+
 /** Datagen on MSK with IAM, exactly once: writes orders and connect-offsets in transactions. */
-const ordersMsk = manifest('orders', {
-  topics: ['orders'],
-  kafka: { securityProtocol: 'SASL_SSL', saslMechanism: 'AWS_MSK_IAM', iam: true },
-  function: { requiredEnvironment: ['KAFKA_BROKERS'] },
-  permissions: [
-    msk(['Connect', 'DescribeCluster'], 'cluster', [], 'connect with IAM'),
-    msk(['DescribeTopic', 'WriteData'], 'topic', ['orders'], 'data topic'),
-    msk(
-      ['CreateTopic', 'DescribeTopic', 'ReadData', 'WriteData'],
-      'topic',
-      ['connect-offsets'],
-      'offsets topic',
-    ),
-    msk(
-      ['DescribeTransactionalId', 'AlterTransactionalId'],
-      'transactional-id',
-      ['connect-fn-orders-*'],
-      'exactly-once transactions of every task',
-    ),
-  ],
-});
+function datagenOnMsk(name: string, overrides: Overrides, clusterActions: string[] = []): ConnectorManifest {
+  return manifest(name, {
+    topics: ['orders'],
+    kafka: MSK_IAM,
+    permissions: [
+      msk(['Connect', 'DescribeCluster', ...clusterActions], 'cluster', [], 'connect with IAM'),
+      msk(['DescribeTopic', 'WriteData'], 'topic', ['orders'], 'data topic'),
+      msk(
+        ['CreateTopic', 'DescribeTopic', 'ReadData', 'WriteData'],
+        'topic',
+        ['connect-offsets'],
+        'offsets topic',
+      ),
+      msk(
+        ['DescribeTransactionalId', 'AlterTransactionalId'],
+        'transactional-id',
+        [`connect-fn-${name}-*`],
+        'exactly-once transactions of every task',
+      ),
+    ],
+    ...overrides,
+  });
+}
+const ordersMsk = datagenOnMsk('orders', { function: { requiredEnvironment: ['KAFKA_BROKERS'] } });
 
 /** A DynamoDB sink triggered by self-managed Kafka with SASL/SCRAM-SHA-512, in a VPC. */
 const paymentsTable = manifest('payments-table', {
@@ -214,33 +219,12 @@ const paymentsTable = manifest('payments-table', {
  * file source with offsets in DynamoDB, a scheduled DynamoDB sink keeping offsets in the same table, and a
  * triggered DynamoDB sink.
  */
-const MSK_IAM = { securityProtocol: 'SASL_SSL', saslMechanism: 'AWS_MSK_IAM', iam: true } as const;
-const connect = (extra: string[] = []) =>
-  msk(['Connect', 'DescribeCluster', ...extra], 'cluster', [], 'connect to the cluster');
+const connect = () => msk(['Connect', 'DescribeCluster'], 'cluster', [], 'connect to the cluster');
 const OFFSETS_TABLE_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
 const everyKindOnMsk: readonly ConnectorManifest[] = [
-  manifest('orders-datagen', {
-    tasks: 2,
-    topics: ['orders'],
-    kafka: MSK_IAM,
-    function: { requiredEnvironment: [] },
-    permissions: [
-      connect(['WriteDataIdempotently']),
-      msk(['DescribeTopic', 'WriteData'], 'topic', ['orders'], 'records'),
-      msk(
-        ['DescribeTopic', 'CreateTopic', 'ReadData', 'WriteData'],
-        'topic',
-        ['connect-offsets'],
-        'offsets topic',
-      ),
-      msk(
-        ['DescribeTransactionalId', 'AlterTransactionalId'],
-        'transactional-id',
-        ['connect-fn-orders-datagen-*'],
-        'exactly-once transactions of every task',
-      ),
-    ],
-  }),
+  datagenOnMsk('orders-datagen', { tasks: 2, function: { requiredEnvironment: [] } }, [
+    'WriteDataIdempotently',
+  ]),
   manifest('lines-source', {
     plugin: 'file-source',
     connectorClass: 'FileStreamSource',

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { PackagedConnector } from '../../../infra/lib/manifests.ts';
 import { loadPackageDir } from '../../../infra/lib/manifests.ts';
 import { planDeployment } from '../../../infra/lib/plan.ts';
+import { offsetsTableSchema } from '../../../src/deploy/offsets-table.ts';
 import {
   BUNDLES,
   MSK_CLUSTER_ARN,
@@ -44,23 +45,14 @@ describe('planDeployment', () => {
     expect(orders.asyncMaximumRetryAttempts).toBe(0);
   });
 
-  it('creates one table per distinct offsets table, naming the connectors that share it: pk/sk, on demand, recoverable, protected', () => {
+  it('creates one table per distinct offsets table, naming the connectors that share it: the key schema local runs create, recoverable, protected', () => {
     const plan = planDeployment(packaged('file-dynamodb'), BUNDLES['file-dynamodb']!.options);
     expect(plan.tables).toEqual([
       {
         tableName: 'connect-fn-offsets',
         connectors: ['lines-a', 'lines-b'],
         properties: {
-          TableName: 'connect-fn-offsets',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
+          ...offsetsTableSchema('connect-fn-offsets'),
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
           DeletionProtectionEnabled: true,
         },

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iamFindings } from '../../../infra/lib/iam-check.ts';
 import { statementsOf } from '../../../infra/lib/shape.ts';
+import { offsetsTableSchema } from '../../../src/deploy/offsets-table.ts';
 import {
   BUNDLES,
   MSK_CLUSTER_ARN,
@@ -229,16 +230,7 @@ describe('osls package of serverless.yml', () => {
         DeletionPolicy: 'Retain',
         UpdateReplacePolicy: 'Retain',
         Properties: {
-          TableName: 'connect-fn-offsets',
-          AttributeDefinitions: [
-            { AttributeName: 'pk', AttributeType: 'S' },
-            { AttributeName: 'sk', AttributeType: 'S' },
-          ],
-          KeySchema: [
-            { AttributeName: 'pk', KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-          BillingMode: 'PAY_PER_REQUEST',
+          ...offsetsTableSchema('connect-fn-offsets'),
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
           DeletionProtectionEnabled: true,
         },
