@@ -10,6 +10,7 @@
  * @module
  */
 import { cfnArn } from '../lib/arns.ts';
+import type { PackagedConnector } from '../lib/manifests.ts';
 import {
   type AlarmPlan,
   type DeploymentOptions,
@@ -20,7 +21,6 @@ import {
   type StatementPlan,
   type TablePlan,
 } from '../lib/plan.ts';
-import type { PackagedConnector } from './package-dir.ts';
 import type { DeploySettings } from './settings.ts';
 
 /** A JSON value of a CloudFormation template. */

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PackagedConnector } from '../../../infra/lib/manifests.ts';
@@ -198,12 +198,10 @@ describe('loadPackageDir', () => {
   it('refuses a manifest of another version and a missing zip, naming the file', () => {
     const dir = writePackageDir([manifest('a', {})]);
     const file = join(dir, 'a', 'manifest.json');
+    const written = JSON.parse(readFileSync(file, 'utf8')) as ReturnType<typeof manifest>;
     writeFileSync(file, JSON.stringify({ manifestVersion: 2 }));
     expect(() => loadPackageDir(dir)).toThrow(`${file}: manifestVersion 2, expected 1`);
-    writeFileSync(
-      file,
-      JSON.stringify({ ...manifest('a', {}), artifact: { file: 'b.zip', sha256: '', bytes: 0 } }),
-    );
-    expect(() => loadPackageDir(dir)).toThrow(`${file}: artifact.file b.zip is not beside the manifest`);
+    writeFileSync(file, JSON.stringify({ ...written, artifact: { ...written.artifact, file: 'b.zip' } }));
+    expect(() => loadPackageDir(dir)).toThrow(`${join(dir, 'a', 'b.zip')}: missing, named by ${file}`);
   });
 });

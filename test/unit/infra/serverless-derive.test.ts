@@ -79,7 +79,7 @@ describe('the package directory', () => {
       })),
     );
     await expect(readPackageDir(dir)).rejects.toThrow(
-      /orders-datagen\/manifest\.json: manifestVersion 2, this derivation reads 1/,
+      /orders-datagen\/manifest\.json: manifestVersion 2, expected 1/,
     );
   });
 
