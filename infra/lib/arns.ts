@@ -7,6 +7,8 @@
  * @module
  */
 
+import { DeployConfigError } from './errors.ts';
+
 /** A string that is a `Fn::Sub` template when it holds `${...}`, a literal otherwise. */
 export type ArnTemplate = string;
 
@@ -56,7 +58,7 @@ const MSK_CLUSTER_ARN =
 export function parseMskClusterArn(value: string, where: string): MskCluster {
   const m = MSK_CLUSTER_ARN.exec(value);
   if (m === null) {
-    throw new Error(
+    throw new DeployConfigError(
       `${where}: expected an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>), got ${JSON.stringify(value)}`,
     );
   }

@@ -16,6 +16,8 @@ import {
   type MskCluster,
   mskArn,
 } from './arns.ts';
+import { DeployConfigError } from './errors.ts';
+import type { OptionHints } from './options.ts';
 
 /** One `Allow` statement. */
 export interface StatementPlan {
@@ -58,6 +60,7 @@ export interface RoleInputs {
   readonly inVpc: boolean;
   /** Present for a triggered sink. */
   readonly mapping: MappingAccess | null;
+  readonly hints: OptionHints;
 }
 
 /** The statements of the function's role, in a stable order. */
@@ -71,7 +74,7 @@ export function functionStatements(inputs: RoleInputs): StatementPlan[] {
     },
   ];
   manifest.permissions.forEach((permission, i) => {
-    statements.push(permissionStatement(manifest.connector, permission, i, inputs.msk));
+    statements.push(permissionStatement(manifest.connector, permission, i, inputs));
   });
   const mapping = inputs.mapping;
   if (mapping !== null) statements.push(...mappingStatements(mapping));
@@ -83,7 +86,7 @@ function permissionStatement(
   connector: string,
   permission: Permission,
   index: number,
-  msk: MskCluster | null,
+  { msk, hints }: Pick<RoleInputs, 'msk' | 'hints'>,
 ): StatementPlan {
   const sid = `${permission.service.replace(/[^A-Za-z]/g, '')}${index}`;
   checkActions(connector, permission);
@@ -94,8 +97,8 @@ function permissionStatement(
       return { sid, actions: permission.actions, resources: permission.tables.map(dynamodbStreamArn) };
     case 'kafka-cluster': {
       if (msk === null) {
-        throw new Error(
-          `connector ${connector} authenticates to Kafka with MSK IAM (${permission.reason}): give the MSK cluster ARN (kafka.msk.clusterArn)`,
+        throw new DeployConfigError(
+          `connector ${connector} authenticates to Kafka with MSK IAM (${permission.reason}): give the MSK cluster with ${hints.option('mskClusterArn', 'arn:aws:kafka:...')}`,
         );
       }
       const type = permission.resource;
@@ -115,9 +118,14 @@ const SERVICE_PREFIX: Readonly<Record<Permission['service'], string>> = {
 /** A manifest's actions must be named actions of their service: no wildcard reaches a role. */
 function checkActions(connector: string, permission: Permission): void {
   const prefix = SERVICE_PREFIX[permission.service];
+  if (permission.actions.length === 0) {
+    throw new DeployConfigError(
+      `connector ${connector}: permission (${permission.reason}) has no action; expected named ${prefix}* actions`,
+    );
+  }
   for (const action of permission.actions) {
     if (!action.startsWith(prefix) || action.includes('*') || action.length === prefix.length) {
-      throw new Error(
+      throw new DeployConfigError(
         `connector ${connector}: permission ${JSON.stringify(action)} (${permission.reason}) is not a named ${prefix}* action; wildcard actions are refused`,
       );
     }

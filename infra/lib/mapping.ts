@@ -5,8 +5,9 @@
  */
 import type { ConnectorManifest } from '../../src/deploy/manifest.ts';
 import { parseMskClusterArn } from './arns.ts';
+import { DeployConfigError } from './errors.ts';
 import type { MappingAccess } from './iam.ts';
-import type { DeploymentOptions, KafkaTarget, VpcPlacement } from './options.ts';
+import type { DeploymentOptions, KafkaTarget, OptionHints, VpcPlacement } from './options.ts';
 
 export interface MappingPlan {
   readonly topic: string;
@@ -20,21 +21,25 @@ export interface MappingPlan {
 }
 
 /** What the mapping needs of the role; checks the deployment can give a mapping what it needs. */
-export function mappingAccess(manifest: ConnectorManifest, options: DeploymentOptions): MappingAccess {
+export function mappingAccess(
+  manifest: ConnectorManifest,
+  options: DeploymentOptions,
+  hints: OptionHints,
+): MappingAccess {
   const kafka = options.kafka;
   if (kafka === undefined) {
-    throw new Error(
-      `connector ${manifest.connector} is triggered by Kafka (trigger=kafka): give the cluster (kafka: msk clusterArn, or self-managed bootstrapServers)`,
+    throw new DeployConfigError(
+      `connector ${manifest.connector} is triggered by Kafka (trigger=kafka): give its cluster with ${hints.option('mskClusterArn', 'arn:aws:kafka:...')} (Amazon MSK) or ${hints.option('bootstrapServers', 'host:port,...')} (self-managed Kafka)`,
     );
   }
-  const msk = kafka.type === 'msk' ? parseMskClusterArn(kafka.clusterArn, 'kafka.clusterArn') : null;
-  const secret = mappingSecret(manifest, kafka);
+  const msk = kafka.type === 'msk' ? parseMskClusterArn(kafka.clusterArn, 'mskClusterArn') : null;
+  const secret = mappingSecret(manifest, kafka, hints);
   if (kafka.secretKmsKeyArn !== undefined && kafka.secretArn === undefined) {
-    throw new Error('kafka.secretKmsKeyArn is the key of kafka.secretArn, which is not given');
+    throw new DeployConfigError('kafkaSecretKmsKeyArn is the key of kafkaSecretArn, which is not given');
   }
   if (msk !== null && secret !== null && kafka.secretKmsKeyArn === undefined) {
-    throw new Error(
-      `connector ${manifest.connector}: an MSK SCRAM secret is encrypted with a customer managed KMS key, which the mapping decrypts with the function role: give kafka.secretKmsKeyArn`,
+    throw new DeployConfigError(
+      `connector ${manifest.connector}: an MSK SCRAM secret is encrypted with a customer managed KMS key, which the mapping decrypts with the function role: give it with ${hints.option('kafkaSecretKmsKeyArn', 'arn:aws:kms:...')}`,
     );
   }
   return {
@@ -58,33 +63,38 @@ const SASL_ACCESS: Readonly<Record<string, string>> = {
 function mappingSecret(
   manifest: ConnectorManifest,
   kafka: KafkaTarget,
+  hints: OptionHints,
 ): { type: string; uri: string } | null {
   const mechanism = manifest.kafka.saslMechanism?.toUpperCase() ?? null;
-  const type = manifest.kafka.iam || mechanism === null ? undefined : SASL_ACCESS[mechanism];
-  if (type === undefined) return null;
-  if (kafka.type === 'msk' && type !== 'SASL_SCRAM_512_AUTH') {
-    throw new Error(
-      `connector ${manifest.connector}: an MSK event source mapping authenticates with IAM or SCRAM-SHA-512, not ${mechanism}`,
+  if (manifest.kafka.iam || mechanism === null) return null;
+  const type = SASL_ACCESS[mechanism];
+  if (type === undefined || (kafka.type === 'msk' && type !== 'SASL_SCRAM_512_AUTH')) {
+    throw new DeployConfigError(
+      `connector ${manifest.connector}: an event source mapping cannot log in with sasl.mechanism=${mechanism} on ${kafka.type === 'msk' ? 'Amazon MSK (IAM or SCRAM-SHA-512)' : 'self-managed Kafka (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)'}`,
     );
   }
   if (kafka.secretArn === undefined) {
-    throw new Error(
-      `connector ${manifest.connector} authenticates with SASL ${mechanism}: its event source mapping needs the Secrets Manager secret holding the username and password (kafka.secretArn)`,
+    throw new DeployConfigError(
+      `connector ${manifest.connector} authenticates with SASL ${mechanism}: its event source mapping needs the Secrets Manager secret holding the username and password: give it with ${hints.option('kafkaSecretArn', 'arn:aws:secretsmanager:...')}`,
     );
   }
   return { type, uri: kafka.secretArn };
 }
 
-export function mappingsOf(manifest: ConnectorManifest, options: DeploymentOptions): MappingPlan[] {
+export function mappingsOf(
+  manifest: ConnectorManifest,
+  options: DeploymentOptions,
+  hints: OptionHints,
+): MappingPlan[] {
   const source = manifest.eventSource;
   const kafka = options.kafka!;
   if (source === null)
-    throw new Error(`connector ${manifest.connector}: trigger=kafka without an eventSource`);
+    throw new DeployConfigError(`connector ${manifest.connector}: trigger=kafka without an eventSource`);
   // An event source mapping takes exactly one topic (CreateEventSourceMapping: Topics, "Fixed number of 1
   // item"), and its consumer group id must be unique among all Kafka event sources, so a second mapping
   // could not share `connect-<name>`: one connector, one topic, one mapping.
   if (manifest.topicsRegex !== null || source.topics.length !== 1) {
-    throw new Error(
+    throw new DeployConfigError(
       `connector ${manifest.connector}: a Kafka event source mapping reads exactly one topic, named (topics=${source.topics.join(',')}${manifest.topicsRegex === null ? '' : ` topics.regex=${manifest.topicsRegex}`}); use one connector per topic, or trigger=schedule`,
     );
   }
@@ -96,7 +106,7 @@ export function mappingsOf(manifest: ConnectorManifest, options: DeploymentOptio
       consumerGroupId: source.consumerGroupId,
       mskClusterArn: kafka.type === 'msk' ? kafka.clusterArn : null,
       bootstrapServers: kafka.type === 'self-managed' ? kafka.bootstrapServers : null,
-      sourceAccess: sourceAccessOf(manifest, kafka, options.vpc),
+      sourceAccess: sourceAccessOf(manifest, kafka, options.vpc, hints),
     },
   ];
 }
@@ -106,8 +116,9 @@ function sourceAccessOf(
   manifest: ConnectorManifest,
   kafka: KafkaTarget,
   vpc: VpcPlacement | undefined,
+  hints: OptionHints,
 ): { type: string; uri: string }[] {
-  const secret = mappingSecret(manifest, kafka);
+  const secret = mappingSecret(manifest, kafka, hints);
   const access = secret === null ? [] : [secret];
   if (kafka.type === 'self-managed' && vpc !== undefined) {
     for (const subnet of vpc.subnetIds) access.push({ type: 'VPC_SUBNET', uri: `subnet:${subnet}` });

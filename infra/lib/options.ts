@@ -38,3 +38,18 @@ export interface DeploymentOptions {
   /** CloudWatch Logs retention of every function's log group; default {@link DEFAULT_LOG_RETENTION_DAYS}. */
   readonly logRetentionDays?: number;
 }
+
+/** The options a refusal names as CDK context keys and osls parameters both call them. */
+export type OptionName = 'mskClusterArn' | 'bootstrapServers' | 'kafkaSecretArn' | 'kafkaSecretKmsKeyArn';
+
+/** How a refusal tells the user to give an option or a bundle variable's value, in the words of one IaC path. */
+export interface OptionHints {
+  option(name: OptionName, example: string): string;
+  variable(name: string): string;
+}
+
+/** The CDK app's context and the construct's props. */
+export const CDK_HINTS: OptionHints = {
+  option: (name, example) => `-c ${name}=${example} (or the construct's prop kafka)`,
+  variable: (name) => `-c environment='{"${name}":"..."}' (or the construct's prop environment)`,
+};

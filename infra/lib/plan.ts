@@ -11,8 +11,11 @@
  *    window, no retry (the next tick runs the task again from its committed offsets; a retry would overlap it).
  * 3. Triggered sinks: one Kafka event source mapping (MSK or self-managed), consumer group
  *    `eventSource.consumerGroupId`, `ReportBatchItemFailures`.
- * 4. One offsets table per distinct `offsets.table` of connectors with `offsets.storage=dynamodb`.
+ * 4. One offsets table per distinct `offsets.table` of connectors with `offsets.storage=dynamodb`: the key
+ *    schema of src/deploy/offsets-table.ts, point-in-time recovery, deletion protection, retained.
  * 5. A log group per function with retention, alarms on Errors, Throttles and `stopReason=error`.
+ * 6. An option no connector needs (a cluster, a secret, a variable) is refused, as a bundle refuses a key
+ *    that has no effect. Refusals throw {@link DeployConfigError}, naming the option as `hints` words it.
  *
  * @example
  * ```ts
@@ -21,18 +24,19 @@
  * @module
  */
 import type { ConnectorManifest } from '../../src/deploy/manifest.ts';
+import { offsetsTableSchema } from '../../src/deploy/offsets-table.ts';
 import { type AlarmPlan, alarmsOf, type MetricFilterPlan, stopReasonFilter } from './alarms.ts';
 import { lambdaFunctionArn, type MskCluster, parseMskClusterArn } from './arns.ts';
+import { DeployConfigError } from './errors.ts';
 import { functionStatements, type StatementPlan } from './iam.ts';
 import type { PackagedConnector } from './manifests.ts';
 import { type MappingPlan, mappingAccess, mappingsOf } from './mapping.ts';
-import { offsetsTableProperties } from './offsets-table.ts';
-import type { DeploymentOptions, VpcPlacement } from './options.ts';
+import { CDK_HINTS, type DeploymentOptions, type OptionHints, type VpcPlacement } from './options.ts';
 
 export type { AlarmPlan, MetricFilterPlan } from './alarms.ts';
 export type { StatementPlan } from './iam.ts';
 export type { MappingPlan } from './mapping.ts';
-export type { DeploymentOptions, KafkaTarget, VpcPlacement } from './options.ts';
+export type { DeploymentOptions, KafkaTarget, OptionHints, VpcPlacement } from './options.ts';
 
 /** A month: enough to read the logs behind an alarm after a weekend or a holiday, cheap to keep. */
 export const DEFAULT_LOG_RETENTION_DAYS = 30;
@@ -84,8 +88,8 @@ export interface TablePlan {
   /** Connectors that keep offsets in it. */
   readonly connectors: readonly string[];
   /**
-   * The `AWS::DynamoDB::Table` properties, as CloudFormation spells them (offsets-table.ts). Both IaC
-   * paths also retain the table on stack deletion and replacement.
+   * The `AWS::DynamoDB::Table` properties, as CloudFormation spells them. Both IaC paths also retain the
+   * table on stack deletion and replacement.
    */
   readonly properties: Readonly<Record<string, unknown>>;
 }
@@ -95,47 +99,58 @@ export interface DeploymentPlan {
   readonly tables: readonly TablePlan[];
 }
 
-/** The plan for `packaged`; throws naming the connector and what is missing or not deployable. */
+/**
+ * The plan for `packaged`; throws {@link DeployConfigError} naming the connector and what is missing or not
+ * deployable, and the option to give as `hints` words it (CDK context and props by default).
+ */
 export function planDeployment(
   packaged: readonly PackagedConnector[],
   options: DeploymentOptions,
+  hints: OptionHints = CDK_HINTS,
 ): DeploymentPlan {
   const retention = options.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
   if (!RETENTION_DAYS.includes(retention)) {
-    throw new Error(
+    throw new DeployConfigError(
       `logRetentionDays: ${retention} is not a CloudWatch Logs retention; one of ${RETENTION_DAYS.join(', ')}`,
     );
   }
   const msk =
-    options.kafka?.type === 'msk' ? parseMskClusterArn(options.kafka.clusterArn, 'kafka.clusterArn') : null;
+    options.kafka?.type === 'msk' ? parseMskClusterArn(options.kafka.clusterArn, 'mskClusterArn') : null;
   checkEnvironmentKeys(packaged, options.environment ?? {});
-  const functions = packaged.map((p) => planFunction(p, options, msk, retention));
+  const planned = { options, msk, retention, hints };
+  const functions = packaged.map((p) => planFunction(p, planned));
+  refuseUnusedKafka(packaged, functions, options);
   return { functions, tables: offsetsTables(packaged.map((p) => p.manifest)) };
+}
+
+interface Planned {
+  readonly options: DeploymentOptions;
+  readonly msk: MskCluster | null;
+  readonly retention: number;
+  readonly hints: OptionHints;
 }
 
 function planFunction(
   { manifest, artifactPath }: PackagedConnector,
-  options: DeploymentOptions,
-  msk: MskCluster | null,
-  logRetentionDays: number,
+  { options, msk, retention, hints }: Planned,
 ): FunctionPlan {
   const functionName = functionNameOf(manifest.connector, options.prefix ?? '');
   const logGroupName = `/aws/lambda/${functionName}`;
-  const mapping = manifest.trigger === 'kafka' ? mappingAccess(manifest, options) : null;
+  const mapping = manifest.trigger === 'kafka' ? mappingAccess(manifest, options, hints) : null;
   const vpc = options.vpc ?? null;
   return {
     connector: manifest.connector,
     functionName,
     ...settingsOf(manifest.connector, manifest.function),
-    environment: environmentOf(manifest, options.environment ?? {}),
+    environment: environmentOf(manifest, options.environment ?? {}, hints),
     artifactPath,
     logGroupName,
-    logRetentionDays,
+    logRetentionDays: retention,
     vpc,
     asyncMaximumRetryAttempts: manifest.trigger === 'schedule' ? 0 : null,
-    statements: functionStatements({ manifest, logGroupName, msk, inVpc: vpc !== null, mapping }),
+    statements: functionStatements({ manifest, logGroupName, msk, inVpc: vpc !== null, mapping, hints }),
     schedules: schedulesOf(manifest, functionName),
-    mappings: mapping === null ? [] : mappingsOf(manifest, options),
+    mappings: mapping === null ? [] : mappingsOf(manifest, options, hints),
     stopReasonFilter: stopReasonFilter(functionName, logGroupName),
     alarms: alarmsOf(functionName),
   };
@@ -145,12 +160,12 @@ function planFunction(
 function settingsOf(connector: string, settings: FunctionSettings): FunctionSettings {
   const { handler, runtime, architecture, memoryMb, timeoutSeconds } = settings;
   if (!Number.isInteger(memoryMb) || memoryMb < 128 || memoryMb > 10_240) {
-    throw new Error(
+    throw new DeployConfigError(
       `connector ${connector}: function.memoryMb ${memoryMb} is not a Lambda memory size (128-10240)`,
     );
   }
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 900) {
-    throw new Error(
+    throw new DeployConfigError(
       `connector ${connector}: function.timeoutSeconds ${timeoutSeconds} is not a Lambda timeout (1-900)`,
     );
   }
@@ -161,7 +176,7 @@ function settingsOf(connector: string, settings: FunctionSettings): FunctionSett
 function functionNameOf(connector: string, prefix: string): string {
   const name = `${prefix}${connector}`;
   if (!/^[A-Za-z0-9_-]{1,55}$/.test(name)) {
-    throw new Error(
+    throw new DeployConfigError(
       `connector ${connector}: function name ${JSON.stringify(name)} must be 1-55 characters of A-Z a-z 0-9 _ - (Lambda's 64, less the schedules' "-task-<N>")`,
     );
   }
@@ -171,13 +186,14 @@ function functionNameOf(connector: string, prefix: string): string {
 function environmentOf(
   manifest: ConnectorManifest,
   provided: Readonly<Record<string, string>>,
+  hints: OptionHints,
 ): Record<string, string> {
   const environment: Record<string, string> = { ...manifest.function.environment };
   for (const name of manifest.function.requiredEnvironment) {
     const value = provided[name];
     if (value === undefined) {
-      throw new Error(
-        `connector ${manifest.connector} reads \${env:${name}}: give its value in the deployment's environment (prop environment, or -c environment='{"${name}":"..."}')`,
+      throw new DeployConfigError(
+        `connector ${manifest.connector} reads \${env:${name}}: give its value with ${hints.variable(name)}`,
       );
     }
     environment[name] = value;
@@ -192,7 +208,7 @@ function checkEnvironmentKeys(
   const required = new Set(packaged.flatMap((p) => p.manifest.function.requiredEnvironment));
   const unused = Object.keys(provided).filter((name) => !required.has(name));
   if (unused.length > 0) {
-    throw new Error(
+    throw new DeployConfigError(
       `environment: ${unused.join(', ')} is read by no connector (required: ${[...required].sort().join(', ') || 'none'})`,
     );
   }
@@ -201,7 +217,7 @@ function checkEnvironmentKeys(
 function schedulesOf(manifest: ConnectorManifest, functionName: string): SchedulePlan[] {
   if (manifest.trigger !== 'schedule') return [];
   if (manifest.schedule === null)
-    throw new Error(`connector ${manifest.connector}: trigger=schedule without a schedule`);
+    throw new DeployConfigError(`connector ${manifest.connector}: trigger=schedule without a schedule`);
   const expression = manifest.schedule;
   return Array.from({ length: manifest.tasks }, (_, task) => ({
     name: `${functionName}-task-${task}`,
@@ -218,7 +234,7 @@ function offsetsTables(manifests: readonly ConnectorManifest[]): TablePlan[] {
   for (const m of manifests) {
     if (m.offsets.storage !== 'dynamodb') continue;
     if (m.offsets.table === null)
-      throw new Error(`connector ${m.connector}: offsets.storage=dynamodb without a table`);
+      throw new DeployConfigError(`connector ${m.connector}: offsets.storage=dynamodb without a table`);
     tables.set(m.offsets.table, [...(tables.get(m.offsets.table) ?? []), m.connector]);
   }
   return [...tables.entries()]
@@ -226,6 +242,38 @@ function offsetsTables(manifests: readonly ConnectorManifest[]): TablePlan[] {
     .map(([tableName, connectors]) => ({
       tableName,
       connectors,
-      properties: offsetsTableProperties(tableName),
+      properties: {
+        ...offsetsTableSchema(tableName),
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+      },
     }));
+}
+
+/**
+ * A Kafka cluster no connector needs (no triggered sink, and for MSK no MSK IAM), or a SASL secret no
+ * mapping logs in with, would change nothing: refused.
+ */
+function refuseUnusedKafka(
+  packaged: readonly PackagedConnector[],
+  functions: readonly FunctionPlan[],
+  options: DeploymentOptions,
+): void {
+  const kafka = options.kafka;
+  if (kafka === undefined) return;
+  const triggered = functions.some((f) => f.mappings.length > 0);
+  const iam = kafka.type === 'msk' && packaged.some((p) => p.manifest.kafka.iam);
+  if (!triggered && !iam) {
+    const name = kafka.type === 'msk' ? 'mskClusterArn' : 'bootstrapServers';
+    throw new DeployConfigError(
+      `${name}: no connector needs it (no triggered sink${kafka.type === 'msk' ? ', no MSK IAM' : ''}); leave it out`,
+    );
+  }
+  const secret = kafka.secretArn;
+  const read = functions.some((f) => f.mappings.some((m) => m.sourceAccess.some((a) => a.uri === secret)));
+  if (secret !== undefined && !read) {
+    throw new DeployConfigError(
+      'kafkaSecretArn: no triggered sink logs in with SASL/SCRAM or PLAIN; leave it out',
+    );
+  }
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { resolve } from 'node:path';
-import { DeployConfigError } from './errors.ts';
+import { DeployConfigError } from '../lib/errors.ts';
 import { readPackageDir } from './package-dir.ts';
 import { deriveService, type ServerlessService } from './service.ts';
 import { readSettings, SETTING_PARAMS } from './settings.ts';

@@ -1,19 +1,38 @@
 /**
- * The Serverless service of a package directory: osls `functions` (one per connector, its zip, memory,
- * timeout, environment and own role) and the CloudFormation `resources` osls cannot express (roles,
- * schedules, event source mappings, offsets tables, alarms). Pure: the manifests and the deployment's
- * settings in, plain JSON out; `derive.ts` does the reading.
+ * The Serverless service of a package directory: {@link planDeployment} (infra/lib/plan.ts, the CDK app's
+ * plan) rendered as osls `functions` (one per connector: its zip, memory, timeout, environment, log
+ * retention and own role) and the CloudFormation `resources` osls cannot express: the roles (osls' default
+ * role is shared by every function of a service), EventBridge Scheduler schedules (osls' `schedule` event
+ * makes EventBridge rules, or with `method: scheduler` shares the function's role and cannot turn retries
+ * off), Kafka event source mappings (osls' `msk`/`kafka` events cannot set `FunctionResponseTypes` nor take
+ * another role), offsets tables, alarms and the stopReason metric filter. Nothing is decided here: what to
+ * create, with which names, ARNs and IAM, is the plan's. Pure: plain JSON out; derive.ts does the reading.
  * @module
  */
-import type { ConnectorManifest } from '../../src/deploy/manifest.ts';
-import { alarmResources } from './alarms.ts';
-import { type CfnResources, connectorIds } from './cfn.ts';
-import { DeployConfigError } from './errors.ts';
-import { executionRole } from './iam.ts';
-import type { PackagedConnector } from './package-dir.ts';
+import { cfnArn } from '../lib/arns.ts';
+import type { PackagedConnector } from '../lib/manifests.ts';
+import {
+  type AlarmPlan,
+  type DeploymentOptions,
+  type FunctionPlan,
+  type MappingPlan,
+  type OptionHints,
+  planDeployment,
+  type StatementPlan,
+  type TablePlan,
+} from '../lib/plan.ts';
 import type { DeploySettings } from './settings.ts';
-import { offsetsTableResources } from './tables.ts';
-import { eventSourceMapping, mappingSecret, scheduleResources } from './triggers.ts';
+
+/** A JSON value of a CloudFormation template. */
+type Cfn = string | number | boolean | null | readonly Cfn[] | { readonly [key: string]: Cfn };
+
+interface CfnResource {
+  readonly Type: string;
+  readonly Properties: { readonly [key: string]: Cfn };
+  readonly DeletionPolicy?: 'Retain';
+  readonly UpdateReplacePolicy?: 'Retain';
+}
+export type CfnResources = Record<string, CfnResource>;
 
 /** A function as serverless.yml declares it. */
 export interface ServerlessFunction {
@@ -24,6 +43,7 @@ export interface ServerlessFunction {
   readonly memorySize: number;
   readonly timeout: number;
   readonly environment: Readonly<Record<string, string>>;
+  readonly logRetentionInDays: number;
   /** Its own role in `resources`. */
   readonly role: { readonly 'Fn::Sub': string };
   readonly package: { readonly artifact: string };
@@ -38,117 +58,222 @@ export interface ServerlessService {
   readonly resources: { readonly Resources: CfnResources };
 }
 
+/** How a refusal names osls parameters. */
+export const OSLS_HINTS: OptionHints = {
+  option: (name, example) => `--param="${name}=${example}"`,
+  variable: (name) => `--param="${name}=..." (or under params: in serverless.yml)`,
+};
+
 export function deriveService(
   connectors: readonly PackagedConnector[],
   settings: DeploySettings,
 ): ServerlessService {
-  const manifests = connectors.map((c) => c.manifest);
-  refuseUnused(manifests, settings);
+  const plan = planDeployment(connectors, deploymentOptions(settings), OSLS_HINTS);
   const functions: Record<string, ServerlessFunction> = {};
-  const resources: CfnResources = offsetsTableResources(manifests);
-  for (const { manifest, artifactPath } of connectors) {
-    functions[manifest.connector] = lambdaFunction(manifest, artifactPath, settings);
-    Object.assign(resources, connectorResources(manifest, settings));
+  const resources: CfnResources = {};
+  for (const table of plan.tables)
+    resources[`OffsetsTable${normalizedName(table.tableName)}`] = offsetsTable(table);
+  for (const f of plan.functions) {
+    functions[f.connector] = lambdaFunction(f);
+    Object.assign(resources, connectorResources(f));
   }
   return { functions, resources: { Resources: resources } };
 }
 
-/** A parameter no connector needs would change nothing: it is refused, as the bundle refuses such keys. */
-function refuseUnused(manifests: readonly ConnectorManifest[], settings: DeploySettings): void {
-  const triggered = manifests.filter((m) => m.trigger === 'kafka');
-  const clusterUsed =
-    triggered.length > 0 || (settings.cluster?.kind === 'msk' && manifests.some((m) => m.kafka.iam));
-  if (settings.cluster !== null && !clusterUsed) {
-    const param = settings.cluster.kind === 'msk' ? 'mskClusterArn' : 'bootstrapServers';
-    throw new DeployConfigError(
-      `${param}: no connector needs it (no triggered sink${settings.cluster.kind === 'msk' ? ', no MSK IAM' : ''}); leave it out`,
-    );
-  }
-  if (settings.kafkaSecretArn !== null && !triggered.some((m) => mappingSecret(m, settings) !== null)) {
-    throw new DeployConfigError(
-      'kafkaSecretArn: no triggered sink logs in with SASL/SCRAM or PLAIN; leave it out',
-    );
-  }
-}
-
-function lambdaFunction(
-  manifest: ConnectorManifest,
-  artifactPath: string,
-  settings: DeploySettings,
-): ServerlessFunction {
-  const fn = manifest.function;
+/** The osls parameters as the plan's options (the CDK construct's props). */
+function deploymentOptions(settings: DeploySettings): DeploymentOptions {
+  const { cluster, kafkaSecretArn, kafkaSecretKmsKeyArn } = settings;
+  const secret = {
+    ...(kafkaSecretArn === null ? {} : { secretArn: kafkaSecretArn }),
+    ...(kafkaSecretKmsKeyArn === null ? {} : { secretKmsKeyArn: kafkaSecretKmsKeyArn }),
+  };
   return {
-    name: functionName(manifest.connector, settings.prefix),
-    handler: fn.handler,
-    runtime: fn.runtime,
-    architecture: fn.architecture,
-    memorySize: fn.memoryMb,
-    timeout: fn.timeoutSeconds,
-    environment: { ...fn.environment, ...requiredEnvironment(manifest, settings) },
-    // As Fn::Sub rather than the logical id: osls would add a DependsOn the reference already implies
-    // (cfn-lint W3005).
-    role: { 'Fn::Sub': `\${${connectorIds(manifest.connector).role}.Arn}` },
-    description: `connect-fn connector ${manifest.connector}`,
-    // EventBridge Scheduler invokes asynchronously; Lambda would retry a failed invocation twice, on top of
-    // the next tick (which is the retry, from the committed offsets) and overlapping it.
-    ...(manifest.trigger === 'schedule' ? { maximumRetryAttempts: 0 } : {}),
-    package: { artifact: artifactPath },
+    prefix: settings.prefix,
+    environment: settings.environment,
+    ...(settings.logRetentionDays == null ? {} : { logRetentionDays: settings.logRetentionDays }),
     ...(settings.vpc === null ? {} : { vpc: settings.vpc }),
+    ...(cluster === null
+      ? {}
+      : {
+          kafka:
+            cluster.kind === 'msk'
+              ? { type: 'msk', clusterArn: cluster.msk.arn, ...secret }
+              : { type: 'self-managed', bootstrapServers: cluster.bootstrapServers, ...secret },
+        }),
   };
 }
 
 /**
- * `<prefix><connector>`: Lambda's 64 characters, less the schedules' `-task-<N>` (Scheduler's names have 64
- * too). The prefix tells apart deployments of one bundle in one account (stages).
+ * A name as osls normalises function keys into logical ids (`orders-sink` → `OrdersDashsink`), extended to
+ * `.`, which table names may hold: distinct names stay distinct.
  */
-function functionName(connector: string, prefix: string): string {
-  const name = `${prefix}${connector}`;
-  if (name.length > 55) {
-    throw new DeployConfigError(
-      `connector ${connector}: function name ${name} is longer than 55 characters (Lambda's 64, less the schedules' "-task-<N>"); shorten the prefix or the connector's name`,
-    );
-  }
-  return name;
+function normalizedName(name: string): string {
+  const id = name.replace(/-/g, 'Dash').replace(/_/g, 'Underscore').replace(/\./g, 'Dot');
+  return id.charAt(0).toUpperCase() + id.slice(1);
 }
 
-/** The values of the variables the bundle reads with `${env:...}`; each must be given. */
-function requiredEnvironment(manifest: ConnectorManifest, settings: DeploySettings): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const name of manifest.function.requiredEnvironment) {
-    const value = settings.environment[name];
-    if (value === undefined) {
-      throw new DeployConfigError(
-        `connector ${manifest.connector}: its bundle reads \${env:${name}}; give the value with --param="${name}=..." (or under params: in serverless.yml)`,
-      );
-    }
-    values[name] = value;
-  }
-  return values;
-}
-
-function connectorResources(manifest: ConnectorManifest, settings: DeploySettings): CfnResources {
-  const ids = connectorIds(manifest.connector);
-  const name = functionName(manifest.connector, settings.prefix);
-  const msk = settings.cluster?.kind === 'msk' ? settings.cluster.msk : null;
-  if (manifest.kafka.iam && msk === null) {
-    throw new DeployConfigError(
-      `connector ${manifest.connector} authenticates to Kafka with MSK IAM: give the cluster with --param="mskClusterArn=arn:aws:kafka:..."`,
-    );
-  }
-  const triggered = manifest.trigger === 'kafka';
-  const secret = mappingSecret(manifest, settings);
-  const role = executionRole(manifest.connector, manifest.permissions, settings.cluster, {
-    logGroupName: `/aws/lambda/${name}`,
-    inVpc: settings.vpc !== null,
-    // An MSK mapping always polls from inside the cluster's VPC; a self-managed one when given subnets.
-    mappingNetworkInterfaces: triggered && (msk !== null || settings.vpc !== null),
-    mskMapping: triggered ? msk : null,
-    mappingSecretArn: secret,
-    mappingSecretKeyArn: secret === null ? null : settings.kafkaSecretKmsKeyArn,
-  });
+/** Logical ids of a connector's resources: osls' own for its function and log group, ours alike. */
+function idsOf(connector: string) {
+  const n = normalizedName(connector);
   return {
-    [ids.role]: role,
-    ...(triggered ? eventSourceMapping(manifest, settings) : scheduleResources(manifest, name)),
-    ...alarmResources(manifest.connector, name),
+    function: `${n}LambdaFunction`,
+    logGroup: `${n}LogGroup`,
+    role: `${n}ExecutionRole`,
+    schedulerRole: `${n}SchedulerRole`,
+    schedule: (task: number) => `${n}Schedule${task}`,
+    mapping: (index: number) => `${n}EventSourceMapping${index === 0 ? '' : index}`,
+    stopReasonFilter: `${n}StopReasonErrorFilter`,
+    alarm: (a: AlarmPlan) =>
+      `${n}${a.metricName === 'Errors' || a.metricName === 'Throttles' ? a.metricName : 'StopReasonError'}Alarm`,
+  } as const;
+}
+
+function lambdaFunction(f: FunctionPlan): ServerlessFunction {
+  return {
+    name: f.functionName,
+    handler: f.handler,
+    runtime: f.runtime,
+    architecture: f.architecture,
+    memorySize: f.memoryMb,
+    timeout: f.timeoutSeconds,
+    environment: f.environment,
+    logRetentionInDays: f.logRetentionDays,
+    // As Fn::Sub rather than the logical id: osls would add a DependsOn the reference already implies
+    // (cfn-lint W3005).
+    role: { 'Fn::Sub': `\${${idsOf(f.connector).role}.Arn}` },
+    description: `connect-fn connector ${f.connector}`,
+    ...(f.asyncMaximumRetryAttempts === null ? {} : { maximumRetryAttempts: f.asyncMaximumRetryAttempts }),
+    package: { artifact: f.artifactPath },
+    ...(f.vpc === null ? {} : { vpc: f.vpc }),
+  };
+}
+
+function connectorResources(f: FunctionPlan): CfnResources {
+  const ids = idsOf(f.connector);
+  const resources: CfnResources = {
+    [ids.role]: role('lambda.amazonaws.com', `connect-fn-${f.connector}`, f.statements),
+  };
+  if (f.schedules.length > 0) {
+    const invoke = [...new Set(f.schedules.map((s) => s.invokeArn))];
+    // Only schedules of this account may use the role (the confused-deputy guard AWS documents for Scheduler).
+    const sameAccount = { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } };
+    resources[ids.schedulerRole] = role(
+      'scheduler.amazonaws.com',
+      `connect-fn-${f.connector}-schedule`,
+      [{ sid: 'Invoke', actions: ['lambda:InvokeFunction'], resources: invoke }],
+      sameAccount,
+    );
+  }
+  for (const s of f.schedules) {
+    resources[ids.schedule(s.task)] = {
+      Type: 'AWS::Scheduler::Schedule',
+      Properties: {
+        Name: s.name,
+        Description: `connect-fn ${f.connector}, task ${s.task}`,
+        ScheduleExpression: s.expression,
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        State: 'ENABLED',
+        Target: {
+          Arn: { 'Fn::GetAtt': [ids.function, 'Arn'] },
+          RoleArn: { 'Fn::GetAtt': [ids.schedulerRole, 'Arn'] },
+          Input: s.input,
+          RetryPolicy: { MaximumRetryAttempts: s.maximumRetryAttempts },
+        },
+      },
+    };
+  }
+  f.mappings.forEach((m, i) => {
+    resources[ids.mapping(i)] = mapping(m, ids.function);
+  });
+  const filter = f.stopReasonFilter;
+  resources[ids.stopReasonFilter] = {
+    Type: 'AWS::Logs::MetricFilter',
+    Properties: {
+      // The Ref (not the name) orders the filter after osls' log group.
+      LogGroupName: { Ref: ids.logGroup },
+      FilterPattern: filter.pattern,
+      MetricTransformations: [
+        { MetricNamespace: filter.namespace, MetricName: filter.metricName, MetricValue: filter.metricValue },
+      ],
+    },
+  };
+  for (const a of f.alarms) resources[ids.alarm(a)] = alarm(a);
+  return resources;
+}
+
+function mapping(m: MappingPlan, functionId: string): CfnResource {
+  const group = { ConsumerGroupId: m.consumerGroupId };
+  return {
+    Type: 'AWS::Lambda::EventSourceMapping',
+    Properties: {
+      FunctionName: { Ref: functionId },
+      Topics: [m.topic],
+      BatchSize: m.batchSize,
+      StartingPosition: m.startingPosition,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ...(m.mskClusterArn === null
+        ? {
+            SelfManagedEventSource: { Endpoints: { KafkaBootstrapServers: [...(m.bootstrapServers ?? [])] } },
+            SelfManagedKafkaEventSourceConfig: group,
+          }
+        : { EventSourceArn: m.mskClusterArn, AmazonManagedKafkaEventSourceConfig: group }),
+      ...(m.sourceAccess.length === 0
+        ? {}
+        : { SourceAccessConfigurations: m.sourceAccess.map((a) => ({ Type: a.type, URI: a.uri })) }),
+    },
+  };
+}
+
+function alarm(a: AlarmPlan): CfnResource {
+  return {
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmName: a.name,
+      AlarmDescription: a.description,
+      Namespace: a.namespace,
+      MetricName: a.metricName,
+      Dimensions: a.dimensions.map((d) => ({ Name: d.name, Value: d.value })),
+      Statistic: a.statistic,
+      Period: a.periodSeconds,
+      EvaluationPeriods: a.evaluationPeriods,
+      Threshold: a.threshold,
+      ComparisonOperator: a.comparisonOperator,
+      TreatMissingData: a.treatMissingData,
+    },
+  };
+}
+
+function offsetsTable(table: TablePlan): CfnResource {
+  return {
+    Type: 'AWS::DynamoDB::Table',
+    // Offsets are the connectors' positions: never deleted with the stack, nor replaced by an update.
+    DeletionPolicy: 'Retain',
+    UpdateReplacePolicy: 'Retain',
+    Properties: table.properties as { readonly [key: string]: Cfn },
+  };
+}
+
+function role(
+  service: string,
+  policyName: string,
+  statements: readonly StatementPlan[],
+  condition?: Cfn,
+): CfnResource {
+  const trust = { Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' };
+  const statement = statements.map((s) => ({
+    Sid: s.sid,
+    Effect: 'Allow',
+    Action: [...s.actions],
+    Resource: s.resources.map(cfnArn),
+  }));
+  return {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [condition === undefined ? trust : { ...trust, Condition: condition }],
+      },
+      Policies: [{ PolicyName: policyName, PolicyDocument: { Version: '2012-10-17', Statement: statement } }],
+    },
   };
 }

@@ -12,24 +12,21 @@
  * | `kafkaSecretArn` | the Secrets Manager secret with the SASL user and password the mappings log in with |
  * | `kafkaSecretKmsKeyArn` | that secret's customer managed KMS key (MSK SCRAM secrets must have one) |
  * | `subnetIds`, `securityGroupIds` | VPC placement of the functions (and of self-managed mappings), comma-separated |
+ * | `logRetentionDays` | CloudWatch Logs retention of every function's log group (default 30) |
  * | `<VARIABLE>` | the value of each variable a bundle reads with `${env:VARIABLE}` |
  *
- * A cluster or secret parameter that no connector of the package needs is refused (service.ts), as the
- * bundle refuses a key that has no effect.
+ * A cluster or secret parameter that no connector of the package needs is refused (infra/lib/plan.ts, as
+ * the CDK app's context), as the bundle refuses a key that has no effect.
  * @module
  */
-import { type MskCluster, parseMskClusterArn } from './arns.ts';
-import { DeployConfigError } from './errors.ts';
+import { type MskCluster, parseMskClusterArn } from '../lib/arns.ts';
+import { DeployConfigError } from '../lib/errors.ts';
+import type { VpcPlacement } from '../lib/options.ts';
 
 /** Where the connectors' Kafka cluster is: one per bundle (the worker's). */
 export type KafkaCluster =
   | { readonly kind: 'msk'; readonly msk: MskCluster }
   | { readonly kind: 'self-managed'; readonly bootstrapServers: readonly string[] };
-
-export interface VpcPlacement {
-  readonly subnetIds: readonly string[];
-  readonly securityGroupIds: readonly string[];
-}
 
 export interface DeploySettings {
   /** Prepended to every function name; '' by default. */
@@ -41,6 +38,8 @@ export interface DeploySettings {
   readonly vpc: VpcPlacement | null;
   /** The values given for the bundles' `${env:...}` variables, by name. */
   readonly environment: Readonly<Record<string, string>>;
+  /** Null: the plan's default. */
+  readonly logRetentionDays?: number | null;
 }
 
 /** Every parameter that is a setting (the others are the bundles' variables). */
@@ -53,6 +52,7 @@ export const SETTING_PARAMS = [
   'kafkaSecretKmsKeyArn',
   'subnetIds',
   'securityGroupIds',
+  'logRetentionDays',
 ] as const;
 
 /** Reads one parameter; null when it is not set. */
@@ -66,13 +66,21 @@ export async function readSettings(
   param: ParamReader,
   variables: readonly string[],
 ): Promise<DeploySettings> {
-  const [prefix, mskClusterArn, bootstrapServers, subnetIds, securityGroupIds] = await Promise.all([
-    param('prefix'),
-    param('mskClusterArn'),
-    param('bootstrapServers'),
-    param('subnetIds'),
-    param('securityGroupIds'),
-  ]);
+  const [prefix, mskClusterArn, bootstrapServers, subnetIds, securityGroupIds, retention] = await Promise.all(
+    [
+      param('prefix'),
+      param('mskClusterArn'),
+      param('bootstrapServers'),
+      param('subnetIds'),
+      param('securityGroupIds'),
+      param('logRetentionDays'),
+    ],
+  );
+  if (retention && !/^\d+$/.test(retention)) {
+    throw new DeployConfigError(
+      `logRetentionDays: expected a number of days, got ${JSON.stringify(retention)}`,
+    );
+  }
   if (prefix && !/^[A-Za-z0-9_-]+$/.test(prefix)) {
     throw new DeployConfigError(
       `prefix: expected A-Z a-z 0-9 _ - (it starts function names), got ${JSON.stringify(prefix)}`,
@@ -94,6 +102,7 @@ export async function readSettings(
     ...(await secret(param)),
     vpc: vpc(subnetIds, securityGroupIds),
     environment,
+    logRetentionDays: retention ? Number(retention) : null,
   };
 }
 

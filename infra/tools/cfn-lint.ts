@@ -1,7 +1,10 @@
 /**
  * cfn-lint (PyPI), pinned and installed by the project itself: a Python venv under
- * `~/.cache/connect-fn/cfn-lint/<version>/`, created once with `python3 -m venv` + `pip install` and reused
- * (as the local stack caches its Maven jars in `~/.m2`). Both IaC paths lint their templates through it.
+ * `<cache>/cfn-lint/<version>/`, created once with `python3 -m venv` + `pip install` and reused (as the
+ * local stack caches its Maven jars). `<cache>` is `$CONNECT_FN_CACHE_DIR`, else `$XDG_CACHE_HOME/connect-fn`
+ * or `~/.cache/connect-fn`, as for the project's other tools. The first install needs PyPI (~40 MB, about a
+ * minute); a lock directory keeps two processes (test files, CI) from building the same venv at once. The
+ * tests of both IaC paths and CI lint through it.
  *
  * @example
  * ```sh
@@ -11,38 +14,62 @@
  * @module
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, rmdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
 /** The cfn-lint release the project tests against (1.x: the rewritten, schema-driven linter). */
 export const CFN_LINT_VERSION = '1.58.0';
+/** An install still holding the lock after this long was killed; the lock is taken over. */
+const STALE_LOCK_MS = 10 * 60_000;
+const LOCK_POLL_MS = 1_000;
 
 /** Where the venv of `version` lives. */
-export function cfnLintHome(version = CFN_LINT_VERSION): string {
-  return join(homedir(), '.cache', 'connect-fn', 'cfn-lint', version);
+export function cfnLintHome(version = CFN_LINT_VERSION, env: NodeJS.ProcessEnv = process.env): string {
+  const root =
+    env.CONNECT_FN_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'connect-fn');
+  return join(root, 'cfn-lint', version);
 }
 
-/** The `cfn-lint` executable, installing it first when the cache does not hold it. */
+/** The `cfn-lint` executable of the cached venv, made first when missing or broken. */
 export async function ensureCfnLint(version = CFN_LINT_VERSION): Promise<string> {
   const home = cfnLintHome(version);
   const bin = join(home, 'bin', 'cfn-lint');
-  if (existsSync(bin)) return bin;
-  // A half-made venv (an install killed midway) has no bin/cfn-lint: start it over.
+  if (await answers(bin, version)) return bin;
+  await mkdir(dirname(home), { recursive: true });
+  const lock = `${home}.lock`;
+  await takeLock(lock);
+  try {
+    if (!(await answers(bin, version))) await install(home, version); // else made while we waited
+  } finally {
+    await rmdir(lock).catch(() => {});
+  }
+  if (!(await answers(bin, version)))
+    throw new Error(`cfn-lint ${version} in ${home} does not run after installing it`);
+  return bin;
+}
+
+async function answers(bin: string, version: string): Promise<boolean> {
+  try {
+    const { stdout } = await run(bin, ['--version']);
+    return stdout.includes(version);
+  } catch {
+    return false;
+  }
+}
+
+async function install(home: string, version: string): Promise<void> {
+  // A half-made venv (an install killed midway) is started over.
   await rm(home, { recursive: true, force: true });
-  await mkdir(home, { recursive: true });
   try {
     await run('python3', ['-m', 'venv', home]);
     await run(
       join(home, 'bin', 'pip'),
       ['install', '--quiet', '--disable-pip-version-check', `cfn-lint==${version}`],
-      {
-        maxBuffer: 16 * 1024 * 1024,
-      },
+      { maxBuffer: 16 * 1024 * 1024 },
     );
   } catch (err) {
     await rm(home, { recursive: true, force: true });
@@ -50,7 +77,24 @@ export async function ensureCfnLint(version = CFN_LINT_VERSION): Promise<string>
       cause: err,
     });
   }
-  return bin;
+}
+
+/** `mkdir` is atomic: whoever makes the lock directory installs; the others wait for it to go. */
+async function takeLock(lock: string): Promise<void> {
+  for (;;) {
+    try {
+      await mkdir(lock);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const since = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
+      if (since > STALE_LOCK_MS) await rmdir(lock).catch(() => {});
+      else await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
+    }
+  }
 }
 
 /** One finding of cfn-lint's JSON output. */

@@ -1,6 +1,6 @@
 /**
  * The DynamoDB offsets table (DESIGN.md §4): its shape for the infrastructure, and its creation for local
- * runs. In the cloud `infra/` (and serverless.yml) create it from {@link offsetsTableDefinition}.
+ * runs. Its key schema is src/deploy/offsets-table.ts, which `infra/` (CDK and serverless.yml) deploys.
  *
  * | attribute     | type | on                                                                   |
  * |---------------|------|----------------------------------------------------------------------|
@@ -23,34 +23,23 @@ import {
   ResourceNotFoundException,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import { offsetsTableSchema } from '../deploy/offsets-table.ts';
 import { OffsetStorageError } from './errors.ts';
 
 /** How long a created table may take to become ACTIVE (DynamoDB Local: at once; AWS: seconds). */
 const TABLE_ACTIVE_TIMEOUT_S = 120;
 
 /**
- * The CreateTable input of the offsets table: `pk` (S, hash) + `sk` (S, range), on-demand billing.
+ * The CreateTable input of the offsets table: `pk` (S, hash) + `sk` (S, range), on-demand billing — the
+ * schema of src/deploy/offsets-table.ts, which the IaC deploys too.
  *
  * @example
  * ```ts
  * await client.send(new CreateTableCommand(offsetsTableDefinition('connect-fn-offsets')));
- * // CDK: new Table(this, 'Offsets', { partitionKey: { name: 'pk', type: STRING },
- * //   sortKey: { name: 'sk', type: STRING }, billingMode: BillingMode.PAY_PER_REQUEST })
  * ```
  */
 export function offsetsTableDefinition(tableName: string): CreateTableCommandInput {
-  return {
-    TableName: tableName,
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-    ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-    BillingMode: 'PAY_PER_REQUEST',
-  };
+  return offsetsTableSchema(tableName);
 }
 
 /**

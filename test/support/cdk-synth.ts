@@ -1,6 +1,7 @@
 /**
- * Synthesizes a fixture bundle (test/support/deploy-manifests.ts) with the CDK stack, in-process, into a
- * temp cloud assembly: the template as JSON and its path (for cfn-lint).
+ * Synthesizes a package directory with the CDK stack, in-process, into a temp cloud assembly: the template
+ * as JSON and its path (for cfn-lint). `synthFixture` does it for a fixture bundle of
+ * test/support/deploy-manifests.ts.
  */
 import { App } from 'aws-cdk-lib';
 import { ConnectFnStack } from '../../infra/lib/connect-fn-stack.ts';
@@ -18,10 +19,13 @@ export interface Synthesized {
 export function synthFixture(name: string, options?: DeploymentOptions): Synthesized {
   const bundle = BUNDLES[name];
   if (bundle === undefined) throw new Error(`no fixture bundle ${name}`);
+  return synthPackage(`connect-fn-${name}`, writePackageDir(bundle.manifests), options ?? bundle.options);
+}
+
+/** The output of `connect-fn package` in `packageDir`, deployed with `options`, as stack `stackName`. */
+export function synthPackage(stackName: string, packageDir: string, options: DeploymentOptions): Synthesized {
   const app = new App({ outdir: tempDir('connect-fn-cdk-out-') });
-  const stack = new ConnectFnStack(app, `connect-fn-${name}`, {
-    connectors: { packageDir: writePackageDir(bundle.manifests), ...(options ?? bundle.options) },
-  });
+  const stack = new ConnectFnStack(app, stackName, { connectors: { packageDir, ...options } });
   const artifact = app.synth().getStackByName(stack.stackName);
   return { stack, template: artifact.template, templatePath: artifact.templateFullPath };
 }

@@ -1,8 +1,8 @@
 /**
- * Fixture deployment manifests (what `connect-fn package` writes) for the IaC tests: bundles covering every
- * connector kind, trigger and offsets storage, each with the deployment options it needs, and
- * `writePackageDir`, which lays them out as `<dir>/<connector>/manifest.json` + a tiny zip.
- * Until the package command is on main these stand in for its output; both IaC paths test against them.
+ * Fixture deployment manifests (what `connect-fn package` writes) for the IaC tests of both paths: bundles
+ * covering every connector kind, trigger and offsets storage, each with the deployment options it needs, and
+ * `writePackageDir`, which lays them out as `<dir>/<connector>/manifest.json` + a tiny zip. (The real
+ * `connect-fn package examples/quickstart` is compared too: test/unit/infra/iac-equivalence.test.ts.)
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -166,28 +166,33 @@ const ordersArchive = manifest('orders-archive', {
   ],
 });
 
+const MSK_IAM = { securityProtocol: 'SASL_SSL', saslMechanism: 'AWS_MSK_IAM', iam: true } as const;
+
 /** Datagen on MSK with IAM, exactly once: writes orders and connect-offsets in transactions. */
-const ordersMsk = manifest('orders', {
-  topics: ['orders'],
-  kafka: { securityProtocol: 'SASL_SSL', saslMechanism: 'AWS_MSK_IAM', iam: true },
-  function: { requiredEnvironment: ['KAFKA_BROKERS'] },
-  permissions: [
-    msk(['Connect', 'DescribeCluster'], 'cluster', [], 'connect with IAM'),
-    msk(['DescribeTopic', 'WriteData'], 'topic', ['orders'], 'data topic'),
-    msk(
-      ['CreateTopic', 'DescribeTopic', 'ReadData', 'WriteData'],
-      'topic',
-      ['connect-offsets'],
-      'offsets topic',
-    ),
-    msk(
-      ['DescribeTransactionalId', 'AlterTransactionalId'],
-      'transactional-id',
-      ['connect-fn-orders-*'],
-      'exactly-once transactions of every task',
-    ),
-  ],
-});
+function datagenOnMsk(name: string, overrides: Overrides, clusterActions: string[] = []): ConnectorManifest {
+  return manifest(name, {
+    topics: ['orders'],
+    kafka: MSK_IAM,
+    permissions: [
+      msk(['Connect', 'DescribeCluster', ...clusterActions], 'cluster', [], 'connect with IAM'),
+      msk(['DescribeTopic', 'WriteData'], 'topic', ['orders'], 'data topic'),
+      msk(
+        ['CreateTopic', 'DescribeTopic', 'ReadData', 'WriteData'],
+        'topic',
+        ['connect-offsets'],
+        'offsets topic',
+      ),
+      msk(
+        ['DescribeTransactionalId', 'AlterTransactionalId'],
+        'transactional-id',
+        [`connect-fn-${name}-*`],
+        'exactly-once transactions of every task',
+      ),
+    ],
+    ...overrides,
+  });
+}
+const ordersMsk = datagenOnMsk('orders', { function: { requiredEnvironment: ['KAFKA_BROKERS'] } });
 
 /** A DynamoDB sink triggered by self-managed Kafka with SASL/SCRAM-SHA-512, in a VPC. */
 const paymentsTable = manifest('payments-table', {
@@ -208,6 +213,59 @@ const paymentsTable = manifest('payments-table', {
   function: { memoryMb: 256, timeoutSeconds: 30, requiredEnvironment: ['KAFKA_BROKERS', 'KAFKA_PASSWORD'] },
   permissions: [ddb(['DescribeTable', 'BatchWriteItem', 'PutItem'], ['payments'], 'sink target')],
 });
+
+/**
+ * Every kind on MSK with IAM, as one bundle: a datagen source (offsets in Kafka, exactly-once, two tasks), a
+ * file source with offsets in DynamoDB, a scheduled DynamoDB sink keeping offsets in the same table, and a
+ * triggered DynamoDB sink.
+ */
+const connect = () => msk(['Connect', 'DescribeCluster'], 'cluster', [], 'connect to the cluster');
+const OFFSETS_TABLE_ACTIONS = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'];
+const everyKindOnMsk: readonly ConnectorManifest[] = [
+  datagenOnMsk('orders-datagen', { tasks: 2, function: { requiredEnvironment: [] } }, [
+    'WriteDataIdempotently',
+  ]),
+  manifest('lines-source', {
+    plugin: 'file-source',
+    connectorClass: 'FileStreamSource',
+    schedule: 'rate(5 minutes)',
+    topics: ['lines'],
+    kafka: MSK_IAM,
+    offsets: { storage: 'dynamodb', topic: null, table: 'connect-fn-offsets' },
+    function: { requiredEnvironment: [] },
+    permissions: [
+      connect(),
+      msk(['DescribeTopic', 'WriteData'], 'topic', ['lines'], 'records'),
+      ddb(OFFSETS_TABLE_ACTIONS, ['connect-fn-offsets'], 'offsets table'),
+    ],
+  }),
+  manifest('orders-to-dynamodb', {
+    plugin: 'dynamodb-sink',
+    connectorClass: 'io.confluent.connect.aws.dynamodb.DynamoDbSinkConnector',
+    kind: 'sink',
+    schedule: 'cron(0/10 * * * ? *)',
+    topics: ['orders'],
+    kafka: MSK_IAM,
+    offsets: { storage: 'dynamodb', topic: null, table: 'connect-fn-offsets' },
+    function: { requiredEnvironment: [], memoryMb: 1024 },
+    permissions: [
+      connect(),
+      msk(['DescribeTopic', 'ReadData'], 'topic', ['orders'], 'records'),
+      ddb(OFFSETS_TABLE_ACTIONS, ['connect-fn-offsets'], 'offsets table'),
+      ddb(['DescribeTable', 'BatchWriteItem'], ['orders'], 'sink target'),
+    ],
+  }),
+  {
+    ...ordersArchive,
+    plugin: 'dynamodb-sink',
+    connectorClass: 'DynamoDbSinkConnector',
+    function: { ...ordersArchive.function, memoryMb: 1024 },
+    permissions: [
+      ...ordersArchive.permissions,
+      ddb(['BatchWriteItem', 'DescribeTable', 'PutItem'], ['orders-archive'], 'sink targets'),
+    ],
+  },
+];
 
 export interface FixtureBundle {
   readonly manifests: readonly ConnectorManifest[];
@@ -238,6 +296,10 @@ export const BUNDLES: Readonly<Record<string, FixtureBundle>> = {
       vpc: VPC,
       environment: { KAFKA_BROKERS: 'b-1.prod-kafka.abc123.c2.kafka.eu-west-1.amazonaws.com:9098' },
     },
+  },
+  'msk-every-kind': {
+    manifests: everyKindOnMsk,
+    options: { kafka: { type: 'msk', clusterArn: MSK_CLUSTER_ARN } },
   },
   'self-managed-scram': {
     manifests: [paymentsTable],

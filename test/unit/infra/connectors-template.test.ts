@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { offsetsTableSchema } from '../../../src/deploy/offsets-table.ts';
 import { synthFixture } from '../../support/cdk-synth.ts';
 import { MSK_CLUSTER_ARN, SCRAM_SECRET_ARN } from '../../support/deploy-manifests.ts';
 
@@ -196,22 +197,13 @@ describe('ConnectFnConnectors on the quickstart bundle', () => {
 describe('ConnectFnConnectors with offsets in DynamoDB', () => {
   const t = Template.fromStack(synthFixture('file-dynamodb').stack);
 
-  it('creates one offsets table per distinct table name: pk/sk strings, on demand, PITR, deletion protection, retained', () => {
+  it('creates one offsets table per distinct table name: the key schema local runs create (pk/sk strings, on demand), PITR, deletion protection, retained', () => {
     t.resourceCountIs('AWS::DynamoDB::Table', 1);
     t.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
       Properties: {
-        TableName: 'connect-fn-offsets',
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
+        ...offsetsTableSchema('connect-fn-offsets'),
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         DeletionProtectionEnabled: true,
       },

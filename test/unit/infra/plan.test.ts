@@ -1,11 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PackagedConnector } from '../../../infra/lib/manifests.ts';
 import { loadPackageDir } from '../../../infra/lib/manifests.ts';
-import { offsetsTableProperties } from '../../../infra/lib/offsets-table.ts';
 import { planDeployment } from '../../../infra/lib/plan.ts';
-import { offsetsTableDefinition } from '../../../src/offsets/dynamodb-table.ts';
+import { offsetsTableSchema } from '../../../src/deploy/offsets-table.ts';
 import {
   BUNDLES,
   MSK_CLUSTER_ARN,
@@ -46,20 +45,18 @@ describe('planDeployment', () => {
     expect(orders.asyncMaximumRetryAttempts).toBe(0);
   });
 
-  it('creates one table per distinct offsets table, naming the connectors that share it', () => {
+  it('creates one table per distinct offsets table, naming the connectors that share it: the key schema local runs create, recoverable, protected', () => {
     const plan = planDeployment(packaged('file-dynamodb'), BUNDLES['file-dynamodb']!.options);
-    expect(plan.tables.map(({ tableName, connectors }) => ({ tableName, connectors }))).toEqual([
-      { tableName: 'connect-fn-offsets', connectors: ['lines-a', 'lines-b'] },
-    ]);
-  });
-
-  it('gives the offsets table the key schema and billing local runs create (offsetsTableDefinition)', () => {
-    const { PointInTimeRecoverySpecification, DeletionProtectionEnabled, ...rest } =
-      offsetsTableProperties('t');
-    expect(rest).toEqual(offsetsTableDefinition('t'));
-    expect([PointInTimeRecoverySpecification, DeletionProtectionEnabled]).toEqual([
-      { PointInTimeRecoveryEnabled: true },
-      true,
+    expect(plan.tables).toEqual([
+      {
+        tableName: 'connect-fn-offsets',
+        connectors: ['lines-a', 'lines-b'],
+        properties: {
+          ...offsetsTableSchema('connect-fn-offsets'),
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
+        },
+      },
     ]);
   });
 
@@ -108,12 +105,20 @@ describe('planDeployment', () => {
       planDeployment(one(scram), {
         kafka: { type: 'msk', clusterArn: MSK_CLUSTER_ARN, secretArn: SCRAM_SECRET_ARN },
       }),
-    ).toThrow(/IAM or SCRAM-SHA-512, not SCRAM-SHA-256/);
+    ).toThrow(/cannot log in with sasl.mechanism=SCRAM-SHA-256 on Amazon MSK \(IAM or SCRAM-SHA-512\)/);
+    const gssapi = triggered({
+      kafka: { securityProtocol: 'SASL_SSL', saslMechanism: 'GSSAPI', iam: false },
+    });
+    expect(() => planDeployment(one(gssapi), { kafka: selfManaged })).toThrow(
+      /sasl.mechanism=GSSAPI on self-managed Kafka \(PLAIN, SCRAM-SHA-256, SCRAM-SHA-512\)/,
+    );
     const mskScram = triggered({
       kafka: { securityProtocol: 'SASL_SSL', saslMechanism: 'SCRAM-SHA-512', iam: false },
     });
     const onMsk = { type: 'msk' as const, clusterArn: MSK_CLUSTER_ARN, secretArn: SCRAM_SECRET_ARN };
-    expect(() => planDeployment(one(mskScram), { kafka: onMsk })).toThrow(/give kafka.secretKmsKeyArn/);
+    expect(() => planDeployment(one(mskScram), { kafka: onMsk })).toThrow(
+      /give it with -c kafkaSecretKmsKeyArn=/,
+    );
     const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const withKey = planDeployment(one(mskScram), { kafka: { ...onMsk, secretKmsKeyArn: key } })
       .functions[0]!;
@@ -150,10 +155,36 @@ describe('planDeployment', () => {
     );
     expect(() =>
       planDeployment(one(triggered()), { kafka: { type: 'msk', clusterArn: 'arn:aws:kafka:x' } }),
-    ).toThrow(/kafka.clusterArn: expected an MSK cluster ARN/);
+    ).toThrow(/mskClusterArn: expected an MSK cluster ARN/);
     expect(() => planDeployment([], { logRetentionDays: 31 })).toThrow(/logRetentionDays: 31/);
     const big = manifest('big', { function: { requiredEnvironment: [], timeoutSeconds: 901 } });
     expect(() => planDeployment(one(big), {})).toThrow(/connector big: function.timeoutSeconds 901/);
+  });
+
+  it('refuses a cluster or a secret no connector needs, naming the option', () => {
+    const scheduled = one(manifest('src', { function: { requiredEnvironment: [] } }));
+    expect(() => planDeployment(scheduled, { kafka: { type: 'msk', clusterArn: MSK_CLUSTER_ARN } })).toThrow(
+      'mskClusterArn: no connector needs it (no triggered sink, no MSK IAM); leave it out',
+    );
+    expect(() =>
+      planDeployment(scheduled, { kafka: { type: 'self-managed', bootstrapServers: ['k:9092'] } }),
+    ).toThrow('bootstrapServers: no connector needs it (no triggered sink); leave it out');
+    const iamOnly = {
+      kafka: { type: 'msk' as const, clusterArn: MSK_CLUSTER_ARN, secretArn: SCRAM_SECRET_ARN },
+    };
+    expect(() => planDeployment(one(triggered()), iamOnly)).toThrow(
+      /kafkaSecretArn: no triggered sink logs in with SASL/,
+    );
+  });
+
+  it('refuses a permission without actions', () => {
+    const none = manifest('src', {
+      function: { requiredEnvironment: [] },
+      permissions: [{ service: 'dynamodb', actions: [], tables: ['t'], reason: 'offsets' }],
+    });
+    expect(() => planDeployment(one(none), {})).toThrow(
+      /connector src: permission \(offsets\) has no action/,
+    );
   });
 
   it('refuses a function name Lambda or the schedule names cannot take', () => {
@@ -167,12 +198,10 @@ describe('loadPackageDir', () => {
   it('refuses a manifest of another version and a missing zip, naming the file', () => {
     const dir = writePackageDir([manifest('a', {})]);
     const file = join(dir, 'a', 'manifest.json');
+    const written = JSON.parse(readFileSync(file, 'utf8')) as ReturnType<typeof manifest>;
     writeFileSync(file, JSON.stringify({ manifestVersion: 2 }));
     expect(() => loadPackageDir(dir)).toThrow(`${file}: manifestVersion 2, expected 1`);
-    writeFileSync(
-      file,
-      JSON.stringify({ ...manifest('a', {}), artifact: { file: 'b.zip', sha256: '', bytes: 0 } }),
-    );
-    expect(() => loadPackageDir(dir)).toThrow(`${file}: artifact.file b.zip is not beside the manifest`);
+    writeFileSync(file, JSON.stringify({ ...written, artifact: { ...written.artifact, file: 'b.zip' } }));
+    expect(() => loadPackageDir(dir)).toThrow(`${join(dir, 'a', 'b.zip')}: missing, named by ${file}`);
   });
 });

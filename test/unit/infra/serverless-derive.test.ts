@@ -3,23 +3,27 @@
  * correct template fails with a message naming the file, connector or parameter — before osls writes
  * anything — and never shows a value given for a bundle's variables.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DeployConfigError } from '../../../infra/lib/errors.ts';
 import { deriveFromOsls } from '../../../infra/serverless/derive.ts';
-import { DeployConfigError } from '../../../infra/serverless/errors.ts';
 import { readPackageDir } from '../../../infra/serverless/package-dir.ts';
 import { deriveService } from '../../../infra/serverless/service.ts';
 import { type DeploySettings, readSettings } from '../../../infra/serverless/settings.ts';
 import type { ConnectorManifest } from '../../../src/deploy/manifest.ts';
 import {
+  BUNDLES,
   MSK_CLUSTER_ARN,
-  mskBundle,
-  SASL_SECRET_ARN,
-  selfManagedBundle,
+  SCRAM_SECRET_ARN,
   writePackageDir,
-} from '../../support/deploy-fixtures.ts';
+} from '../../support/deploy-manifests.ts';
+
+/** orders-datagen, lines-source, orders-to-dynamodb (scheduled) and orders-archive (triggered), MSK IAM. */
+const mskBundle = BUNDLES['msk-every-kind']!.manifests;
+/** payments-table: triggered by self-managed Kafka with SCRAM-SHA-512; reads KAFKA_BROKERS, KAFKA_PASSWORD. */
+const selfManagedBundle = BUNDLES['self-managed-scram']!.manifests;
 
 let work: string;
 beforeEach(() => {
@@ -38,7 +42,7 @@ const MSK: DeploySettings = {
       partition: 'aws',
       region: 'eu-west-1',
       account: '123456789012',
-      clusterName: 'orders-cluster',
+      clusterName: 'prod-kafka',
       uuid: 'u',
     },
   },
@@ -49,12 +53,12 @@ const MSK: DeploySettings = {
 };
 
 async function derive(
-  specs: Parameters<typeof writePackageDir>[1],
+  manifests: readonly ConnectorManifest[],
   settings: DeploySettings,
-  edit?: (m: ConnectorManifest) => ConnectorManifest,
+  edit: (m: ConnectorManifest) => ConnectorManifest = (m) => m,
 ) {
   return deriveService(
-    await readPackageDir(writePackageDir(mkdtempSync(join(work, 'dist-')), specs, edit)),
+    await readPackageDir(writePackageDir(manifests.map(edit), mkdtempSync(join(work, 'dist-')))),
     settings,
   );
 }
@@ -68,27 +72,31 @@ describe('the package directory', () => {
   });
 
   it('refuses a manifest of another version, naming the file', async () => {
-    const dir = writePackageDir(join(work, 'dist'), mskBundle.slice(0, 1), (m) => ({
-      ...m,
-      manifestVersion: 2 as 1,
-    }));
+    const dir = writePackageDir(
+      mskBundle.slice(0, 1).map((m) => ({
+        ...m,
+        manifestVersion: 2 as 1,
+      })),
+    );
     await expect(readPackageDir(dir)).rejects.toThrow(
-      /orders-datagen\/manifest\.json: manifestVersion 2, this derivation reads 1/,
+      /orders-datagen\/manifest\.json: manifestVersion 2, expected 1/,
     );
   });
 
   it('refuses a manifest that is not the contract, naming the key', async () => {
-    const dir = writePackageDir(join(work, 'dist'), mskBundle.slice(0, 1), (m) => ({
-      ...m,
-      function: { ...m.function, memoryMb: 64 },
-    }));
+    const dir = writePackageDir(
+      mskBundle.slice(0, 1).map((m) => ({
+        ...m,
+        function: { ...m.function, memoryMb: 64 },
+      })),
+    );
     await expect(readPackageDir(dir)).rejects.toThrow(
       /manifest\.json: not a connector manifest:\n {2}function\.memoryMb: /,
     );
   });
 
   it('refuses a zip whose bytes are not the ones its manifest names', async () => {
-    const dir = writePackageDir(join(work, 'dist'), mskBundle.slice(0, 1));
+    const dir = writePackageDir(mskBundle.slice(0, 1));
     writeFileSync(join(dir, 'orders-datagen', 'orders-datagen.zip'), 'rebuilt');
     await expect(readPackageDir(dir)).rejects.toThrow(
       /orders-datagen\.zip: sha256 [0-9a-f]{64}, but .* says [0-9a-f]{64}: the package is stale/,
@@ -96,20 +104,21 @@ describe('the package directory', () => {
   });
 
   it('refuses two zips of one file name, which osls would upload to one key', async () => {
-    const dir = writePackageDir(join(work, 'dist'), mskBundle.slice(0, 2), (m) => ({
-      ...m,
-      artifact: { ...m.artifact, file: 'function.zip' },
-    }));
+    const dir = writePackageDir(
+      mskBundle.slice(0, 2).map((m) => ({
+        ...m,
+        artifact: { ...m.artifact, file: 'function.zip' },
+      })),
+    );
     await expect(readPackageDir(dir)).rejects.toThrow(
       /orders-datagen\/manifest\.json: artifact function\.zip has the file name of lines-source's/,
     );
   });
 
   it("refuses a manifest in another connector's directory", async () => {
-    const dir = writePackageDir(join(work, 'dist'), mskBundle.slice(0, 1), (m) => ({
-      ...m,
-      connector: 'other',
-    }));
+    const dir = writePackageDir(mskBundle.slice(0, 1));
+    const file = join(dir, 'orders-datagen', 'manifest.json');
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), connector: 'other' }));
     await expect(readPackageDir(dir)).rejects.toThrow(/connector is "other", expected "orders-datagen"/);
   });
 });
@@ -119,19 +128,19 @@ describe('the deployment parameters', () => {
     const settings: DeploySettings = {
       ...MSK,
       cluster: { kind: 'self-managed', bootstrapServers: ['b:9096'] },
-      kafkaSecretArn: SASL_SECRET_ARN,
-      environment: { KAFKA_USERNAME: 'user-value-7' },
+      kafkaSecretArn: SCRAM_SECRET_ARN,
+      environment: { KAFKA_BROKERS: 'user-value-7' },
     };
     const err = await derive(selfManagedBundle, settings).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeployConfigError);
     expect((err as Error).message).toBe(
-      'connector audit-sink: its bundle reads ${env:KAFKA_PASSWORD}; give the value with --param="KAFKA_PASSWORD=..." (or under params: in serverless.yml)',
+      'connector payments-table reads ${env:KAFKA_PASSWORD}: give its value with --param="KAFKA_PASSWORD=..." (or under params: in serverless.yml)',
     );
   });
 
   it('need a cluster for a triggered sink and an MSK cluster for MSK IAM', async () => {
-    await expect(derive(mskBundle.slice(3), { ...MSK, cluster: null })).rejects.toThrow(
-      /connector orders-archive authenticates to Kafka with MSK IAM: give the cluster with --param="mskClusterArn=/,
+    await expect(derive(mskBundle.slice(0, 1), { ...MSK, cluster: null })).rejects.toThrow(
+      /connector orders-datagen authenticates to Kafka with MSK IAM \(.*\): give the MSK cluster with --param="mskClusterArn=/,
     );
     const noIam = mskBundle.slice(3).map((s) => ({
       ...s,
@@ -139,7 +148,7 @@ describe('the deployment parameters', () => {
       permissions: [],
     }));
     await expect(derive(noIam, { ...MSK, cluster: null })).rejects.toThrow(
-      /connector orders-archive is a triggered sink: give its cluster with --param="mskClusterArn=.*or --param="bootstrapServers=/,
+      /connector orders-archive is triggered by Kafka \(trigger=kafka\): give its cluster with --param="mskClusterArn=.*or --param="bootstrapServers=/,
     );
   });
 
@@ -147,25 +156,25 @@ describe('the deployment parameters', () => {
     const settings: DeploySettings = {
       ...MSK,
       cluster: { kind: 'self-managed', bootstrapServers: ['b:9096'] },
-      environment: { KAFKA_USERNAME: 'u', KAFKA_PASSWORD: 'p' },
+      environment: { KAFKA_BROKERS: 'u', KAFKA_PASSWORD: 'p' },
     };
     await expect(derive(selfManagedBundle, settings)).rejects.toThrow(
-      /connector audit-sink: its event source mapping logs in with SCRAM-SHA-512; give .* --param="kafkaSecretArn=/,
+      /connector payments-table authenticates with SASL SCRAM-SHA-512: .*give it with --param="kafkaSecretArn=/,
     );
   });
 
   it("need the KMS key of an MSK SCRAM secret, which the mapping decrypts with the function's role", async () => {
     const settings: DeploySettings = {
       ...MSK,
-      kafkaSecretArn: SASL_SECRET_ARN,
-      environment: { KAFKA_USERNAME: 'u', KAFKA_PASSWORD: 'p' },
+      kafkaSecretArn: SCRAM_SECRET_ARN,
+      environment: { KAFKA_BROKERS: 'u', KAFKA_PASSWORD: 'p' },
     };
     await expect(derive(selfManagedBundle, settings)).rejects.toThrow(
       /an MSK SCRAM secret is encrypted with a customer managed KMS key.*--param="kafkaSecretKmsKeyArn=/,
     );
     const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
     const service = await derive(selfManagedBundle, { ...settings, kafkaSecretKmsKeyArn: key });
-    const role = service.resources.Resources.AuditDashsinkExecutionRole?.Properties as {
+    const role = service.resources.Resources.PaymentsDashtableExecutionRole?.Properties as {
       Policies: { PolicyDocument: { Statement: unknown[] } }[];
     };
     expect(role.Policies[0]?.PolicyDocument.Statement).toContainEqual({
@@ -194,7 +203,7 @@ describe('the deployment parameters', () => {
     ]);
     expect(JSON.stringify(service.resources)).toContain('log-group:/aws/lambda/prod-orders-datagen:*');
     await expect(derive(mskBundle.slice(0, 1), { ...MSK, prefix: 'p'.repeat(42) })).rejects.toThrow(
-      /is longer than 55 characters/,
+      /function name "p+orders-datagen" must be 1-55 characters/,
     );
   });
 
@@ -207,7 +216,7 @@ describe('the deployment parameters', () => {
     await expect(derive(scheduled, MSK)).rejects.toThrow(
       'mskClusterArn: no connector needs it (no triggered sink, no MSK IAM); leave it out',
     );
-    await expect(derive(mskBundle, { ...MSK, kafkaSecretArn: SASL_SECRET_ARN })).rejects.toThrow(
+    await expect(derive(mskBundle, { ...MSK, kafkaSecretArn: SCRAM_SECRET_ARN })).rejects.toThrow(
       /kafkaSecretArn: no triggered sink logs in with SASL/,
     );
   });
@@ -231,7 +240,7 @@ describe('the deployment parameters', () => {
   });
 
   it('are read through osls (param:<name>), the package directory relative to serverless.yml', async () => {
-    writePackageDir(join(work, 'pkg'), mskBundle.slice(0, 1));
+    writePackageDir(mskBundle.slice(0, 1), join(work, 'pkg'));
     const asked: string[] = [];
     const resolveVariable = async (variable: string) => {
       asked.push(variable);
@@ -255,14 +264,14 @@ describe('the deployment parameters', () => {
 
 describe('the command line', () => {
   it('refuses a --param that is neither a setting nor a variable the bundles read, naming it and not its value', async () => {
-    writePackageDir(join(work, 'pkg'), selfManagedBundle);
+    writePackageDir(selfManagedBundle, join(work, 'pkg'));
     const resolveVariable = async (variable: string) => (variable === 'param:package, null' ? 'pkg' : null);
     const options = {
       param: ['package=pkg', 'KAFKA_PASSWORD=p', 'subnetId=subnet-0a', 'KAFKA_PASWORD=secret-typo'],
     };
     const err = await deriveFromOsls({ resolveVariable, options }, work).catch((e: unknown) => e);
     expect((err as Error).message).toBe(
-      '--param subnetId, KAFKA_PASWORD: not a deployment parameter (package, prefix, mskClusterArn, bootstrapServers, kafkaSecretArn, kafkaSecretKmsKeyArn, subnetIds, securityGroupIds) nor a variable the bundles read (KAFKA_PASSWORD, KAFKA_USERNAME)',
+      '--param subnetId, KAFKA_PASWORD: not a deployment parameter (package, prefix, mskClusterArn, bootstrapServers, kafkaSecretArn, kafkaSecretKmsKeyArn, subnetIds, securityGroupIds, logRetentionDays) nor a variable the bundles read (KAFKA_BROKERS, KAFKA_PASSWORD)',
     );
   });
 });
@@ -278,7 +287,7 @@ describe('what AWS cannot deploy', () => {
             eventSource: { ...m.eventSource, topics: ['orders', 'refunds'] },
           };
     await expect(derive(mskBundle.slice(3), MSK, twoTopics)).rejects.toThrow(
-      /connector orders-archive: a Kafka event source mapping reads exactly one topic with its own consumer group \(connect-orders-archive\); the connector reads topics orders, refunds/,
+      /connector orders-archive: a Kafka event source mapping reads exactly one topic, named \(topics=orders,refunds\)/,
     );
   });
 
@@ -286,11 +295,11 @@ describe('what AWS cannot deploy', () => {
     const plain = (m: ConnectorManifest) => ({ ...m, kafka: { ...m.kafka, saslMechanism: 'PLAIN' } });
     const settings: DeploySettings = {
       ...MSK,
-      kafkaSecretArn: SASL_SECRET_ARN,
-      environment: { KAFKA_USERNAME: 'u', KAFKA_PASSWORD: 'p' },
+      kafkaSecretArn: SCRAM_SECRET_ARN,
+      environment: { KAFKA_BROKERS: 'u', KAFKA_PASSWORD: 'p' },
     };
     await expect(derive(selfManagedBundle, settings, plain)).rejects.toThrow(
-      /connector audit-sink: an event source mapping cannot log in with sasl.mechanism=PLAIN on Amazon MSK \(SCRAM-SHA-512 or IAM\)/,
+      /connector payments-table: an event source mapping cannot log in with sasl.mechanism=PLAIN on Amazon MSK \(IAM or SCRAM-SHA-512\)/,
     );
   });
 
@@ -300,7 +309,7 @@ describe('what AWS cannot deploy', () => {
       permissions: [{ service: 'dynamodb', actions: ['dynamodb:*'], tables: ['t'], reason: 'sink target' }],
     });
     await expect(derive(mskBundle.slice(2, 3), MSK, wildcard)).rejects.toThrow(
-      /connector orders-to-dynamodb: permission "sink target" has action "dynamodb:\*"; expected named dynamodb:\.\.\. actions, no wildcard/,
+      /connector orders-to-dynamodb: permission "dynamodb:\*" \(sink target\) is not a named dynamodb:\* action; wildcard actions are refused/,
     );
   });
 });
