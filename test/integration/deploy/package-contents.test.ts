@@ -64,6 +64,21 @@ describe('a package contains its connector and the clients its config needs, not
     expect(connectorFolders(paths)).toEqual(['datagen']);
   });
 
+  it('no package holds the CLI, the packager, the local stack, test or bench code, or esbuild', async () => {
+    for (const plugin of builtinPlugins) {
+      const kind = plugin.def.name.endsWith('sink') ? 'sink' : 'source';
+      for (const trigger of kind === 'sink' ? (['schedule', 'kafka'] as const) : (['schedule'] as const)) {
+        const paths = await inputs(facts(plugin.def.name, 'kafka', { trigger }));
+        const foreign = paths.filter((p) =>
+          /^(src\/(cli|deploy|stack)\/|test\/|bench\/|infra\/|node_modules\/(esbuild|vitest|aws-cdk))/.test(
+            p,
+          ),
+        );
+        expect(foreign, `${plugin.def.name} trigger=${trigger}`).toEqual([]);
+      }
+    }
+  });
+
   it('knows the module of every built-in plugin', async () => {
     for (const plugin of builtinPlugins) {
       const [module, name] = PLUGIN_MODULES[plugin.def.name] ?? ['', ''];
