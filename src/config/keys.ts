@@ -51,23 +51,15 @@ function defaultText(d: CommonOptions['default']): string | undefined {
  * keys its files set and the defaults (docs/architecture.md, "Decisions worth knowing"). A class, so that
  * the lazy `schema` is one getter on the prototype, not a property defined on each of the ~300 specs.
  */
+// biome-ignore lint/correctness/noUnusedVariables: merged into the class: its constructor assigns these fields.
+interface LazyKeySpec<T> extends Omit<KeySpec<T>, 'schema'> {}
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface names what the constructor assigns.
 class LazyKeySpec<T> implements KeySpec<T> {
-  readonly type: KeyType;
-  readonly doc: string;
-  readonly default?: string;
-  readonly optional: boolean;
-  readonly secret: boolean;
-  readonly expected: string;
   readonly #build: () => ZodType<T, string>;
   #schema: ZodType<T, string> | undefined;
 
   constructor(fields: Omit<KeySpec<T>, 'schema'>, build: () => ZodType<T, string>) {
-    this.type = fields.type;
-    this.doc = fields.doc;
-    if (fields.default !== undefined) this.default = fields.default;
-    this.optional = fields.optional;
-    this.secret = fields.secret;
-    this.expected = fields.expected;
+    Object.assign(this, fields);
     this.#build = build;
     Object.freeze(this);
   }
