@@ -170,7 +170,13 @@ async function measureKind(
   const runtimeInit = (s: Samples) => s.emulator.map((e) => e.runtimeInitMs);
   const reportInit = (s: Samples) => s.emulator.map((e) => e.reportInitMs);
   const firstCall = (s: Samples) => s.emulator.map((e) => e.firstMinusWarmMs);
-  const both = (f: (s: Samples) => number[]) => `${spread(f(samples.ours))} vs ${spread(f(samples.base))}`;
+  // The ratio of each round's pair too: on a busy machine, the load drifts between rounds more than within one.
+  const paired = (f: (s: Samples) => number[]) => {
+    const base = f(samples.base);
+    return median(f(samples.ours).map((x, round) => x / (base[round] ?? Number.NaN))).toFixed(2);
+  };
+  const both = (f: (s: Samples) => number[]) =>
+    `${spread(f(samples.ours))} vs ${spread(f(samples.base))}, paired ratio ${paired(f)}`;
   log(
     `${kind.name}: zip ${(zipBytes / 1024).toFixed(0)} kB vs ${(baseBytes / 1024).toFixed(0)} kB; ms, median (p25-p75) of ${runs}, ours vs baseline:`,
   );
