@@ -9,9 +9,12 @@
  * ```
  * @module
  */
-// Named imports, not `import { z }`: the namespace object keeps zod's locales in every Lambda bundle
-// (443 KiB instead of 109 KiB, ~10 ms of cold start; bench/bundle-load.ts).
-import { NEVER, string, type ZodType } from 'zod';
+// zod/mini, by named imports: the checks are functions esbuild leaves out when unused, so a packaged
+// function carries ~20 KiB of zod instead of ~120 KiB (the chained API of `zod` keeps every method;
+// bench/package.ts). The namespace object would keep zod's locales too.
+import { NEVER, pipe, refine, regex, string, toLowerCase, transform, trim, type ZodMiniType } from 'zod/mini';
+
+type ZodType<T, I> = ZodMiniType<T, I>;
 
 /** The type column of the configuration reference, in Connect's vocabulary. */
 export type KeyType = 'string' | 'int' | 'long' | 'boolean' | 'list' | 'password' | 'class' | 'enum' | 'url';
@@ -42,23 +45,41 @@ function defaultText(d: CommonOptions['default']): string | undefined {
   return Array.isArray(d) ? d.join(',') : String(d);
 }
 
+/**
+ * A frozen key spec whose zod schema is built on first use, not when the key table is defined: a packaged
+ * function's init defines every key of the worker, its connector and its converters but parses only the
+ * keys its files set and the defaults (docs/architecture.md, "Decisions worth knowing"). A class, so that
+ * the lazy `schema` is one getter on the prototype, not a property defined on each of the ~300 specs.
+ */
+// biome-ignore lint/correctness/noUnusedVariables: merged into the class: its constructor assigns these fields.
+interface LazyKeySpec<T> extends Omit<KeySpec<T>, 'schema'> {}
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface names what the constructor assigns.
+class LazyKeySpec<T> implements KeySpec<T> {
+  readonly #build: () => ZodType<T, string>;
+  #schema: ZodType<T, string> | undefined;
+
+  constructor(fields: Omit<KeySpec<T>, 'schema'>, build: () => ZodType<T, string>) {
+    Object.assign(this, fields);
+    this.#build = build;
+    Object.freeze(this);
+  }
+
+  get schema(): ZodType<T, string> {
+    this.#schema ??= this.#build();
+    return this.#schema;
+  }
+}
+
 function spec<T>(
   type: KeyType,
   doc: string,
   expected: string,
-  schema: ZodType<T, string>,
+  build: () => ZodType<T, string>,
   opts: CommonOptions & { readonly secret?: boolean },
 ): KeySpec<T> {
   const dflt = defaultText(opts.default);
-  return Object.freeze({
-    type,
-    doc,
-    expected,
-    schema,
-    optional: dflt !== undefined,
-    secret: opts.secret ?? false,
-    ...(dflt === undefined ? {} : { default: dflt }),
-  });
+  const fields = { type, doc, expected, optional: dflt !== undefined, secret: opts.secret ?? false };
+  return new LazyKeySpec(dflt === undefined ? fields : { ...fields, default: dflt }, build);
 }
 
 /**
@@ -90,11 +111,10 @@ function integer(type: 'int' | 'long', doc: string, opts: IntOptions): KeySpec<n
   const expected = rangeText(type, opts.min, opts.max);
   const min = opts.min ?? INTEGER_RANGE[type].min;
   const max = opts.max ?? INTEGER_RANGE[type].max;
-  const schema = string()
-    .trim()
-    .regex(/^[+-]?\d+$/, expected)
-    .transform(Number)
-    .refine((n) => Number.isSafeInteger(n) && n >= min && n <= max, expected);
+  const schema = () =>
+    pipe(string().check(trim(), regex(/^[+-]?\d+$/, expected)), transform(Number)).check(
+      refine((n: number) => Number.isSafeInteger(n) && n >= min && n <= max, expected),
+    );
   return spec(type, doc, expected, schema, opts);
 }
 
@@ -117,13 +137,13 @@ export function splitList(raw: string): string[] {
 export const k = {
   string(doc: string, opts: CommonOptions & { readonly nonEmpty?: boolean; readonly secret?: boolean } = {}) {
     const expected = opts.nonEmpty ? 'a string that is not empty or only spaces' : 'a string';
-    const base = string();
-    const schema = opts.nonEmpty ? base.refine((s) => s.trim().length > 0, expected) : base;
+    const schema = () =>
+      opts.nonEmpty ? string().check(refine((s) => s.trim().length > 0, expected)) : string();
     return spec('string', doc, expected, schema, opts);
   },
 
   password(doc: string, opts: CommonOptions = {}) {
-    return spec('password', doc, 'a string', string(), { ...opts, secret: true });
+    return spec('password', doc, 'a string', () => string(), { ...opts, secret: true });
   },
 
   int(doc: string, opts: IntOptions = {}) {
@@ -136,19 +156,24 @@ export const k = {
 
   boolean(doc: string, opts: CommonOptions = {}) {
     const expected = 'true or false (in any case)';
-    const schema = string()
-      .trim()
-      .toLowerCase()
-      .refine((s) => s === 'true' || s === 'false', expected)
-      .transform((s) => s === 'true');
+    const schema = () =>
+      pipe(
+        string().check(
+          trim(),
+          toLowerCase(),
+          refine((s) => s === 'true' || s === 'false', expected),
+        ),
+        transform((s: string) => s === 'true'),
+      );
     return spec('boolean', doc, expected, schema, opts);
   },
 
   list(doc: string, opts: CommonOptions & { readonly nonEmpty?: boolean } = {}) {
     const expected = opts.nonEmpty ? 'a non-empty comma-separated list' : 'a comma-separated list';
-    const schema = string()
-      .transform(splitList)
-      .refine((l) => !opts.nonEmpty || l.length > 0, expected);
+    const schema = () =>
+      pipe(string(), transform(splitList)).check(
+        refine((l: string[]) => !opts.nonEmpty || l.length > 0, expected),
+      );
     return spec('list', doc, expected, schema, opts);
   },
 
@@ -172,10 +197,14 @@ export const k = {
       const direct = values.find((v) => (opts.caseInsensitive ? v.toLowerCase() : v) === key);
       return direct ?? opts.aliases?.[s];
     };
-    const schema = string()
-      .trim()
-      .refine((s) => lookup(s) !== undefined, expected)
-      .transform((s) => lookup(s) as V);
+    const schema = () =>
+      pipe(
+        string().check(
+          trim(),
+          refine((s) => lookup(s) !== undefined, expected),
+        ),
+        transform((s: string) => lookup(s) as V),
+      );
     return spec(values.some((v) => v.includes('.')) ? 'class' : 'enum', doc, expected, schema, opts);
   },
 
@@ -185,23 +214,32 @@ export const k = {
    */
   topic(doc: string, opts: CommonOptions & { readonly emptyDisables?: boolean } = {}) {
     const expected = opts.emptyDisables ? `empty, or ${TOPIC_NAME_RULE}` : TOPIC_NAME_RULE;
-    const schema = string()
-      .trim()
-      .refine((s) => TOPIC_NAME.test(s) || (opts.emptyDisables === true && s === ''), expected);
+    const schema = () =>
+      string().check(
+        trim(),
+        refine((s) => TOPIC_NAME.test(s) || (opts.emptyDisables === true && s === ''), expected),
+      );
     return spec('string', doc, expected, schema, opts);
   },
 
   url(doc: string, opts: CommonOptions = {}) {
     const expected = 'an http(s) URL';
-    const schema = string()
-      .trim()
-      .refine((s) => /^https?:\/\/[^\s/]+/.test(s) && URL.canParse(s), expected);
+    const schema = () =>
+      string().check(
+        trim(),
+        refine((s) => /^https?:\/\/[^\s/]+/.test(s) && URL.canParse(s), expected),
+      );
     return spec('url', doc, expected, schema, opts);
   },
 
   /** Makes a key without a default optional: unset yields `undefined` instead of a "missing" problem. */
   optional<T>(inner: KeySpec<T>): KeySpec<T | undefined> {
-    return Object.freeze({ ...inner, optional: true });
+    const { type, doc, expected, secret } = inner;
+    const fields = { type, doc, expected, secret, optional: true };
+    return new LazyKeySpec<T | undefined>(
+      inner.default === undefined ? fields : { ...fields, default: inner.default },
+      () => inner.schema,
+    );
   },
 
   /**
@@ -215,18 +253,19 @@ export const k = {
     parse: (raw: string) => T | Rejected | undefined,
     opts: CommonOptions = {},
   ) {
-    const schema = string().transform((s, ctx) => {
-      const v = parse(s);
-      if (v instanceof Rejected) {
-        ctx.addIssue({ code: 'custom', message: `${expected}: ${v.reason}` });
-        return NEVER;
-      }
-      if (v === undefined) {
-        ctx.addIssue({ code: 'custom', message: expected });
-        return NEVER;
-      }
-      return v;
-    });
+    const schema = () =>
+      pipe(
+        string(),
+        transform((s: string, ctx) => {
+          const v = parse(s);
+          if (v === undefined || v instanceof Rejected) {
+            const message = v instanceof Rejected ? `${expected}: ${v.reason}` : expected;
+            ctx.issues.push({ code: 'custom', message, input: s });
+            return NEVER;
+          }
+          return v;
+        }),
+      );
     return spec(type, doc, expected, schema, opts);
   },
 } as const;

@@ -40,8 +40,12 @@ import type { SourceOffset } from '../../spi/records.ts';
  */
 export const HEAD_MAX_BYTES = 1024;
 
-/** The SHA-256 of no bytes: the head of an empty file. */
-const EMPTY_SHA256 = createHash('sha256').digest('hex');
+/**
+ * The SHA-256 of no bytes: the head of an empty file. A literal, not `createHash(...)` at module load:
+ * the first hash initialises OpenSSL's digests (~3 ms), which a function's init then paid before its
+ * first invocation needed a hash (a unit test checks the literal).
+ */
+export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 /** The identity of the file an offset belongs to, as stored after `position`. */
 export interface FileIdentity {
