@@ -8,7 +8,8 @@
  * ```
  * Context (`-c key=value`, or `context` in cdk.json): `package` (or env `CONNECT_FN_PACKAGE_DIR`), relative
  * to the directory cdk runs in; `stackName` (default `connect-fn`); `prefix`; `mskClusterArn`, or
- * `bootstrapServers` (comma-separated) for self-managed Kafka; `kafkaSecretArn`, `kafkaSecretKmsKeyArn`; `subnetIds`,
+ * `bootstrapServers` (comma-separated) for self-managed Kafka; `kafkaSecretArn`, `kafkaSecretKmsKeyArn`,
+ * `kafkaClientCertificateSecretArn`, `kafkaRootCaSecretArn`; `subnetIds`,
  * `securityGroupIds` (comma-separated); `environment` (a JSON object); `logRetentionDays`.
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * The CDK app's deployment options from its context (`-c key=value` or cdk.json): `prefix`,
- * `mskClusterArn` | `bootstrapServers` (comma-separated), `kafkaSecretArn`, `kafkaSecretKmsKeyArn`, `subnetIds` + `securityGroupIds`
+ * `mskClusterArn` | `bootstrapServers` (comma-separated), `kafkaSecretArn`, `kafkaSecretKmsKeyArn`, `kafkaClientCertificateSecretArn`, `kafkaRootCaSecretArn`, `subnetIds` + `securityGroupIds`
  * (comma-separated), `environment` (a JSON object of strings), `logRetentionDays`.
  * @module
  */
@@ -41,9 +41,13 @@ function kafkaTarget(
   const bootstrapServers = list('bootstrapServers');
   const secretArn = get('kafkaSecretArn');
   const secretKmsKeyArn = get('kafkaSecretKmsKeyArn');
+  const clientCertificateSecretArn = get('kafkaClientCertificateSecretArn');
+  const rootCaSecretArn = get('kafkaRootCaSecretArn');
   const secret = {
     ...(secretArn === undefined ? {} : { secretArn }),
     ...(secretKmsKeyArn === undefined ? {} : { secretKmsKeyArn }),
+    ...(clientCertificateSecretArn === undefined ? {} : { clientCertificateSecretArn }),
+    ...(rootCaSecretArn === undefined ? {} : { rootCaSecretArn }),
   };
   if (clusterArn !== undefined && bootstrapServers !== undefined) {
     throw new Error(
@@ -52,9 +56,9 @@ function kafkaTarget(
   }
   if (clusterArn !== undefined) return { type: 'msk', clusterArn, ...secret };
   if (bootstrapServers !== undefined) return { type: 'self-managed', bootstrapServers, ...secret };
-  if (secretArn !== undefined || secretKmsKeyArn !== undefined) {
+  if (Object.keys(secret).length > 0) {
     throw new Error(
-      'context: kafkaSecretArn and kafkaSecretKmsKeyArn need mskClusterArn or bootstrapServers',
+      'context: kafkaSecretArn, kafkaSecretKmsKeyArn, kafkaClientCertificateSecretArn and kafkaRootCaSecretArn need mskClusterArn or bootstrapServers',
     );
   }
   return undefined;

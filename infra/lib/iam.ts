@@ -43,9 +43,9 @@ export const WILDCARD_RESOURCE_ACTIONS: Readonly<Record<string, string>> = {
 /** Where the function's Kafka event source mapping reads, as far as its role is concerned. */
 export interface MappingAccess {
   readonly msk: MskCluster | null;
-  /** The SASL/SCRAM or basic-auth secret the mapping reads. */
-  readonly secretArn: string | null;
-  /** The customer managed key of that secret, if it has one. */
+  /** The secrets the mapping reads: SASL/SCRAM or basic auth, client certificate, root CA. */
+  readonly secretArns: readonly string[];
+  /** The customer managed key of the SASL secret, if it has one. */
   readonly secretKmsKeyArn: string | null;
   /** Whether the mapping creates ENIs (MSK always; self-managed Kafka in a VPC). */
   readonly networkInterfaces: boolean;
@@ -147,11 +147,11 @@ function mappingStatements(mapping: MappingAccess): StatementPlan[] {
       resources: [msk.arn],
     });
   }
-  if (mapping.secretArn !== null) {
+  if (mapping.secretArns.length > 0) {
     statements.push({
       sid: 'MappingSecret',
       actions: ['secretsmanager:GetSecretValue'],
-      resources: [mapping.secretArn],
+      resources: [...mapping.secretArns],
     });
   }
   if (mapping.secretKmsKeyArn !== null) {

@@ -78,7 +78,13 @@ const manifestSchema = object({
     sha256: string().regex(/^[0-9a-f]{64}$/),
     bytes: number().int(),
   }),
-  kafka: object({ securityProtocol: string(), saslMechanism: string().nullable(), iam: boolean() }),
+  kafka: object({
+    securityProtocol: string(),
+    saslMechanism: string().nullable(),
+    iam: boolean(),
+    clientCertificate: boolean().default(false),
+    privateCa: boolean().default(false),
+  }),
   offsets: object({
     storage: enumOf(['kafka', 'dynamodb', 'file']),
     topic: string().nullable(),

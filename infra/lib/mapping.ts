@@ -1,6 +1,6 @@
 /**
  * The Kafka event source mapping of a triggered sink (`trigger=kafka`): one per connector, on MSK or on
- * self-managed Kafka, with the SASL secret and VPC access AWS needs. Pure TypeScript, shared by both IaC paths.
+ * self-managed Kafka, with the SASL or client certificate secret, the root CA secret and VPC access AWS needs. Pure TypeScript, shared by both IaC paths.
  * @module
  */
 import type { ConnectorManifest } from '../../src/deploy/manifest.ts';
@@ -34,6 +34,7 @@ export function mappingAccess(
   }
   const msk = kafka.type === 'msk' ? parseMskClusterArn(kafka.clusterArn, 'mskClusterArn') : null;
   const secret = mappingSecret(manifest, kafka, hints);
+  const secrets = mappingSecrets(manifest, kafka, hints);
   if (kafka.secretKmsKeyArn !== undefined && kafka.secretArn === undefined) {
     throw new DeployConfigError('kafkaSecretKmsKeyArn is the key of kafkaSecretArn, which is not given');
   }
@@ -44,7 +45,7 @@ export function mappingAccess(
   }
   return {
     msk,
-    secretArn: secret?.uri ?? null,
+    secretArns: secrets.map((s) => s.uri),
     secretKmsKeyArn: secret === null ? null : (kafka.secretKmsKeyArn ?? null),
     networkInterfaces: msk !== null || options.vpc !== undefined,
   };
@@ -81,6 +82,67 @@ function mappingSecret(
   return { type, uri: kafka.secretArn };
 }
 
+/**
+ * The secrets of the mapping: SASL, or a client certificate (`CLIENT_CERTIFICATE_TLS_AUTH`, MSK and
+ * self-managed: a mapping authenticates with one of them), and for self-managed Kafka whose brokers a private
+ * CA signs, that root CA (`SERVER_ROOT_CA_CERTIFICATE`; MSK brokers' certificates are publicly trusted).
+ */
+function mappingSecrets(
+  manifest: ConnectorManifest,
+  kafka: KafkaTarget,
+  hints: OptionHints,
+): { type: string; uri: string }[] {
+  const secrets = [];
+  const sasl = mappingSecret(manifest, kafka, hints);
+  if (sasl !== null) secrets.push(sasl);
+  if (manifest.kafka.clientCertificate === true) {
+    if (manifest.kafka.saslMechanism !== null) {
+      throw new DeployConfigError(
+        `connector ${manifest.connector}: an event source mapping authenticates with SASL (sasl.mechanism=${manifest.kafka.saslMechanism}) or a client certificate (ssl.keystore.*), not both: drop one of them`,
+      );
+    }
+    secrets.push({
+      type: 'CLIENT_CERTIFICATE_TLS_AUTH',
+      uri: required(
+        manifest,
+        kafka.clientCertificateSecretArn,
+        hints,
+        'kafkaClientCertificateSecretArn',
+        'authenticates with a client certificate (ssl.keystore.*)',
+        'the client certificate chain and private key (PEM)',
+      ),
+    });
+  }
+  if (manifest.kafka.privateCa === true && kafka.type === 'self-managed') {
+    secrets.push({
+      type: 'SERVER_ROOT_CA_CERTIFICATE',
+      uri: required(
+        manifest,
+        kafka.rootCaSecretArn,
+        hints,
+        'kafkaRootCaSecretArn',
+        'trusts the brokers through ssl.truststore.* (a private CA)',
+        'the root CA certificate (PEM)',
+      ),
+    });
+  }
+  return secrets;
+}
+
+function required(
+  manifest: ConnectorManifest,
+  arn: string | undefined,
+  hints: OptionHints,
+  name: 'kafkaClientCertificateSecretArn' | 'kafkaRootCaSecretArn',
+  why: string,
+  holding: string,
+): string {
+  if (arn !== undefined) return arn;
+  throw new DeployConfigError(
+    `connector ${manifest.connector} ${why}: its event source mapping needs the Secrets Manager secret holding ${holding}: give it with ${hints.option(name, 'arn:aws:secretsmanager:...')}`,
+  );
+}
+
 export function mappingsOf(
   manifest: ConnectorManifest,
   options: DeploymentOptions,
@@ -111,15 +173,14 @@ export function mappingsOf(
   ];
 }
 
-/** `SourceAccessConfigurations`: the SASL secret, and for self-managed Kafka in a VPC its subnets and groups. */
+/** `SourceAccessConfigurations`: the secrets, and for self-managed Kafka in a VPC its subnets and groups. */
 function sourceAccessOf(
   manifest: ConnectorManifest,
   kafka: KafkaTarget,
   vpc: VpcPlacement | undefined,
   hints: OptionHints,
 ): { type: string; uri: string }[] {
-  const secret = mappingSecret(manifest, kafka, hints);
-  const access = secret === null ? [] : [secret];
+  const access = mappingSecrets(manifest, kafka, hints);
   if (kafka.type === 'self-managed' && vpc !== undefined) {
     for (const subnet of vpc.subnetIds) access.push({ type: 'VPC_SUBNET', uri: `subnet:${subnet}` });
     for (const group of vpc.securityGroupIds)

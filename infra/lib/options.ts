@@ -5,7 +5,7 @@
  * @module
  */
 
-/** The SASL credentials of the event source mappings (SCRAM or PLAIN; not with MSK IAM). */
+/** The credentials of the event source mappings: SASL (SCRAM or PLAIN; not with MSK IAM) and TLS. */
 interface MappingCredentials {
   /** Secrets Manager secret holding `{"username","password"}`. */
   readonly secretArn?: string;
@@ -14,6 +14,10 @@ interface MappingCredentials {
    * be): the mapping decrypts with the function role.
    */
   readonly secretKmsKeyArn?: string;
+  /** mTLS: Secrets Manager secret holding the client certificate chain and private key (PEM). */
+  readonly clientCertificateSecretArn?: string;
+  /** Self-managed Kafka whose brokers a private CA signs: Secrets Manager secret holding the root CA (PEM). */
+  readonly rootCaSecretArn?: string;
 }
 
 /** The Kafka cluster a deployment reads and writes. */
@@ -40,7 +44,13 @@ export interface DeploymentOptions {
 }
 
 /** The options a refusal names as CDK context keys and osls parameters both call them. */
-export type OptionName = 'mskClusterArn' | 'bootstrapServers' | 'kafkaSecretArn' | 'kafkaSecretKmsKeyArn';
+export type OptionName =
+  | 'mskClusterArn'
+  | 'bootstrapServers'
+  | 'kafkaSecretArn'
+  | 'kafkaSecretKmsKeyArn'
+  | 'kafkaClientCertificateSecretArn'
+  | 'kafkaRootCaSecretArn';
 
 /** How a refusal tells the user to give an option or a bundle variable's value, in the words of one IaC path. */
 export interface OptionHints {

@@ -252,7 +252,7 @@ function offsetsTables(manifests: readonly ConnectorManifest[]): TablePlan[] {
 
 /**
  * A Kafka cluster no connector needs (no triggered sink, and for MSK no MSK IAM), or a SASL secret no
- * mapping logs in with, would change nothing: refused.
+ * mapping logs in with (or TLS secret no mapping reads), would change nothing: refused.
  */
 function refuseUnusedKafka(
   packaged: readonly PackagedConnector[],
@@ -269,11 +269,20 @@ function refuseUnusedKafka(
       `${name}: no connector needs it (no triggered sink${kafka.type === 'msk' ? ', no MSK IAM' : ''}); leave it out`,
     );
   }
-  const secret = kafka.secretArn;
-  const read = functions.some((f) => f.mappings.some((m) => m.sourceAccess.some((a) => a.uri === secret)));
-  if (secret !== undefined && !read) {
-    throw new DeployConfigError(
-      'kafkaSecretArn: no triggered sink logs in with SASL/SCRAM or PLAIN; leave it out',
-    );
+  const read = (arn: string | undefined) =>
+    functions.some((f) => f.mappings.some((m) => m.sourceAccess.some((a) => a.uri === arn)));
+  const unused: [string | undefined, string][] = [
+    [kafka.secretArn, 'kafkaSecretArn: no triggered sink logs in with SASL/SCRAM or PLAIN'],
+    [
+      kafka.clientCertificateSecretArn,
+      'kafkaClientCertificateSecretArn: no triggered sink authenticates with a client certificate (ssl.keystore.*)',
+    ],
+    [
+      kafka.rootCaSecretArn,
+      'kafkaRootCaSecretArn: no triggered sink on self-managed Kafka trusts a private CA (ssl.truststore.*)',
+    ],
+  ];
+  for (const [arn, message] of unused) {
+    if (arn !== undefined && !read(arn)) throw new DeployConfigError(`${message}; leave it out`);
   }
 }

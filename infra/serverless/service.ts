@@ -10,6 +10,7 @@
  * @module
  */
 import { cfnArn } from '../lib/arns.ts';
+import { DeployConfigError } from '../lib/errors.ts';
 import type { PackagedConnector } from '../lib/manifests.ts';
 import {
   type AlarmPlan,
@@ -83,10 +84,19 @@ export function deriveService(
 /** The osls parameters as the plan's options (the CDK construct's props). */
 function deploymentOptions(settings: DeploySettings): DeploymentOptions {
   const { cluster, kafkaSecretArn, kafkaSecretKmsKeyArn } = settings;
+  const clientCertificate = settings.kafkaClientCertificateSecretArn ?? null;
+  const rootCa = settings.kafkaRootCaSecretArn ?? null;
   const secret = {
     ...(kafkaSecretArn === null ? {} : { secretArn: kafkaSecretArn }),
     ...(kafkaSecretKmsKeyArn === null ? {} : { secretKmsKeyArn: kafkaSecretKmsKeyArn }),
+    ...(clientCertificate === null ? {} : { clientCertificateSecretArn: clientCertificate }),
+    ...(rootCa === null ? {} : { rootCaSecretArn: rootCa }),
   };
+  if (cluster === null && Object.keys(secret).length > 0) {
+    throw new DeployConfigError(
+      'kafkaSecretArn, kafkaSecretKmsKeyArn, kafkaClientCertificateSecretArn and kafkaRootCaSecretArn need mskClusterArn or bootstrapServers',
+    );
+  }
   return {
     prefix: settings.prefix,
     environment: settings.environment,

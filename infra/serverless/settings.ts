@@ -11,6 +11,8 @@
  * | `bootstrapServers` | self-managed Kafka: `host:port,...` for the event source mappings |
  * | `kafkaSecretArn` | the Secrets Manager secret with the SASL user and password the mappings log in with |
  * | `kafkaSecretKmsKeyArn` | that secret's customer managed KMS key (MSK SCRAM secrets must have one) |
+ * | `kafkaClientCertificateSecretArn` | mTLS: the secret with the client certificate chain and private key |
+ * | `kafkaRootCaSecretArn` | self-managed Kafka on a private CA: the secret with the root CA certificate |
  * | `subnetIds`, `securityGroupIds` | VPC placement of the functions (and of self-managed mappings), comma-separated |
  * | `logRetentionDays` | CloudWatch Logs retention of every function's log group (default 30) |
  * | `<VARIABLE>` | the value of each variable a bundle reads with `${env:VARIABLE}` |
@@ -35,6 +37,10 @@ export interface DeploySettings {
   readonly cluster: KafkaCluster | null;
   readonly kafkaSecretArn: string | null;
   readonly kafkaSecretKmsKeyArn: string | null;
+  /** Absent: null. */
+  readonly kafkaClientCertificateSecretArn?: string | null;
+  /** Absent: null. */
+  readonly kafkaRootCaSecretArn?: string | null;
   readonly vpc: VpcPlacement | null;
   /** The values given for the bundles' `${env:...}` variables, by name. */
   readonly environment: Readonly<Record<string, string>>;
@@ -50,6 +56,8 @@ export const SETTING_PARAMS = [
   'bootstrapServers',
   'kafkaSecretArn',
   'kafkaSecretKmsKeyArn',
+  'kafkaClientCertificateSecretArn',
+  'kafkaRootCaSecretArn',
   'subnetIds',
   'securityGroupIds',
   'logRetentionDays',
@@ -100,6 +108,7 @@ export async function readSettings(
     prefix: prefix ?? '',
     cluster: cluster(mskClusterArn, bootstrapServers),
     ...(await secret(param)),
+    ...(await tlsSecrets(param)),
     vpc: vpc(subnetIds, securityGroupIds),
     environment,
     logRetentionDays: retention ? Number(retention) : null,
@@ -128,6 +137,25 @@ async function secret(
     throw new DeployConfigError('kafkaSecretKmsKeyArn is the key of kafkaSecretArn, which is not given');
   }
   return { kafkaSecretArn: kafkaSecretArn || null, kafkaSecretKmsKeyArn: kafkaSecretKmsKeyArn || null };
+}
+
+/** The TLS secrets of the event source mappings: client certificate and root CA. */
+async function tlsSecrets(
+  param: ParamReader,
+): Promise<Pick<DeploySettings, 'kafkaClientCertificateSecretArn' | 'kafkaRootCaSecretArn'>> {
+  const names = ['kafkaClientCertificateSecretArn', 'kafkaRootCaSecretArn'] as const;
+  const [clientCertificate, rootCa] = await Promise.all(names.map((name) => param(name)));
+  for (const [name, value] of [
+    [names[0], clientCertificate],
+    [names[1], rootCa],
+  ] as const) {
+    if (value && !SECRET_ARN.test(value)) {
+      throw new DeployConfigError(
+        `${name}: expected a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+  return { kafkaClientCertificateSecretArn: clientCertificate || null, kafkaRootCaSecretArn: rootCa || null };
 }
 
 function cluster(mskClusterArn: string | null, bootstrapServers: string | null): KafkaCluster | null {

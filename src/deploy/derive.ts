@@ -75,10 +75,15 @@ function effective(bundle: Bundle, connector: ConnectorConfig, kind: ClientKind)
   const protocol = overrides['security.protocol'] ?? values['security.protocol'];
   const mechanism = overrides['sasl.mechanism'] ?? values['sasl.mechanism'];
   const sasl = protocol.startsWith('SASL');
+  const tls = protocol === 'SSL' || protocol === 'SASL_SSL';
+  const set = (...keys: string[]) =>
+    keys.some((key) => (overrides[key] ?? (values as Record<string, unknown>)[key]) !== undefined);
   return {
     securityProtocol: protocol,
     saslMechanism: sasl ? mechanism : null,
     iam: sasl && (mechanism === 'AWS_MSK_IAM' || mechanism === 'OAUTHBEARER'),
+    clientCertificate: tls && set('ssl.keystore.location', 'ssl.keystore.certificate.chain'),
+    privateCa: tls && set('ssl.truststore.location', 'ssl.truststore.certificates'),
   };
 }
 
@@ -170,6 +175,8 @@ export function deriveManifest(bundle: Bundle, name: string, options: DeriveOpti
       securityProtocol: client.securityProtocol,
       saslMechanism: client.saslMechanism,
       iam: client.iam,
+      clientCertificate: client.clientCertificate,
+      privateCa: client.privateCa,
     },
     offsets: {
       storage,

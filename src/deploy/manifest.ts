@@ -94,6 +94,10 @@ export interface ConnectorManifest {
     readonly saslMechanism: string | null;
     /** MSK IAM: the function role signs (sasl.mechanism AWS_MSK_IAM or OAUTHBEARER). */
     readonly iam: boolean;
+    /** TLS with a client certificate (`ssl.keystore.*` set, protocol SSL or SASL_SSL); absent: false. */
+    readonly clientCertificate?: boolean;
+    /** TLS trusting the CAs of `ssl.truststore.*` (a private CA), not the system's; absent: false. */
+    readonly privateCa?: boolean;
   };
   readonly offsets: {
     readonly storage: OffsetStorage;

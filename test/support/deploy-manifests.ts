@@ -16,6 +16,10 @@ export const MSK_CLUSTER_ARN =
   'arn:aws:kafka:eu-west-1:123456789012:cluster/prod-kafka/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d-2';
 export const SCRAM_SECRET_ARN =
   'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_connect-fn-AbCdEf';
+export const CLIENT_CERTIFICATE_SECRET_ARN =
+  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:connect-fn-client-cert-AbCdEf';
+export const ROOT_CA_SECRET_ARN =
+  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:connect-fn-root-ca-AbCdEf';
 
 type Overrides = Partial<Omit<ConnectorManifest, 'function'>> & {
   readonly function?: Partial<ConnectorManifest['function']>;
@@ -214,6 +218,32 @@ const paymentsTable = manifest('payments-table', {
   permissions: [ddb(['DescribeTable', 'BatchWriteItem', 'PutItem'], ['payments'], 'sink target')],
 });
 
+/** A DynamoDB sink triggered by self-managed Kafka over mTLS (client certificate), brokers on a private CA. */
+const paymentsTableMtls = manifest('payments-table-mtls', {
+  plugin: 'dynamodb-sink',
+  connectorClass: 'dynamodb-sink',
+  kind: 'sink',
+  trigger: 'kafka',
+  schedule: null,
+  topics: ['payments'],
+  kafka: {
+    securityProtocol: 'SSL',
+    saslMechanism: null,
+    iam: false,
+    clientCertificate: true,
+    privateCa: true,
+  },
+  offsets: { storage: 'kafka', topic: null, table: null },
+  eventSource: {
+    topics: ['payments'],
+    consumerGroupId: 'connect-payments-table-mtls',
+    batchSize: 100,
+    startingPosition: 'TRIM_HORIZON',
+  },
+  function: { memoryMb: 256, timeoutSeconds: 30, requiredEnvironment: ['KAFKA_BROKERS'] },
+  permissions: [ddb(['DescribeTable', 'BatchWriteItem', 'PutItem'], ['payments'], 'sink target')],
+});
+
 /**
  * Every kind on MSK with IAM, as one bundle: a datagen source (offsets in Kafka, exactly-once, two tasks), a
  * file source with offsets in DynamoDB, a scheduled DynamoDB sink keeping offsets in the same table, and a
@@ -314,6 +344,18 @@ export const BUNDLES: Readonly<Record<string, FixtureBundle>> = {
         KAFKA_BROKERS: 'kafka-1.internal:9096,kafka-2.internal:9096',
         KAFKA_PASSWORD: 'fixture-password',
       },
+    },
+  },
+  'self-managed-mtls': {
+    manifests: [paymentsTableMtls],
+    options: {
+      kafka: {
+        type: 'self-managed',
+        bootstrapServers: ['kafka-1.internal:9094'],
+        clientCertificateSecretArn: CLIENT_CERTIFICATE_SECRET_ARN,
+        rootCaSecretArn: ROOT_CA_SECRET_ARN,
+      },
+      environment: { KAFKA_BROKERS: 'kafka-1.internal:9094' },
     },
   },
 };

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadBundle } from '../../../src/config/bundle.ts';
 import { builtinRegistry } from '../../../src/connectors/builtins.ts';
@@ -181,7 +184,13 @@ describe('deriveManifest', () => {
       },
       'gen',
     );
-    expect(source.kafka).toEqual({ securityProtocol: 'SASL_SSL', saslMechanism: 'AWS_MSK_IAM', iam: true });
+    expect(source.kafka).toEqual({
+      securityProtocol: 'SASL_SSL',
+      saslMechanism: 'AWS_MSK_IAM',
+      iam: true,
+      clientCertificate: false,
+      privateCa: false,
+    });
     const kafka = source.permissions.filter((p) => p.service === 'kafka-cluster');
     expect(kafka.map((p) => [p.resource, p.names, p.actions])).toEqual([
       [
@@ -238,8 +247,32 @@ describe('deriveManifest', () => {
       },
       'gen',
     );
-    expect(m.kafka).toEqual({ securityProtocol: 'SASL_SSL', saslMechanism: 'SCRAM-SHA-512', iam: false });
+    expect(m.kafka).toEqual({
+      securityProtocol: 'SASL_SSL',
+      saslMechanism: 'SCRAM-SHA-512',
+      iam: false,
+      clientCertificate: false,
+      privateCa: false,
+    });
     expect(m.permissions).toEqual([]);
+  });
+
+  it('tells a client certificate (ssl.keystore.*) and a private CA (ssl.truststore.*) apart, over TLS only', () => {
+    const tls = (worker: string) =>
+      manifestOf({ 'worker.properties': worker, 'connectors/c.properties': datagen() }, 'gen').kafka;
+    const pem = '-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----';
+    const client = join(mkdtempSync(join(tmpdir(), 'connect-fn-tls-')), 'client.pem');
+    writeFileSync(client, `${pem.replaceAll('\\n', '\n')}\n`);
+    expect(tls(`security.protocol=SSL\nssl.keystore.location=${client}\n`)).toMatchObject({
+      clientCertificate: true,
+      privateCa: false,
+    });
+    expect(tls(`security.protocol=SSL\nssl.truststore.certificates=${pem}\n`)).toMatchObject({
+      clientCertificate: false,
+      privateCa: true,
+    });
+    expect(tls('security.protocol=SSL\n')).toMatchObject({ clientCertificate: false, privateCa: false });
+    rmSync(dirname(client), { recursive: true, force: true });
   });
 });
 

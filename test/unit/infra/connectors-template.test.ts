@@ -2,7 +2,12 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { offsetsTableSchema } from '../../../src/deploy/offsets-table.ts';
 import { synthFixture } from '../../support/cdk-synth.ts';
-import { MSK_CLUSTER_ARN, SCRAM_SECRET_ARN } from '../../support/deploy-manifests.ts';
+import {
+  CLIENT_CERTIFICATE_SECRET_ARN,
+  MSK_CLUSTER_ARN,
+  ROOT_CA_SECRET_ARN,
+  SCRAM_SECRET_ARN,
+} from '../../support/deploy-manifests.ts';
 
 const sub = (s: string) => ({ 'Fn::Sub': s });
 const fnArn = (name: string) => ({ 'Fn::GetAtt': [Match.stringLikeRegexp(name.replace(/-/g, '')), 'Arn'] });
@@ -341,5 +346,40 @@ describe('ConnectFnConnectors on self-managed Kafka with SASL/SCRAM', () => {
     t.resourceCountIs('AWS::Scheduler::Schedule', 0);
     t.resourceCountIs('AWS::Lambda::EventInvokeConfig', 0);
     expect(t.findResources('AWS::Lambda::Function')).not.toEqual({});
+  });
+});
+
+describe('ConnectFnConnectors on self-managed Kafka with mTLS and a private CA', () => {
+  const t = Template.fromStack(synthFixture('self-managed-mtls').stack);
+
+  it('maps the sink with the client certificate and root CA secrets', () => {
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      SelfManagedEventSource: { Endpoints: { KafkaBootstrapServers: ['kafka-1.internal:9094'] } },
+      SourceAccessConfigurations: [
+        { Type: 'CLIENT_CERTIFICATE_TLS_AUTH', URI: CLIENT_CERTIFICATE_SECRET_ARN },
+        { Type: 'SERVER_ROOT_CA_CERTIFICATE', URI: ROOT_CA_SECRET_ARN },
+      ],
+    });
+  });
+
+  it('lets the function role read those two secrets only, with no KMS key', () => {
+    t.hasResourceProperties('AWS::IAM::Role', {
+      Policies: [
+        {
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              {
+                Sid: 'MappingSecret',
+                Effect: 'Allow',
+                Action: ['secretsmanager:GetSecretValue'],
+                Resource: [CLIENT_CERTIFICATE_SECRET_ARN, ROOT_CA_SECRET_ARN],
+              },
+            ]),
+          },
+        },
+      ],
+    });
+    const statements = JSON.stringify(t.findResources('AWS::IAM::Role'));
+    expect(statements).not.toContain('kms:Decrypt');
   });
 });

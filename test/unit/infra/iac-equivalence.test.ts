@@ -74,6 +74,8 @@ function oslsParams(options: DeploymentOptions): Record<string, string> {
   set('bootstrapServers', kafka?.type === 'self-managed' ? kafka.bootstrapServers.join(',') : undefined);
   set('kafkaSecretArn', kafka?.secretArn);
   set('kafkaSecretKmsKeyArn', kafka?.secretKmsKeyArn);
+  set('kafkaClientCertificateSecretArn', kafka?.clientCertificateSecretArn);
+  set('kafkaRootCaSecretArn', kafka?.rootCaSecretArn);
   return params;
 }
 

@@ -7,8 +7,10 @@ import { planDeployment } from '../../../infra/lib/plan.ts';
 import { offsetsTableSchema } from '../../../src/deploy/offsets-table.ts';
 import {
   BUNDLES,
+  CLIENT_CERTIFICATE_SECRET_ARN,
   MSK_CLUSTER_ARN,
   manifest,
+  ROOT_CA_SECRET_ARN,
   SCRAM_SECRET_ARN,
   writePackageDir,
 } from '../../support/deploy-manifests.ts';
@@ -159,6 +161,73 @@ describe('planDeployment', () => {
     expect(() => planDeployment([], { logRetentionDays: 31 })).toThrow(/logRetentionDays: 31/);
     const big = manifest('big', { function: { requiredEnvironment: [], timeoutSeconds: 901 } });
     expect(() => planDeployment(one(big), {})).toThrow(/connector big: function.timeoutSeconds 901/);
+  });
+
+  it('gives a TLS mapping its client certificate and root CA secrets, and the role only those', () => {
+    const mtls = triggered({
+      kafka: {
+        securityProtocol: 'SSL',
+        saslMechanism: null,
+        iam: false,
+        clientCertificate: true,
+        privateCa: true,
+      },
+    });
+    const selfManaged = { type: 'self-managed' as const, bootstrapServers: ['k:9094'] };
+    expect(() => planDeployment(one(mtls), { kafka: selfManaged })).toThrow(
+      /connector sink authenticates with a client certificate \(ssl.keystore.\*\): .*give it with -c kafkaClientCertificateSecretArn=/,
+    );
+    const withCert = { ...selfManaged, clientCertificateSecretArn: CLIENT_CERTIFICATE_SECRET_ARN };
+    expect(() => planDeployment(one(mtls), { kafka: withCert })).toThrow(
+      /trusts the brokers through ssl.truststore.\* \(a private CA\): .*give it with -c kafkaRootCaSecretArn=/,
+    );
+    const sink = planDeployment(one(mtls), { kafka: { ...withCert, rootCaSecretArn: ROOT_CA_SECRET_ARN } })
+      .functions[0]!;
+    expect(sink.mappings[0]!.sourceAccess).toEqual([
+      { type: 'CLIENT_CERTIFICATE_TLS_AUTH', uri: CLIENT_CERTIFICATE_SECRET_ARN },
+      { type: 'SERVER_ROOT_CA_CERTIFICATE', uri: ROOT_CA_SECRET_ARN },
+    ]);
+    expect(sink.statements.filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:')))).toEqual([
+      {
+        sid: 'MappingSecret',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [CLIENT_CERTIFICATE_SECRET_ARN, ROOT_CA_SECRET_ARN],
+      },
+    ]);
+    // MSK: the client certificate, never a root CA (its brokers' certificates are publicly trusted).
+    const onMsk = { type: 'msk' as const, clusterArn: MSK_CLUSTER_ARN };
+    const mskSink = planDeployment(one(mtls), {
+      kafka: { ...onMsk, clientCertificateSecretArn: CLIENT_CERTIFICATE_SECRET_ARN },
+    }).functions[0]!;
+    expect(mskSink.mappings[0]!.sourceAccess).toEqual([
+      { type: 'CLIENT_CERTIFICATE_TLS_AUTH', uri: CLIENT_CERTIFICATE_SECRET_ARN },
+    ]);
+    expect(() =>
+      planDeployment(one(mtls), {
+        kafka: {
+          ...onMsk,
+          clientCertificateSecretArn: CLIENT_CERTIFICATE_SECRET_ARN,
+          rootCaSecretArn: ROOT_CA_SECRET_ARN,
+        },
+      }),
+    ).toThrow(/kafkaRootCaSecretArn: no triggered sink on self-managed Kafka trusts a private CA/);
+    const plainTls = triggered({ kafka: { securityProtocol: 'SSL', saslMechanism: null, iam: false } });
+    expect(() => planDeployment(one(plainTls), { kafka: withCert })).toThrow(
+      /kafkaClientCertificateSecretArn: no triggered sink authenticates with a client certificate/,
+    );
+    const scramAndCert = triggered({
+      kafka: {
+        securityProtocol: 'SASL_SSL',
+        saslMechanism: 'SCRAM-SHA-512',
+        iam: false,
+        clientCertificate: true,
+      },
+    });
+    expect(() =>
+      planDeployment(one(scramAndCert), { kafka: { ...withCert, secretArn: SCRAM_SECRET_ARN } }),
+    ).toThrow(
+      /authenticates with SASL \(sasl.mechanism=SCRAM-SHA-512\) or a client certificate \(ssl.keystore.\*\), not both/,
+    );
   });
 
   it('refuses a cluster or a secret no connector needs, naming the option', () => {

@@ -15,7 +15,9 @@ import { type DeploySettings, readSettings } from '../../../infra/serverless/set
 import type { ConnectorManifest } from '../../../src/deploy/manifest.ts';
 import {
   BUNDLES,
+  CLIENT_CERTIFICATE_SECRET_ARN,
   MSK_CLUSTER_ARN,
+  ROOT_CA_SECRET_ARN,
   SCRAM_SECRET_ARN,
   writePackageDir,
 } from '../../support/deploy-manifests.ts';
@@ -185,6 +187,36 @@ describe('the deployment parameters', () => {
     });
   });
 
+  it('give a TLS mapping its client certificate and root CA secrets, and refuse them without a cluster', async () => {
+    const settings: DeploySettings = {
+      ...MSK,
+      cluster: { kind: 'self-managed', bootstrapServers: ['b:9094'] },
+      environment: { KAFKA_BROKERS: 'b:9094' },
+    };
+    const mtls = BUNDLES['self-managed-mtls']!.manifests;
+    await expect(derive(mtls, settings)).rejects.toThrow(
+      /authenticates with a client certificate .*--param="kafkaClientCertificateSecretArn=/,
+    );
+    const tls = {
+      kafkaClientCertificateSecretArn: CLIENT_CERTIFICATE_SECRET_ARN,
+      kafkaRootCaSecretArn: ROOT_CA_SECRET_ARN,
+    };
+    const service = await derive(mtls, { ...settings, ...tls });
+    const mapping = Object.values(service.resources.Resources).find(
+      (r) => r.Type === 'AWS::Lambda::EventSourceMapping',
+    );
+    expect(mapping?.Properties.SourceAccessConfigurations).toEqual([
+      { Type: 'CLIENT_CERTIFICATE_TLS_AUTH', URI: CLIENT_CERTIFICATE_SECRET_ARN },
+      { Type: 'SERVER_ROOT_CA_CERTIFICATE', URI: ROOT_CA_SECRET_ARN },
+    ]);
+    await expect(derive(mtls, { ...settings, ...tls, cluster: null })).rejects.toThrow(
+      /kafkaClientCertificateSecretArn and kafkaRootCaSecretArn need mskClusterArn or bootstrapServers/,
+    );
+    await expect(readSettings(params({ kafkaRootCaSecretArn: 'root-ca' }), [])).rejects.toThrow(
+      /kafkaRootCaSecretArn: expected a Secrets Manager secret ARN/,
+    );
+  });
+
   it('prefix every name a deployment of one bundle per stage must not share', async () => {
     const service = await derive(mskBundle.slice(0, 1), { ...MSK, prefix: 'prod-' });
     expect(service.functions['orders-datagen']).toMatchObject({
@@ -271,7 +303,7 @@ describe('the command line', () => {
     };
     const err = await deriveFromOsls({ resolveVariable, options }, work).catch((e: unknown) => e);
     expect((err as Error).message).toBe(
-      '--param subnetId, KAFKA_PASWORD: not a deployment parameter (package, prefix, mskClusterArn, bootstrapServers, kafkaSecretArn, kafkaSecretKmsKeyArn, subnetIds, securityGroupIds, logRetentionDays) nor a variable the bundles read (KAFKA_BROKERS, KAFKA_PASSWORD)',
+      '--param subnetId, KAFKA_PASWORD: not a deployment parameter (package, prefix, mskClusterArn, bootstrapServers, kafkaSecretArn, kafkaSecretKmsKeyArn, kafkaClientCertificateSecretArn, kafkaRootCaSecretArn, subnetIds, securityGroupIds, logRetentionDays) nor a variable the bundles read (KAFKA_BROKERS, KAFKA_PASSWORD)',
     );
   });
 });
