@@ -10,8 +10,9 @@
  * - a triggered sink's event source mapping reads as the scheduled cycle would: group `connect-<name>`,
  *   batches of `consumer.max.poll.records`, starting where `consumer.auto.offset.reset` says.
  *
- * Throws `ConfigInvalidError`, naming the file and key, for what a deployment cannot express (a triggered
- * sink on `topics.regex` or with `auto.offset.reset=none`; see also ./permissions.ts).
+ * Throws `ConfigInvalidError`, naming the file and key, for what a deployment cannot express (a name with a
+ * `.`, which cannot name a function; a triggered sink on `topics.regex` or with `auto.offset.reset=none`; see
+ * also ./permissions.ts).
  *
  * @example
  * ```ts
@@ -67,6 +68,9 @@ const SOURCE_TOPICS: Readonly<Record<string, (config: ConnectorConfig['config'])
 function invalid(problem: ConfigProblem): never {
   throw new ConfigInvalidError([problem]);
 }
+
+/** A Lambda function's name: the connector's `name` names its function. */
+const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The connection of the Kafka client of `kind`: the worker's, with `<kind>.*` and the connector's overrides. */
 function effective(bundle: Bundle, connector: ConnectorConfig, kind: ClientKind) {
@@ -146,6 +150,15 @@ function topicsOf(connector: ConnectorConfig): string[] {
 /** The manifest of connector `name` of `bundle`, without its artifact. */
 export function deriveManifest(bundle: Bundle, name: string, options: DeriveOptions): DerivedManifest {
   const connector = bundle.connector(name);
+  if (!FUNCTION_NAME.test(connector.name)) {
+    invalid({
+      file: connector.file,
+      key: 'name',
+      expected:
+        'a name that can name a Lambda function: letters, digits, "-" and "_" (Kafka Connect also allows ".", Lambda does not)',
+      got: connector.name,
+    });
+  }
   const w = bundle.worker.values;
   const trigger = connector.kind === 'sink' ? connector.common.trigger : 'schedule';
   const topics = topicsOf(connector);

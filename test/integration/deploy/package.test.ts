@@ -123,6 +123,22 @@ describe('connect-fn package', () => {
     );
   });
 
+  it('refuses a connector name that cannot name a Lambda function, writing nothing', async () => {
+    const dir = writeBundle({
+      'worker.properties': 'bootstrap.servers=b:9092\n',
+      'connectors/a.properties': SOURCE('orders.v2', '/tmp/a.txt', 'ta'),
+    });
+    const out = join(tempDir(), 'dist');
+    const result = await runPackage(dir, '--out', out);
+    expect(result.code).toBe(1);
+    expect(result.out).toEqual([
+      expect.stringMatching(
+        /^connectors\/a\.properties: name: a name that can name a Lambda function.*\(got orders\.v2\)/,
+      ),
+    ]);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('refuses a secret written literally, which the package would hold', async () => {
     const dir = writeBundle({
       'worker.properties':
